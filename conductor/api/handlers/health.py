@@ -1,0 +1,45 @@
+"""/health (answers 200 only when the database does) and /metrics (Prometheus text)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from conductor.api import requests as rq
+from conductor.api.keys import DATABASE_KIND, METRICS, POOL
+from conductor.store import tasks as store
+
+_HEALTH_TIMEOUT_S = 2.0
+
+
+async def health(request: web.Request) -> web.Response:
+    kind = request.app[DATABASE_KIND]
+    try:
+        async with asyncio.timeout(_HEALTH_TIMEOUT_S):
+            async with request.app[POOL].acquire() as conn:
+                version, read_only = await store.health(conn)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return rq.json_response(
+            {"healthy": False, "database": kind, "error": str(exc) or type(exc).__name__}, 503
+        )
+    if read_only:
+        return rq.json_response({"healthy": False, "database": kind, "error": "read-only"}, 503)
+    return rq.json_response({"healthy": True, "database": kind, "databaseVersion": version})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    response = web.Response(body=body)
+    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    return response
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/health", health),
+        web.get("/api/health", health),
+        web.get("/metrics", metrics),
+    ]

@@ -1,0 +1,242 @@
+"""/api/tasks: long-polled single and batch polls, results (v1, v2, by reference), logs, queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from conductor.api import requests as rq
+from conductor.api.keys import CLOCK, EXECUTOR, POLLER, POOL
+from conductor.api.longpoll import MAX_POLL_TIMEOUT_MS
+from conductor.api.render import task_json_from_row
+from conductor.engine.events import TaskResultReceived
+from conductor.engine.model import RESULT_STATUSES, TaskStatus
+from conductor.errors import BadRequest, FieldError, NotFound, ValidationFailed
+from conductor.store import tasks as store
+from conductor.store import workflows as workflow_store
+
+_SINGLE_POLL_WAIT_MS = 100
+
+
+def parse_task_result(body: dict[str, Any]) -> tuple[str, TaskResultReceived]:
+    """(workflow id, event) from a TaskResult body; 400 on anything malformed."""
+    path = "taskResult"
+    for key, kind in (
+        ("workflowInstanceId", str),
+        ("taskId", str),
+        ("status", str),
+        ("outputData", dict),
+        ("reasonForIncompletion", str),
+        ("callbackAfterSeconds", int),
+        ("workerId", str),
+        ("logs", list),
+        ("extendLease", bool),
+    ):
+        rq.check_type(body, key, kind, path)
+    errors = [
+        FieldError(f"{path}.{key}", f"{key} cannot be null or empty")
+        for key in ("workflowInstanceId", "taskId")
+        if not body.get(key)
+    ]
+    extend = bool(body.get("extendLease"))
+    status_text = str(body.get("status") or ("IN_PROGRESS" if extend else ""))
+    if status_text not in {s.value for s in RESULT_STATUSES}:
+        errors.append(
+            FieldError(f"{path}.status", "status must be a valid task result status", status_text)
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    logs = [_log_text(entry) for entry in body.get("logs") or []]
+    event = TaskResultReceived(
+        task_id=body["taskId"],
+        status=TaskStatus(status_text),
+        output=body.get("outputData"),
+        reason=body.get("reasonForIncompletion"),
+        callback_after_seconds=max(int(body.get("callbackAfterSeconds") or 0), 0),
+        worker_id=body.get("workerId"),
+        extend_lease=extend,
+        logs=[line for line in logs if line],
+    )
+    return str(body["workflowInstanceId"]), event
+
+
+def _log_text(entry: Any) -> str:
+    if isinstance(entry, dict):
+        return str(entry.get("log") or "")
+    return str(entry) if entry is not None else ""
+
+
+def _poll_args(request: web.Request) -> tuple[str, str | None, str | None]:
+    return (
+        request.match_info["task_type"],
+        rq.query_str(request, "workerid"),
+        rq.query_str(request, "domain"),
+    )
+
+
+async def poll_one(request: web.Request) -> web.Response:
+    task_type, worker_id, domain = _poll_args(request)
+    claimed = await request.app[POLLER].poll(task_type, worker_id, domain, 1, _SINGLE_POLL_WAIT_MS)
+    if not claimed:
+        return rq.empty(204)
+    return rq.json_response(task_json_from_row(claimed[0]))
+
+
+async def poll_batch(request: web.Request) -> web.Response:
+    task_type, worker_id, domain = _poll_args(request)
+    count = rq.query_int(request, "count", 1, minimum=1) or 1
+    timeout = rq.query_int(request, "timeout", 100, minimum=0)
+    assert timeout is not None
+    if timeout > MAX_POLL_TIMEOUT_MS:
+        raise BadRequest("Long Poll Timeout value cannot be more than 5 seconds")
+    claimed = await request.app[POLLER].poll(
+        task_type, worker_id, domain, min(count, 1000), timeout
+    )
+    return rq.json_response([task_json_from_row(row) for row in claimed])
+
+
+async def update_task(request: web.Request) -> web.Response:
+    workflow_id, event = parse_task_result(await rq.json_object(request, "taskResult"))
+    await request.app[EXECUTOR].transition(workflow_id, event)
+    return rq.text(event.task_id)
+
+
+async def update_task_v2(request: web.Request) -> web.Response:
+    """Apply a result, then hand the same worker its next task of that type, if one is ready."""
+    workflow_id, event = parse_task_result(await rq.json_object(request, "taskResult"))
+    state, _ = await request.app[EXECUTOR].transition(workflow_id, event)
+    task = state.task(event.task_id)
+    if task is None or not event.status.terminal or event.extend_lease:
+        return rq.empty(204)
+    task_type = task.task_type
+    claimed = await request.app[POLLER].poll(task_type, event.worker_id, task.domain, 1, 0)
+    if not claimed:
+        return rq.empty(204)
+    return rq.json_response(task_json_from_row(claimed[0]))
+
+
+async def update_by_reference(request: web.Request) -> web.Response:
+    workflow_id = request.match_info["workflow_id"]
+    ref = request.match_info["ref"]
+    status_text = request.match_info["status"]
+    if status_text not in {s.value for s in RESULT_STATUSES}:
+        raise BadRequest(f"Invalid task status: {status_text}")
+    output = await rq.json_object(request, "output", required=False)
+    async with request.app[POOL].acquire() as conn:
+        state = await workflow_store.get(conn, workflow_id)
+    if state is None:
+        raise NotFound(f"Workflow with id: {workflow_id} not found.")
+    pending = [t for t in state.tasks if not t.status.terminal]
+    task = next((t for t in pending if t.ref_name == ref), None) or next(
+        (t for t in pending if t.ref_name.rpartition("__")[0] == ref), None
+    )
+    if task is None:
+        return rq.text("")
+    event = TaskResultReceived(
+        task_id=task.task_id,
+        status=TaskStatus(status_text),
+        output=output,
+        worker_id=rq.query_str(request, "workerid"),
+    )
+    await request.app[EXECUTOR].transition(workflow_id, event)
+    return rq.text(task.task_id)
+
+
+async def get_task(request: web.Request) -> web.Response:
+    task_id = request.match_info["task_id"]
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, task_id)
+    if row is None:
+        raise NotFound(f"Task not found for taskId: {task_id}")
+    return rq.json_response(task_json_from_row(row))
+
+
+async def add_log(request: web.Request) -> web.Response:
+    task_id = request.match_info["task_id"]
+    raw = (await request.read()).decode("utf-8", errors="replace")
+    line = raw
+    if raw.startswith('"'):
+        parsed = await rq.json_body(request)
+        line = parsed if isinstance(parsed, str) else raw
+    async with request.app[POOL].acquire() as conn:
+        if await store.get(conn, task_id) is None:
+            raise NotFound(f"Task not found for taskId: {task_id}")
+        await store.add_log(conn, task_id, line, request.app[CLOCK].now_ms())
+    return rq.empty()
+
+
+async def get_logs(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        found = await store.logs(conn, request.match_info["task_id"])
+    if not found:
+        return rq.empty(204)
+    return rq.json_response(
+        [{"log": r["log"], "taskId": r["task_id"], "createdTime": r["created_time"]} for r in found]
+    )
+
+
+async def queue_sizes(request: web.Request) -> web.Response:
+    names = [n for n in request.query.getall("taskType", []) if n]
+    async with request.app[POOL].acquire() as conn:
+        return rq.json_response(await store.queue_sizes(conn, names))
+
+
+async def all_queue_sizes(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        return rq.json_response(await store.all_queue_sizes(conn))
+
+
+async def poll_data(request: web.Request) -> web.Response:
+    task_type = rq.query_str(request, "taskType")
+    if task_type is None:
+        raise BadRequest("taskType is required")
+    return await _poll_data(request, task_type)
+
+
+async def all_poll_data(request: web.Request) -> web.Response:
+    return await _poll_data(request, None)
+
+
+async def _poll_data(request: web.Request, task_type: str | None) -> web.Response:
+    await request.app[POLLER].flush_poll_data()
+    async with request.app[POOL].acquire() as conn:
+        found = await store.poll_data(conn, task_type)
+    return rq.json_response(
+        [
+            {
+                k: v
+                for k, v in {
+                    "queueName": r["queue_name"],
+                    "domain": r["domain"] or None,
+                    "workerId": r["worker_id"],
+                    "lastPollTime": r["last_poll_time"],
+                }.items()
+                if v is not None
+            }
+            for r in found
+        ]
+    )
+
+
+async def ack(_request: web.Request) -> web.Response:
+    return rq.text("true")  # older clients ack; polling already acknowledged the task
+
+
+def routes() -> list[web.RouteDef]:
+    base = "/api/tasks"
+    return [
+        web.get(f"{base}/poll/batch/{{task_type}}", poll_batch),
+        web.get(f"{base}/poll/{{task_type}}", poll_one),
+        web.post(base, update_task),
+        web.post(f"{base}/update-v2", update_task_v2),
+        web.get(f"{base}/queue/sizes", queue_sizes),
+        web.get(f"{base}/queue/all", all_queue_sizes),
+        web.get(f"{base}/queue/polldata", poll_data),
+        web.get(f"{base}/queue/polldata/all", all_poll_data),
+        web.post(f"{base}/{{task_id}}/log", add_log),
+        web.get(f"{base}/{{task_id}}/log", get_logs),
+        web.post(f"{base}/{{task_id}}/ack", ack),
+        web.post(f"{base}/{{workflow_id}}/{{ref}}/{{status}}", update_by_reference),
+        web.get(f"{base}/{{task_id}}", get_task),
+    ]

@@ -1,0 +1,212 @@
+"""/api/workflow: start (async and sync), read, correlate, terminate, remove."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from conductor.api import requests as rq
+from conductor.api.keys import EXECUTOR, POOL, WAKEUPS
+from conductor.api.render import workflow_json, workflow_run_json, workflow_status_json
+from conductor.engine.events import Reevaluate, TerminateWorkflow
+from conductor.engine.model import WorkflowState
+from conductor.engine.validation import validate_workflow_def
+from conductor.errors import FieldError, NotFound, ValidationFailed
+from conductor.executor import StartRequest
+from conductor.store import workflows as store
+from conductor.wakeups import wait_for
+
+_SYNC_RECHECK_S = 0.1  # sync execute re-reads at least this often (changes made by other servers)
+
+
+def parse_start_request(body: dict[str, Any], name: str | None = None) -> StartRequest:
+    path = "startWorkflowRequest"
+    rq.check_type(body, "name", str, path)
+    rq.check_type(body, "version", int, path)
+    rq.check_type(body, "correlationId", str, path)
+    rq.check_type(body, "input", dict, path)
+    rq.check_type(body, "taskToDomain", dict, path)
+    rq.check_type(body, "workflowDef", dict, path)
+    rq.check_type(body, "priority", int, path)
+    rq.check_type(body, "idempotencyKey", str, path)
+    workflow_name = name or body.get("name")
+    inline = body.get("workflowDef")
+    if not workflow_name and isinstance(inline, dict):
+        workflow_name = inline.get("name")
+    if not workflow_name:
+        raise ValidationFailed(
+            [FieldError(f"{path}.name", "Workflow name cannot be null or empty")]
+        )
+    priority = body.get("priority") or 0
+    if not 0 <= priority <= 99:
+        raise ValidationFailed(
+            [FieldError(f"{path}.priority", "priority: should be between 0 and 99", priority)]
+        )
+    if isinstance(inline, dict):
+        inline = dict(inline)
+        inline.setdefault("name", workflow_name)
+        inline.setdefault("version", 1)
+        inline.setdefault("schemaVersion", 2)
+        errors = validate_workflow_def(inline, f"{path}.workflowDef")
+        if errors:
+            raise ValidationFailed([FieldError(e.path, e.message, e.invalid_value) for e in errors])
+    version = body.get("version")
+    return StartRequest(
+        name=str(workflow_name),
+        version=version if version else None,
+        input=body.get("input") or {},
+        correlation_id=body.get("correlationId"),
+        priority=priority,
+        task_to_domain=body.get("taskToDomain") or {},
+        workflow_def=inline,
+        created_by=body.get("createdBy") if isinstance(body.get("createdBy"), str) else None,
+        idempotency_key=body.get("idempotencyKey"),
+    )
+
+
+async def start_workflow(request: web.Request) -> web.Response:
+    start = parse_start_request(await rq.json_object(request, "startWorkflowRequest"))
+    state = await request.app[EXECUTOR].start(start)
+    return rq.text(state.workflow_id)
+
+
+async def start_workflow_by_name(request: web.Request) -> web.Response:
+    body = await rq.json_object(request, "input", required=False)
+    start = StartRequest(
+        name=request.match_info["name"],
+        version=rq.query_int(request, "version", None) or None,
+        input=body,
+        correlation_id=rq.query_str(request, "correlationId"),
+        priority=rq.query_int(request, "priority", 0, minimum=0) or 0,
+    )
+    state = await request.app[EXECUTOR].start(start)
+    return rq.text(state.workflow_id)
+
+
+async def execute_workflow(request: web.Request) -> web.Response:
+    """Start and hold the request until the workflow ends, a named task ends, or time runs out."""
+    name = request.match_info["name"]
+    version = rq.path_int(request, "version")
+    body = await rq.json_object(request, "startWorkflowRequest")
+    body["version"] = version or body.get("version")
+    start = parse_start_request(body, name)
+    request_id = rq.query_str(request, "requestId") or str(uuid.uuid4())
+    refs = {
+        r.strip() for r in (rq.query_str(request, "waitUntilTaskRef") or "").split(",") if r.strip()
+    }
+    wait_s = rq.query_int(request, "waitForSeconds", 10, minimum=0) or 10
+    state = await request.app[EXECUTOR].start(start)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    wakeups = request.app[WAKEUPS]
+    while not _sync_done(state, refs):
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return rq.json_response(workflow_run_json(state, request_id, timed_out=True))
+        changed = wakeups.workflows.waiter(state.workflow_id)
+        state = await _load(request, state.workflow_id, include_tasks=True)
+        if _sync_done(state, refs):
+            break
+        await wait_for(changed, min(remaining, _SYNC_RECHECK_S))
+    return rq.json_response(workflow_run_json(state, request_id, timed_out=False))
+
+
+def _sync_done(state: WorkflowState, refs: set[str]) -> bool:
+    if state.status.terminal:
+        return True
+    return any(t.ref_name in refs and t.status.terminal for t in state.tasks)
+
+
+async def _load(request: web.Request, workflow_id: str, include_tasks: bool) -> WorkflowState:
+    async with request.app[POOL].acquire() as conn:
+        state = await store.get(conn, workflow_id, include_tasks)
+    if state is None:
+        raise NotFound(f"Workflow with id: {workflow_id} not found.")
+    return state
+
+
+async def get_workflow(request: web.Request) -> web.Response:
+    include_tasks = rq.query_bool(request, "includeTasks", True)
+    state = await _load(request, request.match_info["workflow_id"], include_tasks)
+    return rq.json_response(workflow_json(state, include_tasks))
+
+
+async def get_status(request: web.Request) -> web.Response:
+    state = await _load(request, request.match_info["workflow_id"], include_tasks=False)
+    return rq.json_response(
+        workflow_status_json(
+            state,
+            rq.query_bool(request, "includeOutput", False),
+            rq.query_bool(request, "includeVariables", False),
+        )
+    )
+
+
+async def correlated(request: web.Request) -> web.Response:
+    include_closed = rq.query_bool(request, "includeClosed", False)
+    include_tasks = rq.query_bool(request, "includeTasks", False)
+    async with request.app[POOL].acquire() as conn:
+        found = await store.by_correlation(
+            conn,
+            request.match_info["name"],
+            request.match_info["correlation_id"],
+            include_closed,
+            include_tasks,
+        )
+    return rq.json_response([workflow_json(s, include_tasks) for s in found])
+
+
+async def correlated_many(request: web.Request) -> web.Response:
+    ids = await rq.json_list(request, "correlationIds")
+    if not all(isinstance(i, str) for i in ids):
+        raise ValidationFailed([FieldError("correlationIds", "correlation ids must be strings")])
+    include_closed = rq.query_bool(request, "includeClosed", False)
+    include_tasks = rq.query_bool(request, "includeTasks", False)
+    out: dict[str, list[dict[str, Any]]] = {}
+    async with request.app[POOL].acquire() as conn:
+        for correlation_id in ids:
+            found = await store.by_correlation(
+                conn, request.match_info["name"], correlation_id, include_closed, include_tasks
+            )
+            out[correlation_id] = [workflow_json(s, include_tasks) for s in found]
+    return rq.json_response(out)
+
+
+async def terminate(request: web.Request) -> web.Response:
+    reason = rq.query_str(request, "reason")
+    await request.app[EXECUTOR].transition(
+        request.match_info["workflow_id"], TerminateWorkflow(reason)
+    )
+    return rq.empty()
+
+
+async def decide_now(request: web.Request) -> web.Response:
+    await request.app[EXECUTOR].transition(request.match_info["workflow_id"], Reevaluate())
+    return rq.empty()
+
+
+async def remove(request: web.Request) -> web.Response:
+    workflow_id = request.match_info["workflow_id"]
+    async with request.app[POOL].acquire() as conn:
+        if not await store.remove(conn, workflow_id):
+            raise NotFound(f"Workflow with id: {workflow_id} not found.")
+    return rq.empty()
+
+
+def routes() -> list[web.RouteDef]:
+    base = "/api/workflow"
+    return [
+        web.post(base, start_workflow),
+        web.post(f"{base}/execute/{{name}}/{{version}}", execute_workflow),
+        web.put(f"{base}/decide/{{workflow_id}}", decide_now),
+        web.get(f"{base}/{{name}}/correlated/{{correlation_id}}", correlated),
+        web.post(f"{base}/{{name}}/correlated", correlated_many),
+        web.get(f"{base}/{{workflow_id}}/status", get_status),
+        web.delete(f"{base}/{{workflow_id}}/remove", remove),
+        web.get(f"{base}/{{workflow_id}}", get_workflow),
+        web.delete(f"{base}/{{workflow_id}}", terminate),
+        web.post(f"{base}/{{name}}", start_workflow_by_name),
+    ]

@@ -1,0 +1,22 @@
+"""Every typed key under which shared state lives on the aiohttp Application."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from conductor.api.longpoll import Poller
+from conductor.clock import Clock
+from conductor.config import Settings
+from conductor.executor import Executor
+from conductor.metrics import Metrics
+from conductor.wakeups import Wakeups
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+POOL = web.AppKey("pool", asyncpg.Pool)
+EXECUTOR = web.AppKey("executor", Executor)
+POLLER = web.AppKey("poller", Poller)
+WAKEUPS = web.AppKey("wakeups", Wakeups)
+METRICS = web.AppKey("metrics", Metrics)
+DATABASE_KIND = web.AppKey("database_kind", str)

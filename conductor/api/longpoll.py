@@ -1,0 +1,85 @@
+"""Long-polled task queues: claim, or wait for a wake-up without holding a database connection.
+
+A poll takes the queue's wake-up Event before trying to claim, so a task committed between the
+claim and the wait wakes it. Local commits wake pollers at once; other servers' commits arrive
+through LISTEN/NOTIFY. Poll data (last poll per queue) is kept in memory and flushed in batches,
+so idle workers polling ten times a second do not write to the database ten times a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from conductor.clock import Clock
+from conductor.engine.definitions import queue_name
+from conductor.metrics import Metrics
+from conductor.store import tasks as task_store
+from conductor.wakeups import Wakeups, wait_for
+
+log = logging.getLogger(__name__)
+
+MAX_POLL_TIMEOUT_MS = 5000
+
+
+class Poller:
+    def __init__(
+        self, pool: asyncpg.Pool, clock: Clock, wakeups: Wakeups, metrics: Metrics
+    ) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.wakeups = wakeups
+        self.metrics = metrics
+        self._poll_data: dict[tuple[str, str], tuple[str | None, int]] = {}
+        self._stopping = False
+
+    async def poll(
+        self,
+        task_type: str,
+        worker_id: str | None,
+        domain: str | None,
+        count: int,
+        timeout_ms: int,
+    ) -> list[asyncpg.Record]:
+        queue = queue_name(task_type, domain)
+        self._poll_data[(queue, domain or "")] = (worker_id, self.clock.now_ms())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_ms / 1000
+        while True:
+            woken = self.wakeups.queues.waiter(queue)
+            async with self.pool.acquire() as conn:
+                claimed = await task_store.claim(conn, queue, self.clock.now_ms(), count, worker_id)
+            if claimed:
+                self.metrics.tasks_polled.labels(task_type).inc(len(claimed))
+                return claimed
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self._stopping:
+                return []
+            self.metrics.long_polls_waiting.inc()
+            try:
+                await wait_for(woken, remaining)
+            finally:
+                self.metrics.long_polls_waiting.dec()
+
+    def stop(self) -> None:
+        """Make waiting polls return empty now (two-phase shutdown)."""
+        self._stopping = True
+        self.wakeups.queues.wake_all()
+
+    async def flush_poll_data(self) -> None:
+        if not self._poll_data:
+            return
+        entries, self._poll_data = self._poll_data, {}
+        rows = [(q, d, worker, at) for (q, d), (worker, at) in entries.items()]
+        async with self.pool.acquire() as conn:
+            await task_store.save_poll_data(conn, rows)
+
+    async def run_poll_data_flusher(self, interval_s: float = 2.0) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.flush_poll_data()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("could not save poll data: %s", exc)

@@ -1,0 +1,72 @@
+"""Maps every error to Conductor's error body: {status, message, instance, retryable, ...}."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from conductor.api.keys import METRICS
+from conductor.errors import ConductorError, ValidationFailed
+
+log = logging.getLogger(__name__)
+_HOST = socket.gethostname()
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_body(status: int, message: str, retryable: bool = False) -> dict[str, object]:
+    return {"status": status, "message": message, "instance": _HOST, "retryable": retryable}
+
+
+def error_response(status: int, message: str, retryable: bool = False) -> web.Response:
+    return web.json_response(error_body(status, message, retryable), status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except ValidationFailed as exc:
+        status = 400
+        body = error_body(400, exc.message)
+        body["validationErrors"] = [
+            {
+                k: v
+                for k, v in {
+                    "path": e.path,
+                    "message": e.message,
+                    "invalidValue": e.invalid_value,
+                }.items()
+                if v is not None
+            }
+            for e in exc.errors
+        ]
+        return web.json_response(body, status=400)
+    except ConductorError as exc:
+        status = exc.status
+        return error_response(exc.status, exc.message, exc.retryable)
+    except web.HTTPException as exc:
+        status = exc.status
+        if exc.status < 400:
+            raise
+        message = exc.reason if exc.status != 404 else f"No resource found for {request.path}"
+        return error_response(exc.status, message)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Internal server error")
+    finally:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        metrics = request.app.get(METRICS)
+        if metrics is not None:
+            metrics.http_requests.labels(request.method, name, str(status)).observe(
+                time.perf_counter() - started
+            )

@@ -1,0 +1,183 @@
+"""Engine values -> Conductor's JSON shapes (camelCase, epoch-ms times, nulls omitted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from conductor.engine.model import JSON, TaskState, WorkflowState
+from conductor.store.rows import task_from_row
+
+
+def _compact(obj: JSON) -> JSON:
+    return {k: v for k, v in obj.items() if v is not None}
+
+
+def task_json(
+    task: TaskState,
+    workflow_type: str | None,
+    correlation_id: str | None,
+    workflow_priority: int,
+) -> JSON:
+    workflow_task = dict(task.workflow_task)
+    workflow_task.setdefault("name", task.task_def_name)
+    workflow_task.setdefault("taskReferenceName", task.ref_name)
+    workflow_task.setdefault("type", "SIMPLE")
+    task_def = workflow_task.get("taskDefinition")
+    settings = task.settings
+    rate = task_def.get("rateLimitPerFrequency") if isinstance(task_def, dict) else None
+    freq = task_def.get("rateLimitFrequencyInSeconds") if isinstance(task_def, dict) else None
+    queue_wait = task.start_time - task.scheduled_time if task.start_time else 0
+    return _compact(
+        {
+            "taskType": task.task_type,
+            "status": task.status.value,
+            "inputData": task.input_data,
+            "referenceTaskName": task.ref_name,
+            "retryCount": task.retry_count,
+            "seq": task.seq,
+            "correlationId": correlation_id,
+            "pollCount": task.poll_count,
+            "taskDefName": task.task_def_name,
+            "scheduledTime": task.scheduled_time,
+            "startTime": task.start_time,
+            "endTime": task.end_time,
+            "updateTime": task.update_time,
+            "startDelayInSeconds": task.start_delay_seconds,
+            "retriedTaskId": task.retried_task_id,
+            "retried": task.retried,
+            "executed": task.executed,
+            "callbackFromWorker": True,
+            "responseTimeoutSeconds": settings.response_timeout_seconds,
+            "workflowInstanceId": task.workflow_id,
+            "workflowType": workflow_type,
+            "taskId": task.task_id,
+            "reasonForIncompletion": task.reason_for_incompletion,
+            "callbackAfterSeconds": task.callback_after_seconds,
+            "workerId": task.worker_id,
+            "outputData": task.output_data,
+            "workflowTask": workflow_task,
+            "domain": task.domain,
+            "rateLimitPerFrequency": int(rate or 0),
+            "rateLimitFrequencyInSeconds": int(freq or 1),
+            "workflowPriority": workflow_priority,
+            "iteration": task.iteration,
+            "subworkflowChanged": False,
+            "loopOverTask": task.iteration > 0,
+            "taskDefinition": task_def if isinstance(task_def, dict) else None,
+            "queueWaitTime": max(queue_wait, 0),
+            "firstStartTime": task.start_time,
+        }
+    )
+
+
+def task_json_from_row(row: asyncpg.Record) -> JSON:
+    body: JSON = row["body"]
+    return task_json(
+        task_from_row(row),
+        body.get("workflowType"),
+        body.get("correlationId"),
+        int(body.get("workflowPriority") or 0),
+    )
+
+
+def workflow_json(state: WorkflowState, include_tasks: bool = True) -> JSON:
+    tasks = (
+        [task_json(t, state.name, state.correlation_id, state.priority) for t in state.tasks]
+        if include_tasks
+        else []
+    )
+    return _compact(
+        {
+            "createTime": state.create_time,
+            "updateTime": state.update_time,
+            "createdBy": state.created_by,
+            "status": state.status.value,
+            "startTime": state.create_time,
+            "endTime": state.end_time,
+            "workflowId": state.workflow_id,
+            "parentWorkflowId": state.parent_workflow_id,
+            "parentWorkflowTaskId": state.parent_workflow_task_id,
+            "tasks": tasks,
+            "input": state.input,
+            "output": state.output,
+            "correlationId": state.correlation_id,
+            "reasonForIncompletion": state.reason_for_incompletion,
+            "taskToDomain": state.task_to_domain,
+            "failedReferenceTaskNames": state.failed_reference_task_names,
+            "failedTaskNames": state.failed_task_names,
+            "workflowDefinition": state.definition,
+            "priority": state.priority,
+            "variables": state.variables,
+            "lastRetriedTime": state.last_retried_time,
+            "history": [],
+            "idempotencyKey": state.idempotency_key,
+            "rateLimited": False,
+            "workflowName": state.name,
+            "workflowVersion": state.version,
+        }
+    )
+
+
+def workflow_status_json(
+    state: WorkflowState, include_output: bool, include_variables: bool
+) -> JSON:
+    return _compact(
+        {
+            "workflowId": state.workflow_id,
+            "correlationId": state.correlation_id,
+            "output": state.output if include_output else None,
+            "variables": state.variables if include_variables else None,
+            "status": state.status.value,
+        }
+    )
+
+
+def workflow_run_json(state: WorkflowState, request_id: str, timed_out: bool) -> JSON:
+    """SignalResponse of type TARGET_WORKFLOW (the sync execute answer, a WorkflowRun)."""
+    run = workflow_json(state, include_tasks=True)
+    return _compact(
+        {
+            "responseType": "TARGET_WORKFLOW",
+            "targetWorkflowId": state.workflow_id,
+            "targetWorkflowStatus": state.status.value,
+            "requestId": request_id,
+            "workflowId": state.workflow_id,
+            "correlationId": state.correlation_id,
+            "input": state.input,
+            "output": state.output,
+            "priority": state.priority,
+            "variables": state.variables,
+            "tasks": run["tasks"],
+            "createdBy": state.created_by,
+            "createTime": state.create_time,
+            "updateTime": state.update_time,
+            "status": state.status.value,
+            "signalTimeout": timed_out,
+        }
+    )
+
+
+def task_def_json(task_def: JSON) -> JSON:
+    """A stored TaskDef with Conductor's serialized defaults filled in."""
+    out: dict[str, Any] = {
+        "createTime": 0,
+        "updateTime": 0,
+        "retryCount": 3,
+        "timeoutSeconds": 0,
+        "inputKeys": [],
+        "outputKeys": [],
+        "timeoutPolicy": "TIME_OUT_WF",
+        "retryLogic": "FIXED",
+        "retryDelaySeconds": 60,
+        "responseTimeoutSeconds": 3600,
+        "inputTemplate": {},
+        "rateLimitPerFrequency": 0,
+        "rateLimitFrequencyInSeconds": 1,
+        "backoffScaleFactor": 1,
+        "totalTimeoutSeconds": 0,
+        "enforceSchema": False,
+    }
+    out.update({k: v for k, v in task_def.items() if v is not None})
+    return out

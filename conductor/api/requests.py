@@ -1,0 +1,124 @@
+"""Reading what clients send: JSON bodies and query parameters, the way the real SDKs send them.
+
+The Python SDK sends booleans as `True`/`False` and absent values as `None` or an empty string in
+query strings, and `{}` bodies on DELETE and PUT; all of that is accepted here. Malformed input is a
+400 in Conductor's error shape before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from conductor.errors import BadRequest, FieldError, ValidationFailed
+
+_ABSENT = {"", "none", "null", "undefined"}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def json_body(request: web.Request, *, required: bool = True) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise BadRequest("Request body is missing or empty")
+        return None
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise BadRequest("Request body is not valid UTF-8") from exc
+    except RecursionError as exc:
+        raise BadRequest("Request body is nested too deeply") from exc
+    except ValueError as exc:
+        raise BadRequest(f"Malformed JSON in request body: {exc}") from exc
+
+
+async def json_object(request: web.Request, name: str, *, required: bool = True) -> dict[str, Any]:
+    body = await json_body(request, required=required)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ValidationFailed([FieldError(name, f"{name} must be a JSON object")])
+    return body
+
+
+async def json_list(request: web.Request, name: str) -> list[Any]:
+    body = await json_body(request)
+    if not isinstance(body, list):
+        raise ValidationFailed([FieldError(name, f"{name} must be a JSON array")])
+    return body
+
+
+def query_str(request: web.Request, name: str) -> str | None:
+    value = request.query.get(name)
+    if value is None or value.strip().lower() in _ABSENT:
+        return None
+    return value
+
+
+def query_bool(request: web.Request, name: str, default: bool) -> bool:
+    value = query_str(request, name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise BadRequest(f"Query parameter {name} must be true or false, got {value!r}")
+
+
+def query_int(
+    request: web.Request, name: str, default: int | None, *, minimum: int | None = None
+) -> int | None:
+    value = query_str(request, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise BadRequest(f"Query parameter {name} must be an integer, got {value!r}") from exc
+    if minimum is not None and number < minimum:
+        raise BadRequest(f"Query parameter {name} must be at least {minimum}")
+    return number
+
+
+def path_int(request: web.Request, name: str) -> int:
+    value = request.match_info[name]
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise BadRequest(f"Path parameter {name} must be an integer, got {value!r}") from exc
+
+
+def text(value: str) -> web.Response:
+    return web.Response(text=value, content_type="text/plain")
+
+
+def json_response(value: Any, status: int = 200) -> web.Response:
+    return web.json_response(value, status=status, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def empty(status: int = 200) -> web.Response:
+    return web.Response(status=status)
+
+
+def check_type(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: str) -> None:
+    """Refuse a present field of the wrong JSON type (bool is never an int here)."""
+    value = obj.get(key)
+    if value is None:
+        return
+    wrong = not isinstance(value, kind) or (
+        isinstance(value, bool) and kind in (int, (int,), (int, float))
+    )
+    if wrong:
+        raise ValidationFailed([FieldError(f"{path}.{key}", f"{key} has the wrong type", value)])

@@ -1,0 +1,128 @@
+"""Composition root: builds the aiohttp Application and owns every resource's life cycle.
+
+Cleanup contexts run in order and unwind in reverse: the database (embedded or external, migrated,
+pooled) comes up first and goes down last; background services start after it and stop before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from conductor.api.handlers import health, metadata, tasks, workflows
+from conductor.api.keys import (
+    CLOCK,
+    DATABASE_KIND,
+    EXECUTOR,
+    METRICS,
+    POLLER,
+    POOL,
+    SETTINGS,
+    WAKEUPS,
+)
+from conductor.api.longpoll import Poller
+from conductor.api.middleware import errors
+from conductor.clock import Clock, SystemClock
+from conductor.config import Settings
+from conductor.executor import Executor
+from conductor.metrics import Metrics
+from conductor.services.broadcast import Broadcaster
+from conductor.store.embedded import EmbeddedPostgres
+from conductor.store.migrate import migrate
+from conductor.store.pool import create_pool
+from conductor.timers.service import TimerService
+from conductor.ui import routes as ui_routes
+from conductor.wakeups import Wakeups
+
+log = logging.getLogger(__name__)
+
+TIMER_SERVICE = web.AppKey("timer_service", TimerService)
+BROADCASTER = web.AppKey("broadcaster", Broadcaster)
+MAX_BODY_BYTES = 12 * 1024 * 1024  # above Conductor's 10 MB payload limit; larger gets 413
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, metrics: Metrics | None = None
+) -> web.Application:
+    app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app[METRICS] = metrics or Metrics()
+    app[WAKEUPS] = Wakeups()
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_services)
+    app.add_routes(health.routes())
+    app.add_routes(metadata.routes())
+    app.add_routes(workflows.routes())
+    app.add_routes(tasks.routes())
+    app.add_routes(ui_routes.routes())
+    app.on_shutdown.append(_stop_polls)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    embedded: EmbeddedPostgres | None = None
+    dsn = settings.database_url
+    if dsn is None:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        dsn = await asyncio.to_thread(embedded.start)
+        app[DATABASE_KIND] = "embedded"
+    else:
+        app[DATABASE_KIND] = "external"
+    try:
+        pool = await create_pool(dsn, max_size=settings.pool_size)
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        app[POOL] = pool
+        broadcaster = Broadcaster(dsn, app[WAKEUPS]) if settings.run_background_services else None
+        if broadcaster is not None:
+            app[BROADCASTER] = broadcaster
+        app[EXECUTOR] = Executor(pool, app[CLOCK], app[WAKEUPS], app[METRICS], broadcaster)
+        app[POLLER] = Poller(pool, app[CLOCK], app[WAKEUPS], app[METRICS])
+        app[TIMER_SERVICE] = TimerService(
+            pool,
+            app[CLOCK],
+            app[EXECUTOR],
+            app[WAKEUPS],
+            app[METRICS],
+            broadcaster,
+            batch=settings.timer_batch,
+            lease_ms=settings.timer_lease_ms,
+            max_idle_ms=settings.timer_max_idle_ms,
+        )
+        yield
+        await pool.close()
+    finally:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    if not app[SETTINGS].run_background_services:
+        yield
+        return
+    broadcaster = app[BROADCASTER]
+    await broadcaster.start()
+    timer_service = app[TIMER_SERVICE]
+    background = [
+        asyncio.create_task(timer_service.run(), name="timer-service"),
+        asyncio.create_task(app[POLLER].run_poll_data_flusher(), name="poll-data-flusher"),
+    ]
+    yield
+    timer_service.stop()
+    for task in background:
+        task.cancel()
+    for task in background:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await broadcaster.stop()
+
+
+async def _stop_polls(app: web.Application) -> None:
+    if POLLER in app:
+        app[POLLER].stop()

@@ -1,0 +1,51 @@
+"""The `conductor` command.
+
+`conductor server [--host H] [--port P] [--database-url URL] [--data-dir DIR]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from conductor.app import create_app
+from conductor.config import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conductor", description="Conductor-compatible server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    server = commands.add_parser("server", help="run the API server (port 8080 by default)")
+    server.add_argument("--host", help="bind address (CONDUCTOR_HOST, default 0.0.0.0)")
+    server.add_argument("--port", type=int, help="port (CONDUCTOR_PORT, default 8080)")
+    server.add_argument(
+        "--database-url",
+        help="PostgreSQL URL (CONDUCTOR_DATABASE_URL); without it an embedded server is used",
+    )
+    server.add_argument(
+        "--data-dir",
+        type=Path,
+        help="embedded PostgreSQL data folder (CONDUCTOR_DATA_DIR, default ./.conductor-data)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings.from_env(
+        host=args.host, port=args.port, database_url=args.database_url, data_dir=args.data_dir
+    )
+    app = create_app(settings)
+    web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=10, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

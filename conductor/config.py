@@ -1,0 +1,37 @@
+"""Server settings, parsed once from the command line and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 8080
+    database_url: str | None = None
+    data_dir: Path = Path("./.conductor-data")
+    pool_size: int = 20
+    timer_batch: int = 200
+    # How long a claimed timer stays hidden before it may fire again if its firing was lost.
+    timer_lease_ms: int = 30_000
+    # Upper bound on the timer service's sleep: a safety poll for missed wake-ups.
+    timer_max_idle_ms: int = 5_000
+    run_background_services: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {
+            "host": env.get("CONDUCTOR_HOST", cls.host),
+            "port": int(env.get("CONDUCTOR_PORT", cls.port)),
+            "database_url": env.get("CONDUCTOR_DATABASE_URL") or None,
+            "data_dir": Path(env.get("CONDUCTOR_DATA_DIR", str(cls.data_dir))),
+            "pool_size": int(env.get("CONDUCTOR_DB_POOL_SIZE", cls.pool_size)),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values["data_dir"], str):
+            values["data_dir"] = Path(values["data_dir"])
+        return cls(**values)  # type: ignore[arg-type]

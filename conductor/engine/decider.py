@@ -1,0 +1,295 @@
+"""The decider: one event plus the workflow's state in, the next state and its side effects out.
+
+Pure: no I/O, no clock, no randomness (time, ids and jitter come in a `DecideContext`). The caller
+loads the state under a row lock, calls `decide`, and writes the `Decision` in the same
+transaction. Semantics follow Conductor's DeciderService (conductor-spec §4).
+"""
+
+from __future__ import annotations
+
+from conductor.engine import scheduling
+from conductor.engine.decision import DecideContext, Decision, TaskLog, TimerIntent, TimerKind
+from conductor.engine.definitions import is_worker_task, next_task
+from conductor.engine.events import (
+    Event,
+    Reevaluate,
+    StartWorkflow,
+    TaskResultReceived,
+    TerminateWorkflow,
+    TimerFired,
+)
+from conductor.engine.model import (
+    JSON,
+    TaskState,
+    TaskStatus,
+    TimeoutPolicy,
+    WorkflowState,
+    WorkflowStatus,
+)
+from conductor.engine.retry import can_retry, retry_delay_seconds
+from conductor.engine.templates import build_document, resolve
+from conductor.engine.timeouts import check_task, workflow_deadline, workflow_timeout_reason
+from conductor.errors import Conflict
+
+REASON_LIMIT = 500
+
+
+def decide(state: WorkflowState, event: Event, ctx: DecideContext) -> Decision:
+    """Apply `event` to `state` (mutated in place) and return what must be written."""
+    decider = _Decider(state, ctx)
+    decider.handle(event)
+    return decider.decision
+
+
+class _Decider:
+    def __init__(self, state: WorkflowState, ctx: DecideContext) -> None:
+        self.state = state
+        self.ctx = ctx
+        self.decision = Decision()
+
+    # -- events -------------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, StartWorkflow):
+            self._arm_workflow_timeout()
+            self.evaluate()
+        elif isinstance(event, TaskResultReceived):
+            if self._apply_result(event):
+                self.evaluate()
+        elif isinstance(event, TerminateWorkflow):
+            self.terminate(event.reason)
+        elif isinstance(event, TimerFired | Reevaluate):
+            self.evaluate()
+
+    def _apply_result(self, result: TaskResultReceived) -> bool:
+        """Record a worker's result; True when the task reached a terminal status."""
+        task = self.state.task(result.task_id)
+        if task is None or task.status.terminal or self.state.status.terminal:
+            self.decision.ignored = True  # duplicate or late update: an idempotent no-op
+            return False
+        now = self.ctx.now
+        for line in result.logs:
+            self.decision.logs.append(_log(task, line, now))
+        if result.worker_id:
+            task.worker_id = result.worker_id
+        task.update_time = now
+        self.decision.touch(task)
+        if result.extend_lease:
+            self._arm_response_timeout(task)
+            return False
+        if result.output is not None:
+            task.output_data = result.output
+        if result.reason is not None:
+            task.reason_for_incompletion = result.reason[:REASON_LIMIT]
+        if result.status is TaskStatus.IN_PROGRESS:
+            if is_worker_task(task.workflow_task):
+                delay = max(result.callback_after_seconds, 0)
+                scheduling.requeue(self.state, task, self.decision, self.ctx, delay)
+            return False
+        self._finish_task(task, result.status)
+        return True
+
+    def _finish_task(self, task: TaskState, status: TaskStatus) -> None:
+        task.status = status
+        task.end_time = self.ctx.now
+        task.update_time = self.ctx.now
+        self.decision.touch(task)
+        self.decision.removals.append(task.task_id)
+        self.decision.cleared_task_timers.append(task.task_id)
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def evaluate(self) -> None:
+        state = self.state
+        if state.status.terminal:
+            return
+        reason = workflow_timeout_reason(state, self.ctx.now)
+        if reason is not None:
+            self._end_workflow(WorkflowStatus.TIMED_OUT, reason)
+            return
+        if state.status is WorkflowStatus.PAUSED:
+            return
+        if not state.tasks:
+            self._schedule_first()
+        while True:
+            for task in list(state.tasks):
+                if not task.status.terminal:
+                    self._check_timeouts(task)
+                    if self._ended():
+                        return
+            progressed = False
+            for task in list(state.tasks):
+                if task.status.terminal and not task.executed and not task.retried:
+                    progressed = True
+                    if not self._process_terminal(task):
+                        return
+            if not progressed:
+                break
+        self._complete_if_done()
+
+    def _schedule_first(self) -> None:
+        tasks = self.state.definition.get("tasks") or []
+        if tasks:
+            self._schedule(tasks[0])
+
+    def _schedule(self, workflow_task: JSON) -> None:
+        ref = workflow_task.get("taskReferenceName")
+        if any(t.ref_name == ref for t in self.state.tasks):
+            return  # never create a task twice for one reference
+        doc = build_document(self.state)
+        task = scheduling.new_task(self.state, workflow_task, self.ctx, doc)
+        scheduling.schedule(self.state, task, self.decision, self.ctx)
+
+    def _process_terminal(self, task: TaskState) -> bool:
+        """Retry or accept a terminal task and schedule what follows; False if the run ended."""
+        if not task.status.successful and not self._handle_failure(task):
+            return False
+        task.executed = True
+        self.decision.touch(task)
+        if task.retried:
+            return True
+        following = next_task(self.state.definition, task.ref_name)
+        if following is not None:
+            self._schedule(following)
+        return True
+
+    def _handle_failure(self, task: TaskState) -> bool:
+        """Retry the task, or mark an optional one done; otherwise fail the workflow."""
+        if task.status in (TaskStatus.FAILED, TaskStatus.FAILED_WITH_TERMINAL_ERROR):
+            _add_once(self.state.failed_reference_task_names, task.ref_name)
+            _add_once(self.state.failed_task_names, task.task_def_name)
+            self.decision.workflow_changed = True
+        settings = task.settings
+        override = task.workflow_task.get("retryCount")
+        allowed_override = int(override) if isinstance(override, int) else None
+        if (
+            task.status.retriable
+            and can_retry(settings, allowed_override, task.retry_count)
+            and not self._total_timeout_exceeded(task)
+        ):
+            delay = retry_delay_seconds(settings, task.retry_count)
+            jitter = (
+                self.ctx.jitter_ms(settings.backoff_jitter_ms) if settings.backoff_jitter_ms else 0
+            )
+            doc = build_document(self.state)
+            retry = scheduling.new_task(
+                self.state, task.workflow_task, self.ctx, doc, retry_of=task, delay_seconds=delay
+            )
+            scheduling.schedule(self.state, retry, self.decision, self.ctx, jitter)
+            task.retried = True
+            task.executed = True
+            self.decision.touch(task)
+            return True
+        if task.optional:
+            task.status = TaskStatus.COMPLETED_WITH_ERRORS
+            self.decision.touch(task)
+            return True
+        status = {
+            TaskStatus.TIMED_OUT: WorkflowStatus.TIMED_OUT,
+            TaskStatus.CANCELED: WorkflowStatus.TERMINATED,
+        }.get(task.status, WorkflowStatus.FAILED)
+        task.executed = True
+        self.decision.touch(task)
+        reason = (
+            f"Task {task.task_id} failed with status: {status.value} and reason: "
+            f"'{task.reason_for_incompletion}'"
+        )
+        self._end_workflow(status, reason)
+        return False
+
+    def _total_timeout_exceeded(self, task: TaskState) -> bool:
+        total = task.settings.total_timeout_seconds
+        return total > 0 and self.ctx.now - task.first_scheduled_time >= total * 1000
+
+    def _check_timeouts(self, task: TaskState) -> None:
+        timeout = check_task(task, self.ctx.now)
+        if timeout is None or timeout.policy is TimeoutPolicy.ALERT_ONLY:
+            return
+        task.reason_for_incompletion = timeout.reason
+        self._finish_task(task, TaskStatus.TIMED_OUT)
+        if timeout.policy is TimeoutPolicy.TIME_OUT_WF:
+            task.executed = True
+            self._end_workflow(WorkflowStatus.TIMED_OUT, timeout.reason)
+
+    def _complete_if_done(self) -> None:
+        state = self.state
+        if any(not t.status.terminal for t in state.tasks):
+            return
+        if any(not t.executed for t in state.tasks):
+            return
+        done_refs = {t.ref_name for t in state.tasks if t.status.successful}
+        for workflow_task in state.definition.get("tasks") or []:
+            if workflow_task.get("taskReferenceName") not in done_refs:
+                return
+        state.output = self._workflow_output()
+        state.status = WorkflowStatus.COMPLETED
+        state.end_time = self.ctx.now
+        self._mark_finished()
+
+    # -- ending -------------------------------------------------------------------------------
+
+    def _ended(self) -> bool:
+        return self.state.status.terminal
+
+    def terminate(self, reason: str | None) -> None:
+        status = self.state.status
+        if status is WorkflowStatus.COMPLETED:
+            raise Conflict(f"Cannot terminate a {status.value} workflow.")
+        if status is WorkflowStatus.TERMINATED:
+            self.decision.ignored = True
+            return
+        self._end_workflow(WorkflowStatus.TERMINATED, reason)
+
+    def _end_workflow(self, status: WorkflowStatus, reason: str | None) -> None:
+        state = self.state
+        for task in state.tasks:
+            if not task.status.terminal:
+                self._finish_task(task, TaskStatus.CANCELED)
+                task.executed = True
+        state.status = status
+        state.reason_for_incompletion = reason
+        state.output = self._workflow_output()
+        state.end_time = self.ctx.now
+        self._mark_finished()
+
+    def _mark_finished(self) -> None:
+        self.state.update_time = self.ctx.now
+        self.decision.workflow_changed = True
+        self.decision.finished = True
+        self.decision.clear_workflow_timers = True
+
+    def _workflow_output(self) -> JSON:
+        params = self.state.definition.get("outputParameters")
+        if isinstance(params, dict) and params:
+            resolved = resolve(params, build_document(self.state))
+            return dict(resolved)
+        for task in reversed(self.state.tasks):
+            if task.status.terminal:
+                return dict(task.output_data)
+        return {}
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def _arm_workflow_timeout(self) -> None:
+        deadline = workflow_deadline(self.state)
+        if deadline is not None:
+            self.decision.timers.append(
+                TimerIntent(TimerKind.WORKFLOW_TIMEOUT, self.state.workflow_id, None, deadline)
+            )
+
+    def _arm_response_timeout(self, task: TaskState) -> None:
+        rt = task.settings.response_timeout_seconds
+        if task.status is TaskStatus.IN_PROGRESS and rt > 0:
+            fire_at = self.ctx.now + rt * 1000
+            self.decision.timers.append(
+                TimerIntent(TimerKind.RESPONSE_TIMEOUT, task.workflow_id, task.task_id, fire_at)
+            )
+
+
+def _add_once(items: list[str], value: str) -> None:
+    if value not in items:
+        items.append(value)
+
+
+def _log(task: TaskState, line: str, now: int) -> TaskLog:
+    return TaskLog(task.task_id, line, now)

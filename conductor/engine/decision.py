@@ -1,0 +1,94 @@
+"""What one decider pass wants written: task rows, queue pushes, timers, log lines.
+
+The executor applies a `Decision` in the same transaction that loaded the state, so a crash can
+never leave a workflow waiting on a task or timer that was not written (Temporal's outbox rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from conductor.engine.model import TaskState
+
+
+class TimerKind(StrEnum):
+    WORKFLOW_TIMEOUT = "WORKFLOW_TIMEOUT"
+    RESPONSE_TIMEOUT = "RESPONSE_TIMEOUT"
+    TASK_TIMEOUT = "TASK_TIMEOUT"
+    POLL_TIMEOUT = "POLL_TIMEOUT"
+    TOTAL_TIMEOUT = "TOTAL_TIMEOUT"
+    # A delayed queue row (retry back-off, callbackAfterSeconds, startDelay) became pollable:
+    # wakes long-pollers, needs no workflow transition.
+    QUEUE_VISIBLE = "QUEUE_VISIBLE"
+
+    @property
+    def needs_transition(self) -> bool:
+        return self is not TimerKind.QUEUE_VISIBLE
+
+
+@dataclass(frozen=True)
+class DecideContext:
+    """Everything impure the decider needs, passed in: the time, id and jitter sources."""
+
+    now: int
+    new_id: Callable[[], str]
+    jitter_ms: Callable[[int], int] = lambda _bound: 0
+
+
+@dataclass(frozen=True)
+class QueuePush:
+    task_id: str
+    queue_name: str
+    priority: int
+    visible_at: int
+
+
+@dataclass(frozen=True)
+class TimerIntent:
+    kind: TimerKind
+    workflow_id: str
+    task_id: str | None
+    fire_at: int
+    payload: str | None = None
+
+    @property
+    def key(self) -> str:
+        return timer_key(self.kind, self.task_id or self.workflow_id)
+
+
+def timer_key(kind: TimerKind, owner_id: str) -> str:
+    """One live timer per (kind, task or workflow): re-arming replaces it."""
+    return f"{kind.value}:{owner_id}"
+
+
+@dataclass(frozen=True)
+class TaskLog:
+    task_id: str
+    log: str
+    created_time: int
+
+
+@dataclass
+class Decision:
+    new_tasks: list[TaskState] = field(default_factory=list)
+    changed_tasks: dict[str, TaskState] = field(default_factory=dict)
+    workflow_changed: bool = False
+    pushes: list[QueuePush] = field(default_factory=list)
+    removals: list[str] = field(default_factory=list)
+    timers: list[TimerIntent] = field(default_factory=list)
+    cleared_task_timers: list[str] = field(default_factory=list)
+    cleared_timer_keys: list[str] = field(default_factory=list)
+    clear_workflow_timers: bool = False
+    logs: list[TaskLog] = field(default_factory=list)
+    ignored: bool = False
+    finished: bool = False
+
+    def touch(self, task: TaskState) -> None:
+        if all(t is not task for t in self.new_tasks):
+            self.changed_tasks[task.task_id] = task
+
+    @property
+    def queues_to_wake(self) -> set[str]:
+        return {push.queue_name for push in self.pushes}

@@ -1,0 +1,144 @@
+"""Reading workflow definitions: the task tree, what comes next, and task definitions filled in."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+from conductor.engine.model import JSON, TASK_DEF_DEFAULTS
+
+# Task types the server executes itself. A type not listed here is a worker task polled by name.
+SYSTEM_TASK_TYPES = frozenset(
+    {
+        "SWITCH",
+        "DECISION",
+        "FORK_JOIN",
+        "FORK_JOIN_DYNAMIC",
+        "JOIN",
+        "EXCLUSIVE_JOIN",
+        "DO_WHILE",
+        "SUB_WORKFLOW",
+        "START_WORKFLOW",
+        "INLINE",
+        "LAMBDA",
+        "JSON_JQ_TRANSFORM",
+        "SET_VARIABLE",
+        "TERMINATE",
+        "NOOP",
+        "HUMAN",
+        "DYNAMIC",
+        "HTTP",
+        "EVENT",
+        "WAIT",
+        "KAFKA_PUBLISH",
+    }
+)
+
+
+def task_type_of(workflow_task: JSON) -> str:
+    return str(workflow_task.get("type") or "SIMPLE")
+
+
+def is_worker_task(workflow_task: JSON) -> bool:
+    return task_type_of(workflow_task) not in SYSTEM_TASK_TYPES
+
+
+def children(workflow_task: JSON) -> Iterator[list[JSON]]:
+    """Every nested task list of a node (switch cases, fork branches, loop body)."""
+    cases = workflow_task.get("decisionCases")
+    if isinstance(cases, dict):
+        for branch in cases.values():
+            if isinstance(branch, list):
+                yield branch
+    for key in ("defaultCase", "loopOver"):
+        nested = workflow_task.get(key)
+        if isinstance(nested, list):
+            yield nested
+    forks = workflow_task.get("forkTasks")
+    if isinstance(forks, list):
+        for branch in forks:
+            if isinstance(branch, list):
+                yield branch
+
+
+def walk(tasks: list[Any]) -> Iterator[JSON]:
+    """Depth-first over every WorkflowTask in a task list."""
+    for task in tasks:
+        if not isinstance(task, dict):
+            continue
+        yield task
+        for nested in children(task):
+            yield from walk(nested)
+
+
+def find_position(tasks: list[JSON], ref: str) -> tuple[list[JSON], int] | None:
+    """The sibling list holding `ref` and its index in it."""
+    for i, task in enumerate(tasks):
+        if task.get("taskReferenceName") == ref:
+            return tasks, i
+        for nested in children(task):
+            found = find_position(nested, ref)
+            if found is not None:
+                return found
+    return None
+
+
+def find_task(definition: JSON, ref: str) -> JSON | None:
+    for task in walk(definition.get("tasks") or []):
+        if task.get("taskReferenceName") == ref:
+            return task
+    return None
+
+
+def next_task(definition: JSON, ref: str) -> JSON | None:
+    """The WorkflowTask scheduled after `ref` completes, or None at the end of its list."""
+    position = find_position(definition.get("tasks") or [], ref)
+    if position is None:
+        return None
+    siblings, index = position
+    return siblings[index + 1] if index + 1 < len(siblings) else None
+
+
+def ad_hoc_task_def(name: str, worker_task: bool) -> JSON:
+    """Conductor's default TaskDef for a task with none registered."""
+    task_def: JSON = {"name": name, **copy.deepcopy(TASK_DEF_DEFAULTS)}
+    if not worker_task:
+        task_def["retryCount"] = 0
+        task_def["responseTimeoutSeconds"] = 0
+    return task_def
+
+
+def task_names(definition: JSON) -> set[str]:
+    return {str(t["name"]) for t in walk(definition.get("tasks") or []) if t.get("name")}
+
+
+def populate_task_definitions(definition: JSON, registered: dict[str, JSON]) -> JSON:
+    """A copy of the definition with `taskDefinition` filled on every node (stored with the run)."""
+    populated = copy.deepcopy(definition)
+    for task in walk(populated.get("tasks") or []):
+        if isinstance(task.get("taskDefinition"), dict):
+            continue
+        name = str(task.get("name", ""))
+        found = registered.get(name)
+        task["taskDefinition"] = (
+            copy.deepcopy(found) if found else ad_hoc_task_def(name, is_worker_task(task))
+        )
+    return populated
+
+
+def queue_name(task_type: str, domain: str | None) -> str:
+    return f"{domain}:{task_type}" if domain else task_type
+
+
+def pick_domain(task_to_domain: dict[str, Any], task_name: str) -> str | None:
+    """The domain for a worker task: an explicit mapping wins over `*`; NO_DOMAIN means none.
+
+    Conductor prefers the first listed domain with a recent poller; without poll data here we
+    take the first entry, which is also what a single-domain mapping means.
+    """
+    mapping = task_to_domain.get(task_name, task_to_domain.get("*"))
+    if not isinstance(mapping, str) or not mapping.strip():
+        return None
+    first = mapping.split(",")[0].strip()
+    return None if first in ("", "NO_DOMAIN") else first

@@ -1,0 +1,45 @@
+"""Inputs to the decider: every change to a workflow arrives as one of these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conductor.engine.decision import TimerKind
+from conductor.engine.model import TaskStatus
+
+
+@dataclass(frozen=True)
+class StartWorkflow:
+    pass
+
+
+@dataclass(frozen=True)
+class TaskResultReceived:
+    task_id: str
+    status: TaskStatus
+    output: dict[str, Any] | None = None
+    reason: str | None = None
+    callback_after_seconds: int = 0
+    worker_id: str | None = None
+    extend_lease: bool = False
+    logs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    kind: TimerKind
+    task_id: str | None
+
+
+@dataclass(frozen=True)
+class TerminateWorkflow:
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Reevaluate:
+    pass
+
+
+Event = StartWorkflow | TaskResultReceived | TimerFired | TerminateWorkflow | Reevaluate

@@ -1,0 +1,246 @@
+"""Plain values the decider works on: statuses, task and workflow state, task-definition settings.
+
+Definitions (WorkflowDef, WorkflowTask, TaskDef) stay as the JSON dicts Conductor clients send, so
+that every field round-trips unchanged; `TaskSettings` reads the few fields the decider needs with
+Conductor's defaults. Times are epoch milliseconds, as on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class TaskStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
+    SKIPPED = "SKIPPED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    FAILED_WITH_TERMINAL_ERROR = "FAILED_WITH_TERMINAL_ERROR"
+    CANCELED = "CANCELED"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS)
+
+    @property
+    def successful(self) -> bool:
+        return self in _SUCCESSFUL_TASK
+
+    @property
+    def retriable(self) -> bool:
+        return self not in (
+            TaskStatus.SKIPPED,
+            TaskStatus.FAILED_WITH_TERMINAL_ERROR,
+            TaskStatus.CANCELED,
+        )
+
+
+_SUCCESSFUL_TASK = frozenset(
+    {
+        TaskStatus.SCHEDULED,
+        TaskStatus.IN_PROGRESS,
+        TaskStatus.COMPLETED,
+        TaskStatus.COMPLETED_WITH_ERRORS,
+        TaskStatus.SKIPPED,
+    }
+)
+
+# Statuses a worker may report in a TaskResult.
+RESULT_STATUSES = frozenset(
+    {
+        TaskStatus.IN_PROGRESS,
+        TaskStatus.COMPLETED,
+        TaskStatus.FAILED,
+        TaskStatus.FAILED_WITH_TERMINAL_ERROR,
+        TaskStatus.CANCELED,
+    }
+)
+
+
+class WorkflowStatus(StrEnum):
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    TERMINATED = "TERMINATED"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (WorkflowStatus.RUNNING, WorkflowStatus.PAUSED)
+
+    @property
+    def successful(self) -> bool:
+        return self in (WorkflowStatus.RUNNING, WorkflowStatus.PAUSED, WorkflowStatus.COMPLETED)
+
+
+class RetryLogic(StrEnum):
+    FIXED = "FIXED"
+    LINEAR_BACKOFF = "LINEAR_BACKOFF"
+    EXPONENTIAL_BACKOFF = "EXPONENTIAL_BACKOFF"
+
+
+class TimeoutPolicy(StrEnum):
+    RETRY = "RETRY"
+    TIME_OUT_WF = "TIME_OUT_WF"
+    ALERT_ONLY = "ALERT_ONLY"
+
+
+# Conductor's TaskDef defaults (common/.../metadata/tasks/TaskDef.java).
+TASK_DEF_DEFAULTS: JSON = {
+    "retryCount": 3,
+    "retryLogic": "FIXED",
+    "retryDelaySeconds": 60,
+    "backoffScaleFactor": 1,
+    "maxRetryDelaySeconds": 0,
+    "backoffJitterMs": 0,
+    "timeoutSeconds": 0,
+    "totalTimeoutSeconds": 0,
+    "timeoutPolicy": "TIME_OUT_WF",
+    "responseTimeoutSeconds": 3600,
+    "rateLimitPerFrequency": 0,
+    "rateLimitFrequencyInSeconds": 1,
+    "inputKeys": [],
+    "outputKeys": [],
+    "inputTemplate": {},
+    "taskStatusListenerEnabled": True,
+    "enforceSchema": False,
+}
+
+
+def _int(value: Any, default: int) -> int:
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """The TaskDef fields that drive retries and timeouts, with Conductor's defaults applied."""
+
+    retry_count: int = 3
+    retry_logic: RetryLogic = RetryLogic.FIXED
+    retry_delay_seconds: int = 60
+    backoff_scale_factor: int = 1
+    max_retry_delay_seconds: int = 0
+    backoff_jitter_ms: int = 0
+    timeout_seconds: int = 0
+    total_timeout_seconds: int = 0
+    timeout_policy: TimeoutPolicy = TimeoutPolicy.TIME_OUT_WF
+    response_timeout_seconds: int = 3600
+    poll_timeout_seconds: int = 0
+
+    @classmethod
+    def from_def(cls, task_def: JSON | None) -> TaskSettings:
+        if not task_def:
+            return cls(retry_count=0, response_timeout_seconds=0)
+        d = TASK_DEF_DEFAULTS
+        return cls(
+            retry_count=_int(task_def.get("retryCount"), d["retryCount"]),
+            retry_logic=RetryLogic(task_def.get("retryLogic") or "FIXED"),
+            retry_delay_seconds=_int(task_def.get("retryDelaySeconds"), d["retryDelaySeconds"]),
+            backoff_scale_factor=_int(task_def.get("backoffScaleFactor"), 1),
+            max_retry_delay_seconds=_int(task_def.get("maxRetryDelaySeconds"), 0),
+            backoff_jitter_ms=_int(task_def.get("backoffJitterMs"), 0),
+            timeout_seconds=_int(task_def.get("timeoutSeconds"), 0),
+            total_timeout_seconds=_int(task_def.get("totalTimeoutSeconds"), 0),
+            timeout_policy=TimeoutPolicy(task_def.get("timeoutPolicy") or "TIME_OUT_WF"),
+            response_timeout_seconds=_int(
+                task_def.get("responseTimeoutSeconds"), d["responseTimeoutSeconds"]
+            ),
+            poll_timeout_seconds=_int(task_def.get("pollTimeoutSeconds"), 0),
+        )
+
+
+@dataclass
+class TaskState:
+    """One task attempt of a workflow execution (Conductor's TaskModel)."""
+
+    task_id: str
+    workflow_id: str
+    task_type: str
+    task_def_name: str
+    ref_name: str
+    seq: int
+    workflow_task: JSON
+    status: TaskStatus = TaskStatus.SCHEDULED
+    retry_count: int = 0
+    poll_count: int = 0
+    input_data: JSON = field(default_factory=dict)
+    output_data: JSON = field(default_factory=dict)
+    scheduled_time: int = 0
+    start_time: int = 0
+    end_time: int = 0
+    update_time: int = 0
+    first_scheduled_time: int = 0
+    start_delay_seconds: int = 0
+    callback_after_seconds: int = 0
+    response_timeout_seconds: int = 0
+    worker_id: str | None = None
+    reason_for_incompletion: str | None = None
+    retried_task_id: str | None = None
+    retried: bool = False
+    executed: bool = False
+    domain: str | None = None
+    queue_name: str | None = None
+    iteration: int = 0
+
+    @property
+    def settings(self) -> TaskSettings:
+        task_def = self.workflow_task.get("taskDefinition")
+        return TaskSettings.from_def(task_def if isinstance(task_def, dict) else None)
+
+    @property
+    def optional(self) -> bool:
+        return bool(self.workflow_task.get("optional"))
+
+
+@dataclass
+class WorkflowState:
+    """A workflow execution with all its task attempts, as loaded inside one transition."""
+
+    workflow_id: str
+    definition: JSON
+    status: WorkflowStatus
+    create_time: int
+    input: JSON = field(default_factory=dict)
+    output: JSON = field(default_factory=dict)
+    variables: JSON = field(default_factory=dict)
+    task_to_domain: JSON = field(default_factory=dict)
+    correlation_id: str | None = None
+    priority: int = 0
+    update_time: int = 0
+    end_time: int = 0
+    last_retried_time: int = 0
+    reason_for_incompletion: str | None = None
+    failed_reference_task_names: list[str] = field(default_factory=list)
+    failed_task_names: list[str] = field(default_factory=list)
+    parent_workflow_id: str | None = None
+    parent_workflow_task_id: str | None = None
+    created_by: str | None = None
+    idempotency_key: str | None = None
+    tasks: list[TaskState] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.definition.get("name", ""))
+
+    @property
+    def version(self) -> int:
+        return _int(self.definition.get("version"), 1)
+
+    def task(self, task_id: str) -> TaskState | None:
+        for task in self.tasks:
+            if task.task_id == task_id:
+                return task
+        return None

@@ -1,0 +1,180 @@
+"""The single transition path: lock the workflow row, decide, write, commit, then wake others.
+
+Every input goes through `transition` (task results, timers, operator actions) or `start`.
+Writes use compare-and-set on task revisions, so a concurrent poll that claimed a task between
+our read and write makes the transition retry from a fresh read instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from conductor.clock import Clock
+from conductor.engine.decider import decide
+from conductor.engine.decision import DecideContext, Decision
+from conductor.engine.definitions import populate_task_definitions, task_names
+from conductor.engine.events import Event, StartWorkflow, TaskResultReceived
+from conductor.engine.model import JSON, WorkflowState, WorkflowStatus
+from conductor.errors import NotFound, StaleState
+from conductor.metrics import Metrics
+from conductor.services.broadcast import Broadcaster
+from conductor.store import definitions as def_store
+from conductor.store import workflows as wf_store
+from conductor.store.pool import Conn
+from conductor.wakeups import Wakeups
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE = (StaleState, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+_MAX_ATTEMPTS = 8
+
+
+@dataclass
+class StartRequest:
+    name: str
+    version: int | None = None
+    input: JSON = field(default_factory=dict)
+    correlation_id: str | None = None
+    priority: int = 0
+    task_to_domain: JSON = field(default_factory=dict)
+    workflow_def: JSON | None = None
+    created_by: str | None = None
+    idempotency_key: str | None = None
+
+
+class Executor:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        wakeups: Wakeups,
+        metrics: Metrics,
+        broadcaster: Broadcaster | None = None,
+    ) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.wakeups = wakeups
+        self.metrics = metrics
+        self.broadcaster = broadcaster
+        self._random = random.Random()
+
+    def context(self) -> DecideContext:
+        return DecideContext(
+            now=self.clock.now_ms(),
+            new_id=lambda: str(uuid.uuid4()),
+            jitter_ms=lambda bound: self._random.randint(0, bound),
+        )
+
+    async def resolve_definition(self, conn: Conn, request: StartRequest) -> JSON:
+        definition = request.workflow_def
+        if definition is None:
+            definition = await def_store.get_workflow_def(conn, request.name, request.version)
+            if definition is None:
+                raise NotFound(
+                    f"No such workflow defined. name={request.name}, version={request.version}"
+                )
+        registered = await def_store.get_task_defs(conn, sorted(task_names(definition)))
+        return populate_task_definitions(definition, registered)
+
+    async def start(self, request: StartRequest) -> WorkflowState:
+        started = time.perf_counter()
+        async with self.pool.acquire() as conn:
+            definition = await self.resolve_definition(conn, request)
+            ctx = self.context()
+            state = _new_state(definition, request, ctx)
+            async with conn.transaction():
+                await wf_store.insert(conn, state)
+                decision = decide(state, StartWorkflow(), ctx)
+                await wf_store.apply(conn, state, decision, {})
+        self.metrics.workflows_started.labels(state.name).inc()
+        self._after_commit(state, decision, ctx.now)
+        self.metrics.transition_seconds.labels("start").observe(time.perf_counter() - started)
+        return state
+
+    async def transition(
+        self,
+        workflow_id: str,
+        event: Event,
+        fired_timer: tuple[str, int] | None = None,
+    ) -> tuple[WorkflowState, Decision]:
+        """Apply one event to one workflow in its own transaction (retried on write conflicts)."""
+        started = time.perf_counter()
+        for attempt in range(_MAX_ATTEMPTS):
+            try:
+                state, decision, now = await self._transition_once(workflow_id, event, fired_timer)
+            except _RETRYABLE:
+                if attempt == _MAX_ATTEMPTS - 1:
+                    raise
+                self.metrics.transition_retries.inc()
+                await asyncio.sleep(self._random.uniform(0, 0.005 * 2**attempt))
+                continue
+            self._after_commit(state, decision, now)
+            name = type(event).__name__
+            self.metrics.transition_seconds.labels(name).observe(time.perf_counter() - started)
+            return state, decision
+        raise AssertionError("unreachable")
+
+    async def _transition_once(
+        self, workflow_id: str, event: Event, fired_timer: tuple[str, int] | None
+    ) -> tuple[WorkflowState, Decision, int]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            loaded = await wf_store.load_for_update(conn, workflow_id)
+            if loaded is None:
+                raise NotFound(f"Workflow with id: {workflow_id} not found.")
+            state, revisions = loaded
+            if isinstance(event, TaskResultReceived) and state.task(event.task_id) is None:
+                raise NotFound(f"No such task found by id: {event.task_id}")
+            ctx = self.context()
+            decision = decide(state, event, ctx)
+            await wf_store.apply(conn, state, decision, revisions, fired_timer)
+        return state, decision, ctx.now
+
+    def _after_commit(self, state: WorkflowState, decision: Decision, now: int) -> None:
+        visible = {p.queue_name for p in decision.pushes if p.visible_at <= now}
+        if visible:
+            self.wakeups.queues.wake_many(visible)
+            if self.broadcaster is not None:
+                self.broadcaster.publish_queues(visible)
+        if decision.timers:
+            earliest = min(t.fire_at for t in decision.timers)
+            self.wakeups.timers_written(earliest)
+            if self.broadcaster is not None:
+                self.broadcaster.publish_timer(earliest)
+        self.wakeups.workflows.wake(state.workflow_id)
+        if decision.finished:
+            self.metrics.workflows_finished.labels(state.name, state.status.value).inc()
+            if self.broadcaster is not None:
+                self.broadcaster.publish_workflow(state.workflow_id)
+        if decision.ignored:
+            self.metrics.task_updates_ignored.inc()
+
+
+def _new_state(definition: JSON, request: StartRequest, ctx: DecideContext) -> WorkflowState:
+    workflow_input = dict(request.input)
+    template = definition.get("inputTemplate")
+    if workflow_input and isinstance(template, dict):
+        for key, value in template.items():
+            workflow_input.setdefault(key, value)
+    variables: Any = definition.get("variables")
+    return WorkflowState(
+        workflow_id=str(uuid.uuid4()),
+        definition=definition,
+        status=WorkflowStatus.RUNNING,
+        create_time=ctx.now,
+        update_time=ctx.now,
+        input=workflow_input,
+        variables=dict(variables) if isinstance(variables, dict) else {},
+        task_to_domain=dict(request.task_to_domain),
+        correlation_id=request.correlation_id,
+        priority=request.priority,
+        created_by=request.created_by,
+        idempotency_key=request.idempotency_key,
+    )

@@ -1,0 +1,54 @@
+"""Prometheus collectors, created on an injected registry (a fresh one per app and per test)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.workflows_started = Counter(
+            "conductor_workflows_started_total", "Workflows started", ["workflow_type"], registry=r
+        )
+        self.workflows_finished = Counter(
+            "conductor_workflows_finished_total",
+            "Workflows that reached a terminal status",
+            ["workflow_type", "status"],
+            registry=r,
+        )
+        self.tasks_polled = Counter(
+            "conductor_tasks_polled_total", "Tasks handed to workers", ["task_type"], registry=r
+        )
+        self.task_updates = Counter(
+            "conductor_task_updates_total", "Task results received", ["status"], registry=r
+        )
+        self.task_updates_ignored = Counter(
+            "conductor_task_updates_ignored_total",
+            "Duplicate or late task results ignored",
+            registry=r,
+        )
+        self.transition_seconds = Histogram(
+            "conductor_transition_seconds",
+            "Time to load, decide and commit one workflow transition",
+            ["event"],
+            registry=r,
+        )
+        self.transition_retries = Counter(
+            "conductor_transition_retries_total",
+            "Transitions retried after a concurrent change",
+            registry=r,
+        )
+        self.timers_fired = Counter(
+            "conductor_timers_fired_total", "Durable timers fired", ["kind"], registry=r
+        )
+        self.long_polls_waiting = Gauge(
+            "conductor_long_polls_waiting", "Long-poll requests waiting for work", registry=r
+        )
+        self.http_requests = Histogram(
+            "conductor_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route", "status"],
+            registry=r,
+        )

@@ -1,0 +1,133 @@
+"""Cross-process wake-ups over PostgreSQL LISTEN/NOTIFY.
+
+Wake-ups are hints: the data is already committed, so a lost NOTIFY only delays a poller until its
+long-poll times out or the timer service's safety poll. Notices are coalesced and sent after the
+commit on one dedicated connection, never inside the transition's transaction, because NOTIFY
+serialises committing transactions on a global lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import asyncpg
+
+from conductor.store import tasks as task_store
+from conductor.wakeups import Wakeups
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "conductor_wake"
+_MAX_PAYLOAD = 7000  # NOTIFY payloads must stay under 8000 bytes
+
+
+class Broadcaster:
+    def __init__(self, dsn: str, wakeups: Wakeups) -> None:
+        self._dsn = dsn
+        self._wakeups = wakeups
+        self._pending: set[str] = set()
+        self._flag = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def publish_queues(self, names: set[str]) -> None:
+        self._publish({f"q:{n}" for n in names})
+
+    def publish_timer(self, fire_at: int) -> None:
+        self._publish({f"t:{fire_at}"})
+
+    def publish_workflow(self, workflow_id: str) -> None:
+        self._publish({f"w:{workflow_id}"})
+
+    def _publish(self, notices: set[str]) -> None:
+        self._pending |= notices
+        self._flag.set()
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._send_loop(), name="broadcast-send"),
+            asyncio.create_task(self._listen_loop(), name="broadcast-listen"),
+        ]
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _send_loop(self) -> None:
+        conn: asyncpg.Connection | None = None
+        backoff = 0.1
+        while not self._stopping:
+            await self._flag.wait()
+            self._flag.clear()
+            notices, self._pending = self._pending, set()
+            try:
+                if conn is None or conn.is_closed():
+                    conn = await asyncpg.connect(self._dsn)
+                for payload in _chunks(sorted(notices)):
+                    await task_store.notify(conn, CHANNEL, payload)
+                backoff = 0.1
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("could not send wake-up notices: %s", exc)
+                conn = None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        if conn is not None:
+            await conn.close()
+
+    async def _listen_loop(self) -> None:
+        backoff = 0.1
+        while not self._stopping:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self._dsn)
+                lost = asyncio.Event()
+                conn.add_termination_listener(_setter(lost))
+                await conn.add_listener(CHANNEL, self._on_notice)
+                # Anything sent while we were not listening is lost: poll everything once.
+                self._wakeups.queues.wake_all()
+                self._wakeups.timers_written(0)
+                backoff = 0.1
+                await lost.wait()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("wake-up listener lost its connection: %s", exc)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    await conn.close()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    def _on_notice(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        for notice in str(payload).split("\n"):
+            kind, _, key = notice.partition(":")
+            if kind == "q":
+                self._wakeups.queues.wake(key)
+            elif kind == "w":
+                self._wakeups.workflows.wake(key)
+            elif kind == "t" and key.isdigit():
+                self._wakeups.timers_written(int(key))
+
+
+def _setter(event: asyncio.Event) -> Callable[[object], None]:
+    return lambda _conn: event.set()
+
+
+def _chunks(notices: list[str]) -> list[str]:
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for notice in notices:
+        if current and size + len(notice) + 1 > _MAX_PAYLOAD:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+        current.append(notice)
+        size += len(notice) + 1
+    if current:
+        chunks.append("\n".join(current))
+    return chunks

@@ -1,0 +1,24 @@
+"""Loads the SQL catalogue (sql/queries.sql) once into a name -> statement mapping."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+_ENTRY = re.compile(r"^-- name: (\w+)\n-- [^\n]*\n(.*?)(?=^-- name: |\Z)", re.S | re.M)
+
+
+def _load() -> dict[str, str]:
+    text = resources.files("conductor.store").joinpath("sql/queries.sql").read_text("utf-8")
+    catalogue = {name: body.strip() for name, body in _ENTRY.findall(text)}
+    if not catalogue:
+        raise RuntimeError("the SQL catalogue is empty")
+    return catalogue
+
+
+QUERIES: dict[str, str] = _load()
+
+
+def sql(name: str) -> str:
+    """The statement registered under `name` (KeyError for an unknown name)."""
+    return QUERIES[name]

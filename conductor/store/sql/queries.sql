@@ -1,0 +1,249 @@
+-- The catalogue of every runtime SQL statement. Each entry: a `-- name:` line, a description line,
+-- then the statement. Code refers to statements by name (conductor/store/queries.py).
+
+-- name: task_def_upsert
+-- Register or replace a task definition (POST /metadata/taskdefs is an upsert).
+INSERT INTO task_def (name, body, create_time, update_time)
+VALUES ($1, $2, $3, $3)
+ON CONFLICT (name) DO UPDATE SET body = EXCLUDED.body, update_time = EXCLUDED.update_time;
+
+-- name: task_def_update
+-- Replace an existing task definition; returns nothing when it does not exist.
+UPDATE task_def SET body = $2, update_time = $3 WHERE name = $1 RETURNING name;
+
+-- name: task_def_get
+-- One task definition by name.
+SELECT body, create_time, update_time FROM task_def WHERE name = $1;
+
+-- name: task_def_get_many
+-- Task definitions for a set of names (filling definitions at workflow start).
+SELECT name, body, create_time, update_time FROM task_def WHERE name = ANY($1::text[]);
+
+-- name: task_def_list
+-- Every task definition.
+SELECT body, create_time, update_time FROM task_def ORDER BY name;
+
+-- name: task_def_delete
+-- Remove a task definition.
+DELETE FROM task_def WHERE name = $1 RETURNING name;
+
+-- name: workflow_def_insert
+-- Register a new workflow definition version; returns nothing when it exists already.
+INSERT INTO workflow_def (name, version, body, create_time, update_time)
+VALUES ($1, $2, $3, $4, $4)
+ON CONFLICT (name, version) DO NOTHING
+RETURNING name;
+
+-- name: workflow_def_upsert
+-- Register or overwrite a workflow definition version, keeping its first create time.
+INSERT INTO workflow_def (name, version, body, create_time, update_time)
+VALUES ($1, $2, $3, $4, $4)
+ON CONFLICT (name, version) DO UPDATE SET body = EXCLUDED.body, update_time = EXCLUDED.update_time;
+
+-- name: workflow_def_get
+-- One workflow definition version.
+SELECT body, create_time, update_time FROM workflow_def WHERE name = $1 AND version = $2;
+
+-- name: workflow_def_get_latest
+-- The highest version of a workflow definition.
+SELECT body, create_time, update_time FROM workflow_def WHERE name = $1
+ORDER BY version DESC LIMIT 1;
+
+-- name: workflow_def_list
+-- Every version of every workflow definition.
+SELECT body, create_time, update_time FROM workflow_def ORDER BY name, version;
+
+-- name: workflow_def_latest_versions
+-- The latest version of each workflow definition.
+SELECT DISTINCT ON (name) body, create_time, update_time FROM workflow_def
+ORDER BY name, version DESC;
+
+-- name: workflow_def_delete
+-- Remove one workflow definition version.
+DELETE FROM workflow_def WHERE name = $1 AND version = $2 RETURNING name;
+
+-- name: workflow_insert
+-- Create a workflow execution row.
+INSERT INTO workflow (workflow_id, name, version, status, correlation_id, priority,
+                      parent_workflow_id, create_time, update_time, end_time, definition, body)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12);
+
+-- name: workflow_lock
+-- Load a workflow for a transition, holding its row lock until commit.
+SELECT * FROM workflow WHERE workflow_id = $1 FOR UPDATE;
+
+-- name: workflow_get
+-- Load a workflow without locking it (reads).
+SELECT * FROM workflow WHERE workflow_id = $1;
+
+-- name: workflow_update
+-- Write a workflow's state after a transition.
+UPDATE workflow SET status = $2, update_time = $3, end_time = $4, body = $5, revision = revision + 1
+WHERE workflow_id = $1;
+
+-- name: workflow_delete
+-- Remove a workflow with its tasks, queue rows, timers and logs.
+WITH gone AS (DELETE FROM workflow WHERE workflow_id = $1 RETURNING workflow_id),
+     timers AS (DELETE FROM timer WHERE workflow_id = $1),
+     logs AS (DELETE FROM task_log WHERE task_id IN (SELECT task_id FROM task WHERE workflow_id = $1))
+SELECT workflow_id FROM gone;
+
+-- name: workflow_by_correlation
+-- Workflows of one definition name with a correlation id, newest first.
+SELECT * FROM workflow
+WHERE name = $1 AND correlation_id = $2 AND ($3 OR status IN ('RUNNING', 'PAUSED'))
+ORDER BY create_time DESC;
+
+-- name: task_list_for_workflow
+-- Every task attempt of a workflow in schedule order.
+SELECT * FROM task WHERE workflow_id = $1 ORDER BY seq;
+
+-- name: task_list_for_workflows
+-- Task attempts of several workflows in schedule order.
+SELECT * FROM task WHERE workflow_id = ANY($1::text[]) ORDER BY workflow_id, seq;
+
+-- name: task_insert
+-- Create a task attempt.
+INSERT INTO task (task_id, workflow_id, ref_name, retry_count, seq, task_type, status, poll_count,
+                  scheduled_time, start_time, end_time, update_time, worker_id,
+                  callback_after_seconds, response_timeout_seconds, timeout_seconds, body)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);
+
+-- name: task_update
+-- Write a task attempt, only if nobody changed it since it was loaded (compare-and-set).
+UPDATE task SET status = $3, poll_count = $4, start_time = $5, end_time = $6, update_time = $7,
+                worker_id = $8, callback_after_seconds = $9, body = $10, revision = revision + 1
+WHERE task_id = $1 AND revision = $2
+RETURNING task_id;
+
+-- name: task_get
+-- One task attempt by id.
+SELECT * FROM task WHERE task_id = $1;
+
+-- name: task_workflow_id
+-- The workflow owning a task.
+SELECT workflow_id FROM task WHERE task_id = $1;
+
+-- name: task_claim
+-- Claim up to $3 visible tasks of queue $1 for worker $4 in one statement: pick with SKIP LOCKED,
+-- leave the queue, mark IN_PROGRESS, and arm the response (lease) and task timeouts.
+WITH picked AS (
+    SELECT task_id FROM task_queue
+    WHERE queue_name = $1 AND visible_at <= $2
+    ORDER BY priority DESC, visible_at, enqueued
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+), dequeued AS (
+    DELETE FROM task_queue q USING picked p WHERE q.task_id = p.task_id RETURNING q.task_id
+), claimed AS (
+    UPDATE task t
+    SET status = 'IN_PROGRESS', poll_count = t.poll_count + 1,
+        start_time = CASE WHEN t.start_time > 0 THEN t.start_time ELSE $2 END,
+        update_time = $2, worker_id = $4, callback_after_seconds = 0, revision = t.revision + 1
+    FROM dequeued d
+    WHERE t.task_id = d.task_id AND t.status = 'SCHEDULED'
+    RETURNING t.*
+), lease_timers AS (
+    INSERT INTO timer (timer_key, workflow_id, task_id, kind, fire_at)
+    SELECT 'RESPONSE_TIMEOUT:' || task_id, workflow_id, task_id, 'RESPONSE_TIMEOUT',
+           $2 + response_timeout_seconds * 1000
+    FROM claimed WHERE response_timeout_seconds > 0
+    ON CONFLICT (timer_key) DO UPDATE SET fire_at = EXCLUDED.fire_at
+), task_timers AS (
+    INSERT INTO timer (timer_key, workflow_id, task_id, kind, fire_at)
+    SELECT 'TASK_TIMEOUT:' || task_id, workflow_id, task_id, 'TASK_TIMEOUT',
+           start_time + (COALESCE((body->>'startDelayInSeconds')::bigint, 0) + timeout_seconds) * 1000
+    FROM claimed WHERE timeout_seconds > 0
+    ON CONFLICT (timer_key) DO NOTHING
+)
+SELECT * FROM claimed ORDER BY seq;
+
+-- name: task_queue_push
+-- Make a task pollable at visible_at (re-pushing moves it).
+INSERT INTO task_queue (task_id, queue_name, priority, visible_at)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (task_id) DO UPDATE SET queue_name = EXCLUDED.queue_name,
+    priority = EXCLUDED.priority, visible_at = EXCLUDED.visible_at;
+
+-- name: task_queue_remove
+-- Take tasks out of their queues.
+DELETE FROM task_queue WHERE task_id = ANY($1::text[]);
+
+-- name: task_queue_sizes
+-- Pollable-or-delayed row counts per queue name.
+SELECT queue_name, count(*)::int AS size FROM task_queue
+WHERE queue_name = ANY($1::text[]) GROUP BY queue_name;
+
+-- name: task_queue_all_sizes
+-- Row counts of every queue.
+SELECT queue_name, count(*)::int AS size FROM task_queue GROUP BY queue_name ORDER BY queue_name;
+
+-- name: timer_upsert
+-- Arm (or re-arm) the one timer of a kind for a task or workflow.
+INSERT INTO timer (timer_key, workflow_id, task_id, kind, fire_at, payload)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (timer_key) DO UPDATE SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload;
+
+-- name: timer_delete_for_tasks
+-- Drop every timer of tasks that reached a terminal status.
+DELETE FROM timer WHERE task_id = ANY($1::text[]);
+
+-- name: timer_delete_keys
+-- Drop specific timers.
+DELETE FROM timer WHERE timer_key = ANY($1::text[]);
+
+-- name: timer_delete_for_workflow
+-- Drop every timer of a finished workflow.
+DELETE FROM timer WHERE workflow_id = $1;
+
+-- name: timer_delete_fired
+-- Drop a fired timer, unless it was re-armed after it was claimed.
+DELETE FROM timer WHERE timer_key = $1 AND fire_at = $2;
+
+-- name: timer_claim_due
+-- Claim due timers oldest first; a claim pushes fire_at to $3, so a timer whose firing was lost
+-- (crash) fires again then. Returns the claimed rows with their new fire_at.
+WITH due AS (
+    SELECT timer_key FROM timer WHERE fire_at <= $1
+    ORDER BY fire_at LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE timer t SET fire_at = $3
+FROM due WHERE t.timer_key = due.timer_key
+RETURNING t.timer_key, t.workflow_id, t.task_id, t.kind, t.fire_at, t.payload;
+
+-- name: timer_next_fire_at
+-- The earliest pending fire time, or null.
+SELECT min(fire_at) FROM timer;
+
+-- name: timer_count
+-- Number of pending timers.
+SELECT count(*)::bigint FROM timer;
+
+-- name: task_log_insert
+-- Append a task execution log line.
+INSERT INTO task_log (task_id, log, created_time) VALUES ($1, $2, $3);
+
+-- name: task_log_list
+-- A task's execution logs, oldest first.
+SELECT task_id, log, created_time FROM task_log WHERE task_id = $1 ORDER BY id;
+
+-- name: poll_data_upsert
+-- Remember the last poll of a queue (per domain).
+INSERT INTO poll_data (queue_name, domain, worker_id, last_poll_time) VALUES ($1, $2, $3, $4)
+ON CONFLICT (queue_name, domain) DO UPDATE
+SET worker_id = EXCLUDED.worker_id, last_poll_time = EXCLUDED.last_poll_time
+WHERE poll_data.last_poll_time <= EXCLUDED.last_poll_time;
+
+-- name: poll_data_for_type
+-- Poll data of one task type over all its domains.
+SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data
+WHERE queue_name = $1 OR queue_name LIKE '%:' || $1 ORDER BY queue_name;
+
+-- name: poll_data_all
+-- Poll data of every queue.
+SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data ORDER BY queue_name;
+
+-- name: health_check
+-- Proves the database answers and accepts writes.
+SELECT version(), current_setting('transaction_read_only');

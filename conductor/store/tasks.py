@@ -1,0 +1,63 @@
+"""Task reads and the queue: claim (poll), sizes, logs and poll data."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from conductor.store.pool import Conn
+from conductor.store.queries import sql
+
+
+async def claim(
+    conn: Conn, queue_name: str, now: int, count: int, worker_id: str | None
+) -> list[asyncpg.Record]:
+    """Claim up to `count` visible tasks of a queue in one statement (see `task_claim`)."""
+    return list(await conn.fetch(sql("task_claim"), queue_name, now, count, worker_id))
+
+
+async def get(conn: Conn, task_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(sql("task_get"), task_id)
+    return row
+
+
+async def workflow_id_of(conn: Conn, task_id: str) -> str | None:
+    value = await conn.fetchval(sql("task_workflow_id"), task_id)
+    return None if value is None else str(value)
+
+
+async def queue_sizes(conn: Conn, names: list[str]) -> dict[str, int]:
+    found = {r["queue_name"]: r["size"] for r in await conn.fetch(sql("task_queue_sizes"), names)}
+    return {name: int(found.get(name, 0)) for name in names}
+
+
+async def all_queue_sizes(conn: Conn) -> dict[str, int]:
+    return {r["queue_name"]: int(r["size"]) for r in await conn.fetch(sql("task_queue_all_sizes"))}
+
+
+async def add_log(conn: Conn, task_id: str, line: str, now: int) -> None:
+    await conn.execute(sql("task_log_insert"), task_id, line, now)
+
+
+async def logs(conn: Conn, task_id: str) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql("task_log_list"), task_id))
+
+
+async def save_poll_data(conn: Conn, entries: list[tuple[str, str, str | None, int]]) -> None:
+    """Upsert (queue_name, domain, worker_id, last_poll_time) rows."""
+    await conn.executemany(sql("poll_data_upsert"), entries)
+
+
+async def poll_data(conn: Conn, task_type: str | None) -> list[asyncpg.Record]:
+    if task_type is None:
+        return list(await conn.fetch(sql("poll_data_all")))
+    return list(await conn.fetch(sql("poll_data_for_type"), task_type))
+
+
+async def notify(conn: Conn, channel: str, payload: str) -> None:
+    await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+
+async def health(conn: Conn) -> tuple[str, bool]:
+    row = await conn.fetchrow(sql("health_check"))
+    assert row is not None
+    return str(row[0]), row[1] == "on"

@@ -1,0 +1,41 @@
+"""Durable timer rows: claim the due ones, find the next fire time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conductor.store.pool import Conn
+from conductor.store.queries import sql
+
+
+@dataclass(frozen=True)
+class ClaimedTimer:
+    key: str
+    workflow_id: str
+    task_id: str | None
+    kind: str
+    claimed_fire_at: int  # the leased fire time; the firing transition deletes the row by it
+    payload: str | None
+
+
+async def claim_due(conn: Conn, now: int, limit: int, lease_until: int) -> list[ClaimedTimer]:
+    found = await conn.fetch(sql("timer_claim_due"), now, limit, lease_until)
+    return [
+        ClaimedTimer(
+            r["timer_key"], r["workflow_id"], r["task_id"], r["kind"], r["fire_at"], r["payload"]
+        )
+        for r in found
+    ]
+
+
+async def delete_fired(conn: Conn, key: str, claimed_fire_at: int) -> None:
+    await conn.execute(sql("timer_delete_fired"), key, claimed_fire_at)
+
+
+async def next_fire_at(conn: Conn) -> int | None:
+    value = await conn.fetchval(sql("timer_next_fire_at"))
+    return None if value is None else int(value)
+
+
+async def count(conn: Conn) -> int:
+    return int(await conn.fetchval(sql("timer_count")))

@@ -1,0 +1,1 @@
+"""Runnable examples of the worker library (``python -m workers.examples.<name>``)."""
