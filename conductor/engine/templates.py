@@ -171,6 +171,9 @@ def _evaluate(expression: str, doc: JSON, task_id: str | None) -> Any:
         return ""
     if expression == "CPEWF_TASK_ID":
         return task_id if task_id is not None else "${CPEWF_TASK_ID}"
+    if expression.endswith((".length()", ".size()")):  # Jayway's function on a list or string
+        base = _evaluate(expression.rsplit(".", 1)[0], doc, task_id)
+        return len(base) if isinstance(base, list | str | dict) else None
     if _SIMPLE_PATH.match(expression):
         value = _walk_simple(expression, doc)
         return None if value is _MISSING else value

@@ -64,8 +64,8 @@ async def get_workflow_def(conn: Conn, name: str, version: int | None) -> JSON |
 
 
 async def list_workflow_defs(conn: Conn, latest_only: bool = False) -> list[JSON]:
-    query = "workflow_def_latest_versions" if latest_only else "workflow_def_list"
-    return [_with_times(r) for r in await conn.fetch(sql(query))]
+    query = sql("workflow_def_latest_versions") if latest_only else sql("workflow_def_list")
+    return [_with_times(r) for r in await conn.fetch(query)]
 
 
 async def delete_workflow_def(conn: Conn, name: str, version: int) -> bool:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-# Store functions accept a plain connection or one borrowed from the pool.
-Conn = asyncpg.Connection | PoolConnectionProxy[Any]
+# Store functions accept a plain connection or one borrowed from the pool. A string annotation:
+# asyncpg's classes are generic only in its type stubs.
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 
 def _dumps(value: Any) -> str:
