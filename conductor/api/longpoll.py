@@ -53,6 +53,7 @@ class Poller:
                 claimed = await task_store.claim(conn, queue, self.clock.now_ms(), count, worker_id)
             if claimed:
                 self.metrics.tasks_polled.labels(task_type).inc(len(claimed))
+                self._announce_leases(claimed)
                 return claimed
             remaining = deadline - loop.time()
             if remaining <= 0 or self._stopping:
@@ -62,6 +63,12 @@ class Poller:
                 await wait_for(woken, remaining)
             finally:
                 self.metrics.long_polls_waiting.dec()
+
+    def _announce_leases(self, claimed: list[asyncpg.Record]) -> None:
+        """The claim armed response-timeout timers: let the timer service know the earliest."""
+        leases = [r["response_timeout_seconds"] for r in claimed if r["response_timeout_seconds"]]
+        if leases:
+            self.wakeups.timers_written(self.clock.now_ms() + min(leases) * 1000)
 
     def stop(self) -> None:
         """Make waiting polls return empty now (two-phase shutdown)."""
