@@ -24,6 +24,8 @@ def with_database(dsn: str, database: str) -> str:
 
 
 class TestDatabases:
+    __test__ = False  # not a test class, despite its name
+
     def __init__(self, work_dir: Path) -> None:
         self._embedded: EmbeddedPostgres | None = None
         url = os.environ.get("CONDUCTOR_TEST_DATABASE_URL")

@@ -87,9 +87,13 @@ async def apply(
             rows.workflow_body(state),
         )
     if decision.new_tasks:
-        await conn.executemany(
-            sql("task_insert"), [rows.task_insert_args(t, state) for t in decision.new_tasks]
-        )
+        try:
+            await conn.executemany(
+                sql("task_insert"), [rows.task_insert_args(t, state) for t in decision.new_tasks]
+            )
+        except asyncpg.UniqueViolationError as exc:
+            # Someone scheduled this reference and attempt first: decide again from fresh state.
+            raise StaleState(f"task already scheduled: {exc}") from exc
     for task in decision.changed_tasks.values():
         args = rows.task_update_args(task, revisions.get(task.task_id, 0), state)
         if await conn.fetchval(sql("task_update"), *args) is None:

@@ -31,6 +31,7 @@ _STOP_GRACE_S = 10.0
 # Servers launched and not yet stopped, for log tails in failure reports.
 LIVE: list[ServerProcess] = []
 
+_LIBC: ctypes.CDLL | None
 try:
     _LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
 except OSError:  # not Linux: no parent-death signal, teardown still stops every server
@@ -71,6 +72,7 @@ class ServerProcess:
         self.log_path = log_path
         self.launches = 0
         self._proc: subprocess.Popen[bytes] | None = None
+        self._exit_reported = False
 
     @property
     def url(self) -> str:
@@ -145,6 +147,7 @@ class ServerProcess:
 
     def _check_deadline(self, deadline: float, timeout: float) -> None:
         if self._proc is not None and self._proc.poll() is not None:
+            self._exit_reported = True
             raise AssertionError(
                 f"server {self.name} exited with {self._proc.returncode} during startup\n"
                 f"{self.log_tail()}"
@@ -179,21 +182,27 @@ class ServerProcess:
         self._proc.wait()
         self._log_line(f"=== SIGKILL by test (pid {self._proc.pid}) ===")
 
-    def stop(self) -> None:
-        """Ask the process to exit (SIGTERM); SIGKILL it if it is still there after a grace."""
+    def stop(self) -> int | None:
+        """Ask the process to exit (SIGTERM), SIGKILL it after a grace period; return its code.
+
+        None means it was not running when asked.
+        """
         if self._proc is None or self._proc.poll() is not None:
-            return
+            return None
         self._proc.terminate()
         try:
-            self._proc.wait(timeout=_STOP_GRACE_S)
+            return self._proc.wait(timeout=_STOP_GRACE_S)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
             self._log_line(f"=== did not stop within {_STOP_GRACE_S} s of SIGTERM: killed ===")
+            return self._proc.returncode
 
     def exited_by_itself(self) -> bool:
         """True if the process died without being killed or stopped by the harness."""
-        return self._proc is not None and self._proc.poll() not in (None, -signal.SIGKILL)
+        if self._proc is None or self._exit_reported:
+            return False
+        return self._proc.poll() not in (None, -signal.SIGKILL)
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -235,12 +244,16 @@ class Servers:
         return started
 
     def close(self) -> list[str]:
-        """Stop every server; return complaints about servers that died on their own."""
+        """Stop every server; return complaints about servers that died or stopped badly."""
         problems = []
         for server in self._servers:
             if server.exited_by_itself():
                 problems.append(f"server {server.name} exited by itself\n{server.log_tail()}")
-            server.stop()
+            code = server.stop()
+            if code not in (None, 0):
+                problems.append(
+                    f"server {server.name} exited with {code} after SIGTERM\n{server.log_tail()}"
+                )
             if server in LIVE:
                 LIVE.remove(server)
         return problems

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.conftest import wait_until
 from workers import ConductorClient, Task, Worker
 
 REFS = ("a_ref", "b_ref", "c_ref")
@@ -122,19 +123,37 @@ class StatusWatcher:
         self._client = client
         self.pending = set(workflow_ids)
         self.last_status: dict[str, str] = {}
+        self.ended_badly: dict[str, str] = {}
 
-    async def all_completed(self) -> bool:
+    async def settled(self) -> bool:
+        """True once every workflow is COMPLETED or one of them ended otherwise."""
         try:
             for workflow_id in sorted(self.pending):
                 workflow = await self._client.get_workflow(workflow_id, include_tasks=False)
-                self.last_status[workflow_id] = workflow["status"]
-                if workflow["status"] == "COMPLETED":
+                status = workflow["status"]
+                self.last_status[workflow_id] = status
+                if status == "COMPLETED":
                     self.pending.discard(workflow_id)
-                elif workflow["status"] != "RUNNING":
-                    raise AssertionError(f"workflow {workflow_id} ended {workflow['status']}")
+                elif status != "RUNNING":
+                    self.ended_badly[workflow_id] = status
         except (aiohttp.ClientError, TimeoutError):
             return False  # the server is restarting: ask again on the next round
-        return not self.pending
+        return not self.pending or bool(self.ended_badly)
+
+
+async def wait_all_completed(
+    client: ConductorClient, workflow_ids: list[str], timeout: float
+) -> None:
+    """Wait until every workflow is COMPLETED; fail at once if one ends any other way."""
+    watcher = StatusWatcher(client, workflow_ids)
+    try:
+        await wait_until(watcher.settled, timeout=timeout, interval=0.25)
+    except AssertionError:
+        stuck = {w: watcher.last_status.get(w) for w in sorted(watcher.pending)[:20]}
+        raise AssertionError(
+            f"{len(watcher.pending)} workflows not COMPLETED within {timeout} s; e.g. {stuck}"
+        ) from None
+    assert not watcher.ended_badly, f"workflows ended otherwise: {watcher.ended_badly}"
 
 
 def completion_problems(workflow: dict[str, Any], ledger_task_ids: set[str]) -> list[str]:
@@ -151,7 +170,9 @@ def completion_problems(workflow: dict[str, Any], ledger_task_ids: set[str]) -> 
     if workflow.get("status") != "COMPLETED":
         problems.append(f"{workflow_id}: status {workflow.get('status')}")
     for ref in REFS:
-        completed = [t for t in tasks if t["referenceTaskName"] == ref and t["status"] == "COMPLETED"]
+        completed = [
+            t for t in tasks if t["referenceTaskName"] == ref and t["status"] == "COMPLETED"
+        ]
         if len(completed) != 1:
             problems.append(f"{workflow_id}: {len(completed)} COMPLETED tasks for {ref}")
         problems.extend(
@@ -166,7 +187,9 @@ def completion_problems(workflow: dict[str, Any], ledger_task_ids: set[str]) -> 
         if n > 1
     )
     if workflow.get("output") != {"n": workflow.get("input", {}).get("n")}:
-        problems.append(f"{workflow_id}: output {workflow.get('output')} for {workflow.get('input')}")
+        problems.append(
+            f"{workflow_id}: output {workflow.get('output')} for {workflow.get('input')}"
+        )
     return problems
 
 

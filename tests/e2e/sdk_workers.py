@@ -17,12 +17,12 @@ FATAL = "e2e_sdk_fatal"
 
 
 @worker_task(task_definition_name=PREPARE)
-def prepare(value: int) -> dict:
+def prepare(value: int) -> dict[str, int]:
     return {"value": value + 1}
 
 
 @worker_task(task_definition_name=FLAKY)
-def flaky(value: int) -> dict:
+def flaky(value: int) -> dict[str, int]:
     """Fail the first attempt of every workflow, succeed on the retry."""
     attempt = get_task_context().get_retry_count()
     if not attempt:
@@ -31,10 +31,10 @@ def flaky(value: int) -> dict:
 
 
 @worker_task(task_definition_name=FINISH)
-def finish(value: int) -> dict:
+def finish(value: int) -> dict[str, int]:
     return {"result": value + 5}
 
 
 @worker_task(task_definition_name=FATAL)
-def fatal(value: int) -> dict:
+def fatal(value: int) -> dict[str, int]:
     raise NonRetryableException(f"fatal: cannot handle {value}")

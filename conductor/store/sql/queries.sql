@@ -69,7 +69,9 @@ INSERT INTO workflow (workflow_id, name, version, status, correlation_id, priori
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12);
 
 -- name: workflow_lock
--- Load a workflow for a transition, holding its row lock until commit.
+-- Load a workflow for a transition, holding its row lock until commit. Its tasks are read by a
+-- separate statement on purpose: after waiting for the lock, only the locked row is re-read, so a
+-- subquery here would return tasks as they were before the previous holder committed.
 SELECT * FROM workflow WHERE workflow_id = $1 FOR UPDATE;
 
 -- name: workflow_get
