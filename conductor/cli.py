@@ -43,7 +43,14 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host, port=args.port, database_url=args.database_url, data_dir=args.data_dir
     )
     app = create_app(settings)
-    web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=10, print=None)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=10,
+        print=None,
+        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+    )
     return 0
 
 

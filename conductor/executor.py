@@ -27,7 +27,9 @@ from conductor.errors import NotFound, StaleState
 from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
 from conductor.store import definitions as def_store
+from conductor.store import tasks as task_store
 from conductor.store import workflows as wf_store
+from conductor.store.execution_definitions import ExecutionDefinitions
 from conductor.store.pool import Conn
 from conductor.wakeups import Wakeups
 
@@ -50,6 +52,14 @@ class StartRequest:
     idempotency_key: str | None = None
 
 
+@dataclass
+class Transition:
+    state: WorkflowState
+    decision: Decision
+    # Tasks claimed for the reporting worker in the same transaction (update-v2).
+    claimed: list[asyncpg.Record] = field(default_factory=list)
+
+
 class Executor:
     def __init__(
         self,
@@ -64,6 +74,7 @@ class Executor:
         self.wakeups = wakeups
         self.metrics = metrics
         self.broadcaster = broadcaster
+        self.definitions = ExecutionDefinitions()
         self._random = random.Random()
 
     def context(self) -> DecideContext:
@@ -91,7 +102,7 @@ class Executor:
             ctx = self.context()
             state = _new_state(definition, request, ctx)
             async with conn.transaction():
-                await wf_store.insert(conn, state)
+                await wf_store.insert(conn, state, self.definitions)
                 decision = decide(state, StartWorkflow(), ctx)
                 await wf_store.apply(conn, state, decision, {})
         self.metrics.workflows_started.labels(state.name).inc()
@@ -104,29 +115,41 @@ class Executor:
         workflow_id: str,
         event: Event,
         fired_timer: tuple[str, int] | None = None,
-    ) -> tuple[WorkflowState, Decision]:
-        """Apply one event to one workflow in its own transaction (retried on write conflicts)."""
+        *,
+        claim_next_for: str | None = None,
+    ) -> Transition:
+        """Apply one event to one workflow in its own transaction (retried on write conflicts).
+
+        With `claim_next_for` (a worker id; update-v2), a terminal task result also claims the
+        next task of the same queue for that worker inside the same transaction: one commit.
+        """
         started = time.perf_counter()
         for attempt in range(_MAX_ATTEMPTS):
             try:
-                state, decision, now = await self._transition_once(workflow_id, event, fired_timer)
+                result, now = await self._transition_once(
+                    workflow_id, event, fired_timer, claim_next_for
+                )
             except _RETRYABLE:
                 if attempt == _MAX_ATTEMPTS - 1:
                     raise
                 self.metrics.transition_retries.inc()
                 await asyncio.sleep(self._random.uniform(0, 0.005 * 2**attempt))
                 continue
-            self._after_commit(state, decision, now)
+            self._after_commit(result.state, result.decision, now)
             name = type(event).__name__
             self.metrics.transition_seconds.labels(name).observe(time.perf_counter() - started)
-            return state, decision
+            return result
         raise AssertionError("unreachable")
 
     async def _transition_once(
-        self, workflow_id: str, event: Event, fired_timer: tuple[str, int] | None
-    ) -> tuple[WorkflowState, Decision, int]:
+        self,
+        workflow_id: str,
+        event: Event,
+        fired_timer: tuple[str, int] | None,
+        claim_next_for: str | None,
+    ) -> tuple[Transition, int]:
         async with self.pool.acquire() as conn, conn.transaction():
-            loaded = await wf_store.load_for_update(conn, workflow_id)
+            loaded = await wf_store.load_for_update(conn, workflow_id, self.definitions)
             if loaded is None:
                 raise NotFound(f"Workflow with id: {workflow_id} not found.")
             state, revisions = loaded
@@ -135,7 +158,21 @@ class Executor:
             ctx = self.context()
             decision = decide(state, event, ctx)
             await wf_store.apply(conn, state, decision, revisions, fired_timer)
-        return state, decision, ctx.now
+            result = Transition(state, decision)
+            if claim_next_for is not None and isinstance(event, TaskResultReceived):
+                result.claimed = await self._claim_next(conn, state, event, claim_next_for, ctx.now)
+        return result, ctx.now
+
+    @staticmethod
+    async def _claim_next(
+        conn: Conn, state: WorkflowState, event: TaskResultReceived, worker_id: str, now: int
+    ) -> list[asyncpg.Record]:
+        task = state.task(event.task_id)
+        if task is None or task.queue_name is None or event.extend_lease:
+            return []
+        if not task.status.terminal:
+            return []
+        return await task_store.claim(conn, task.queue_name, now, 1, worker_id or None)
 
     def _after_commit(self, state: WorkflowState, decision: Decision, now: int) -> None:
         visible = {p.queue_name for p in decision.pushes if p.visible_at <= now}

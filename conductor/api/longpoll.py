@@ -52,8 +52,7 @@ class Poller:
             async with self.pool.acquire() as conn:
                 claimed = await task_store.claim(conn, queue, self.clock.now_ms(), count, worker_id)
             if claimed:
-                self.metrics.tasks_polled.labels(task_type).inc(len(claimed))
-                self._announce_leases(claimed)
+                self._note(task_type, claimed)
                 return claimed
             remaining = deadline - loop.time()
             if remaining <= 0 or self._stopping:
@@ -64,8 +63,22 @@ class Poller:
             finally:
                 self.metrics.long_polls_waiting.dec()
 
-    def _announce_leases(self, claimed: list[asyncpg.Record]) -> None:
-        """The claim armed response-timeout timers: let the timer service know the earliest."""
+    def note_claimed(
+        self,
+        task_type: str,
+        queue: str | None,
+        domain: str | None,
+        claimed: list[asyncpg.Record],
+    ) -> None:
+        """Account for tasks claimed elsewhere (update-v2 claims inside its transition)."""
+        if queue is not None:
+            worker_id = claimed[0]["worker_id"] if claimed else None
+            self._poll_data[(queue, domain or "")] = (worker_id, self.clock.now_ms())
+        self._note(task_type, claimed)
+
+    def _note(self, task_type: str, claimed: list[asyncpg.Record]) -> None:
+        self.metrics.tasks_polled.labels(task_type).inc(len(claimed))
+        # The claim armed response-timeout timers: let the timer service know the earliest.
         leases = [r["response_timeout_seconds"] for r in claimed if r["response_timeout_seconds"]]
         if leases:
             self.wakeups.timers_written(self.clock.now_ms() + min(leases) * 1000)

@@ -7,18 +7,14 @@ query strings, and `{}` bodies on DELETE and PUT; all of that is accepted here. 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from conductor.errors import BadRequest, FieldError, ValidationFailed
 
 _ABSENT = {"", "none", "null", "undefined"}
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 async def json_body(request: web.Request, *, required: bool = True) -> Any:
@@ -28,13 +24,9 @@ async def json_body(request: web.Request, *, required: bool = True) -> Any:
             raise BadRequest("Request body is missing or empty")
         return None
     try:
-        text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant)
-    except UnicodeDecodeError as exc:
-        raise BadRequest("Request body is not valid UTF-8") from exc
-    except RecursionError as exc:
-        raise BadRequest("Request body is nested too deeply") from exc
-    except ValueError as exc:
+        # orjson refuses NaN/Infinity, invalid UTF-8 and nesting deeper than 1024 levels.
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise BadRequest(f"Malformed JSON in request body: {exc}") from exc
 
 
@@ -105,7 +97,7 @@ def json_response(value: Any, status: int = 200) -> web.Response:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(value).decode()
 
 
 def empty(status: int = 200) -> web.Response:

@@ -8,7 +8,15 @@ transaction. Semantics follow Conductor's DeciderService (conductor-spec §4).
 from __future__ import annotations
 
 from conductor.engine import scheduling
-from conductor.engine.decision import DecideContext, Decision, TaskLog, TimerIntent, TimerKind
+from conductor.engine.decision import (
+    DecideContext,
+    Decision,
+    TaskLog,
+    TimerIntent,
+    TimerKind,
+    task_timer_keys,
+    timer_key,
+)
 from conductor.engine.definitions import is_worker_task, next_task
 from conductor.engine.events import (
     Event,
@@ -90,12 +98,14 @@ class _Decider:
         return True
 
     def _finish_task(self, task: TaskState, status: TaskStatus) -> None:
+        # Only a SCHEDULED worker task has a queue row: a claim removes it as it starts the task.
+        if task.status is TaskStatus.SCHEDULED and task.queue_name is not None:
+            self.decision.removals.append(task.task_id)
         task.status = status
         task.end_time = self.ctx.now
         task.update_time = self.ctx.now
         self.decision.touch(task)
-        self.decision.removals.append(task.task_id)
-        self.decision.cleared_task_timers.append(task.task_id)
+        self.decision.cleared_timer_keys.extend(task_timer_keys(task.task_id))
 
     # -- evaluation ---------------------------------------------------------------------------
 
@@ -256,7 +266,9 @@ class _Decider:
         self.state.update_time = self.ctx.now
         self.decision.workflow_changed = True
         self.decision.finished = True
-        self.decision.clear_workflow_timers = True
+        self.decision.cleared_timer_keys.append(
+            timer_key(TimerKind.WORKFLOW_TIMEOUT, self.state.workflow_id)
+        )
 
     def _workflow_output(self) -> JSON:
         params = self.state.definition.get("outputParameters")

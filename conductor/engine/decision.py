@@ -63,6 +63,18 @@ def timer_key(kind: TimerKind, owner_id: str) -> str:
     return f"{kind.value}:{owner_id}"
 
 
+TASK_TIMER_KINDS = tuple(k for k in TimerKind if k is not TimerKind.WORKFLOW_TIMEOUT)
+
+
+def task_timer_keys(task_id: str) -> list[str]:
+    """Every key a timer of this task can have: clearing by key needs no index but the primary."""
+    return [timer_key(kind, task_id) for kind in TASK_TIMER_KINDS]
+
+
+def timer_owner(key: str) -> str:
+    return key.partition(":")[2]
+
+
 @dataclass(frozen=True)
 class TaskLog:
     task_id: str
@@ -76,11 +88,9 @@ class Decision:
     changed_tasks: dict[str, TaskState] = field(default_factory=dict)
     workflow_changed: bool = False
     pushes: list[QueuePush] = field(default_factory=list)
-    removals: list[str] = field(default_factory=list)
+    removals: list[str] = field(default_factory=list)  # tasks leaving their queue
     timers: list[TimerIntent] = field(default_factory=list)
-    cleared_task_timers: list[str] = field(default_factory=list)
     cleared_timer_keys: list[str] = field(default_factory=list)
-    clear_workflow_timers: bool = False
     logs: list[TaskLog] = field(default_factory=list)
     ignored: bool = False
     finished: bool = False

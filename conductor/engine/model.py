@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 JSON = dict[str, Any]
@@ -195,8 +196,9 @@ class TaskState:
     queue_name: str | None = None
     iteration: int = 0
 
-    @property
+    @cached_property
     def settings(self) -> TaskSettings:
+        """Read once per task: its workflow_task (and so its TaskDef) never changes."""
         task_def = self.workflow_task.get("taskDefinition")
         return TaskSettings.from_def(task_def if isinstance(task_def, dict) else None)
 

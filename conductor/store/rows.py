@@ -92,7 +92,13 @@ def task_insert_args(task: TaskState, workflow: WorkflowState) -> tuple[Any, ...
     )
 
 
-def task_update_args(task: TaskState, revision: int, workflow: WorkflowState) -> tuple[Any, ...]:
+def task_save_args(
+    task: TaskState,
+    revision: int,
+    workflow: WorkflowState,
+    dequeue: bool,
+    timer_keys: list[str],
+) -> tuple[Any, ...]:
     return (
         task.task_id,
         revision,
@@ -104,14 +110,18 @@ def task_update_args(task: TaskState, revision: int, workflow: WorkflowState) ->
         task.worker_id,
         task.callback_after_seconds,
         task_body(task, workflow),
+        dequeue,
+        timer_keys,
     )
 
 
-def workflow_from_row(row: asyncpg.Record, tasks: list[TaskState]) -> WorkflowState:
+def workflow_from_row(
+    row: asyncpg.Record, definition: JSON, tasks: list[TaskState]
+) -> WorkflowState:
     body: JSON = row["body"]
     return WorkflowState(
         workflow_id=row["workflow_id"],
-        definition=row["definition"],
+        definition=definition,
         status=WorkflowStatus(row["status"]),
         create_time=row["create_time"],
         input=body.get("input") or {},
@@ -154,7 +164,7 @@ def workflow_body(state: WorkflowState) -> JSON:
     return body
 
 
-def workflow_insert_args(state: WorkflowState) -> tuple[Any, ...]:
+def workflow_insert_args(state: WorkflowState, definition_id: str) -> tuple[Any, ...]:
     return (
         state.workflow_id,
         state.name,
@@ -166,6 +176,6 @@ def workflow_insert_args(state: WorkflowState) -> tuple[Any, ...]:
         state.create_time,
         state.update_time,
         state.end_time,
-        state.definition,
+        definition_id,
         workflow_body(state),
     )

@@ -105,15 +105,15 @@ async def update_task(request: web.Request) -> web.Response:
 async def update_task_v2(request: web.Request) -> web.Response:
     """Apply a result, then hand the same worker its next task of that type, if one is ready."""
     workflow_id, event = parse_task_result(await rq.json_object(request, "taskResult"))
-    state, _ = await request.app[EXECUTOR].transition(workflow_id, event)
-    task = state.task(event.task_id)
-    if task is None or not event.status.terminal or event.extend_lease:
+    result = await request.app[EXECUTOR].transition(
+        workflow_id, event, claim_next_for=event.worker_id or ""
+    )
+    if not result.claimed:
         return rq.empty(204)
-    task_type = task.task_type
-    claimed = await request.app[POLLER].poll(task_type, event.worker_id, task.domain, 1, 0)
-    if not claimed:
-        return rq.empty(204)
-    return rq.json_response(task_json_from_row(claimed[0]))
+    task = result.state.task(event.task_id)
+    assert task is not None
+    request.app[POLLER].note_claimed(task.task_type, task.queue_name, task.domain, result.claimed)
+    return rq.json_response(task_json_from_row(result.claimed[0]))
 
 
 async def update_by_reference(request: web.Request) -> web.Response:
@@ -124,7 +124,7 @@ async def update_by_reference(request: web.Request) -> web.Response:
         raise BadRequest(f"Invalid task status: {status_text}")
     output = await rq.json_object(request, "output", required=False)
     async with request.app[POOL].acquire() as conn:
-        state = await workflow_store.get(conn, workflow_id)
+        state = await workflow_store.get(conn, workflow_id, request.app[EXECUTOR].definitions)
     if state is None:
         raise NotFound(f"Workflow with id: {workflow_id} not found.")
     pending = [t for t in state.tasks if not t.status.terminal]

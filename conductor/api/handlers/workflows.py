@@ -122,7 +122,7 @@ def _sync_done(state: WorkflowState, refs: set[str]) -> bool:
 
 async def _load(request: web.Request, workflow_id: str, include_tasks: bool) -> WorkflowState:
     async with request.app[POOL].acquire() as conn:
-        state = await store.get(conn, workflow_id, include_tasks)
+        state = await store.get(conn, workflow_id, request.app[EXECUTOR].definitions, include_tasks)
     if state is None:
         raise NotFound(f"Workflow with id: {workflow_id} not found.")
     return state
@@ -155,6 +155,7 @@ async def correlated(request: web.Request) -> web.Response:
             request.match_info["correlation_id"],
             include_closed,
             include_tasks,
+            request.app[EXECUTOR].definitions,
         )
     return rq.json_response([workflow_json(s, include_tasks) for s in found])
 
@@ -169,7 +170,12 @@ async def correlated_many(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         for correlation_id in ids:
             found = await store.by_correlation(
-                conn, request.match_info["name"], correlation_id, include_closed, include_tasks
+                conn,
+                request.match_info["name"],
+                correlation_id,
+                include_closed,
+                include_tasks,
+                request.app[EXECUTOR].definitions,
             )
             out[correlation_id] = [workflow_json(s, include_tasks) for s in found]
     return rq.json_response(out)

@@ -62,10 +62,19 @@ ORDER BY name, version DESC;
 -- Remove one workflow definition version.
 DELETE FROM workflow_def WHERE name = $1 AND version = $2 RETURNING name;
 
+-- name: execution_definition_insert
+-- Store the definition a run executes (once per distinct content).
+INSERT INTO execution_definition (definition_id, body) VALUES ($1, $2)
+ON CONFLICT (definition_id) DO NOTHING;
+
+-- name: execution_definition_get
+-- The definition a run executes, by id.
+SELECT body FROM execution_definition WHERE definition_id = $1;
+
 -- name: workflow_insert
 -- Create a workflow execution row.
 INSERT INTO workflow (workflow_id, name, version, status, correlation_id, priority,
-                      parent_workflow_id, create_time, update_time, end_time, definition, body)
+                      parent_workflow_id, create_time, update_time, end_time, definition_id, body)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12);
 
 -- name: workflow_lock
@@ -84,9 +93,14 @@ UPDATE workflow SET status = $2, update_time = $3, end_time = $4, body = $5, rev
 WHERE workflow_id = $1;
 
 -- name: workflow_delete
--- Remove a workflow with its tasks, queue rows, timers and logs.
+-- Remove a workflow with its tasks (and their queue rows), timers and logs. $2 lists the timer
+-- kinds a task can own; timers are found by key.
 WITH gone AS (DELETE FROM workflow WHERE workflow_id = $1 RETURNING workflow_id),
-     timers AS (DELETE FROM timer WHERE workflow_id = $1),
+     timers AS (
+        DELETE FROM timer WHERE timer_key = 'WORKFLOW_TIMEOUT:' || $1
+           OR timer_key IN (SELECT kind || ':' || t.task_id
+                            FROM task t, unnest($2::text[]) AS kind WHERE t.workflow_id = $1)
+     ),
      logs AS (DELETE FROM task_log WHERE task_id IN (SELECT task_id FROM task WHERE workflow_id = $1))
 SELECT workflow_id FROM gone;
 
@@ -104,19 +118,33 @@ SELECT * FROM task WHERE workflow_id = $1 ORDER BY seq;
 -- Task attempts of several workflows in schedule order.
 SELECT * FROM task WHERE workflow_id = ANY($1::text[]) ORDER BY workflow_id, seq;
 
--- name: task_insert
--- Create a task attempt.
-INSERT INTO task (task_id, workflow_id, ref_name, retry_count, seq, task_type, status, poll_count,
-                  scheduled_time, start_time, end_time, update_time, worker_id,
-                  callback_after_seconds, response_timeout_seconds, timeout_seconds, body)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);
+-- name: task_schedule
+-- Create a task attempt and, for a worker task ($18 not null), its queue row in one round trip.
+WITH inserted AS (
+    INSERT INTO task (task_id, workflow_id, ref_name, retry_count, seq, task_type, status,
+                      poll_count, scheduled_time, start_time, end_time, update_time, worker_id,
+                      callback_after_seconds, response_timeout_seconds, timeout_seconds, body)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+    RETURNING task_id
+)
+INSERT INTO task_queue (task_id, queue_name, priority, visible_at)
+SELECT task_id, $18, $19, $20 FROM inserted WHERE $18::text IS NOT NULL;
 
--- name: task_update
--- Write a task attempt, only if nobody changed it since it was loaded (compare-and-set).
-UPDATE task SET status = $3, poll_count = $4, start_time = $5, end_time = $6, update_time = $7,
-                worker_id = $8, callback_after_seconds = $9, body = $10, revision = revision + 1
-WHERE task_id = $1 AND revision = $2
-RETURNING task_id;
+-- name: task_save
+-- Write a task attempt only if nobody changed it since it was loaded (compare-and-set), and in
+-- the same round trip drop its queue row ($11) and the timers keyed $12. No row: a conflict.
+WITH saved AS (
+    UPDATE task SET status = $3, poll_count = $4, start_time = $5, end_time = $6,
+                    update_time = $7, worker_id = $8, callback_after_seconds = $9, body = $10,
+                    revision = revision + 1
+    WHERE task_id = $1 AND revision = $2
+    RETURNING task_id
+), unqueued AS (
+    DELETE FROM task_queue WHERE $11::bool AND task_id IN (SELECT task_id FROM saved)
+), untimed AS (
+    DELETE FROM timer WHERE timer_key = ANY($12::text[]) AND EXISTS (SELECT 1 FROM saved)
+)
+SELECT task_id FROM saved;
 
 -- name: task_get
 -- One task attempt by id.
@@ -128,13 +156,15 @@ SELECT workflow_id FROM task WHERE task_id = $1;
 
 -- name: task_claim
 -- Claim up to $3 visible tasks of queue $1 for worker $4 in one statement: pick with SKIP LOCKED,
--- leave the queue, mark IN_PROGRESS, and arm the response (lease) and task timeouts.
+-- leave the queue, mark IN_PROGRESS, and arm the response (lease) and task timeouts. Queue row and
+-- task row are locked together and skipped if either is busy: a transition locks the task first
+-- and the queue row second, so waiting for the task here could deadlock with it.
 WITH picked AS (
-    SELECT task_id FROM task_queue
-    WHERE queue_name = $1 AND visible_at <= $2
-    ORDER BY priority DESC, visible_at, enqueued
+    SELECT q.task_id FROM task_queue q JOIN task t ON t.task_id = q.task_id
+    WHERE q.queue_name = $1 AND q.visible_at <= $2
+    ORDER BY q.priority DESC, q.visible_at, q.enqueued
     LIMIT $3
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF q, t SKIP LOCKED
 ), dequeued AS (
     DELETE FROM task_queue q USING picked p WHERE q.task_id = p.task_id RETURNING q.task_id
 ), claimed AS (
@@ -167,10 +197,6 @@ VALUES ($1, $2, $3, $4)
 ON CONFLICT (task_id) DO UPDATE SET queue_name = EXCLUDED.queue_name,
     priority = EXCLUDED.priority, visible_at = EXCLUDED.visible_at;
 
--- name: task_queue_remove
--- Take tasks out of their queues.
-DELETE FROM task_queue WHERE task_id = ANY($1::text[]);
-
 -- name: task_queue_sizes
 -- Pollable-or-delayed row counts per queue name.
 SELECT queue_name, count(*)::int AS size FROM task_queue
@@ -186,17 +212,9 @@ INSERT INTO timer (timer_key, workflow_id, task_id, kind, fire_at, payload)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (timer_key) DO UPDATE SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload;
 
--- name: timer_delete_for_tasks
--- Drop every timer of tasks that reached a terminal status.
-DELETE FROM timer WHERE task_id = ANY($1::text[]);
-
 -- name: timer_delete_keys
 -- Drop specific timers.
 DELETE FROM timer WHERE timer_key = ANY($1::text[]);
-
--- name: timer_delete_for_workflow
--- Drop every timer of a finished workflow.
-DELETE FROM timer WHERE workflow_id = $1;
 
 -- name: timer_delete_fired
 -- Drop a fired timer, unless it was re-armed after it was claimed.

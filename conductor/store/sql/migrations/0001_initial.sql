@@ -17,6 +17,14 @@ CREATE TABLE workflow_def (
     PRIMARY KEY (name, version)
 );
 
+-- The task-definition-filled WorkflowDef a run executes, stored once per distinct content (runs of
+-- one definition share a row) and cached by id in the server, so a transition does not re-read it.
+CREATE TABLE execution_definition (
+    definition_id text PRIMARY KEY,
+    body          jsonb NOT NULL
+);
+
+-- Row updates leave room on the page (fillfactor) so PostgreSQL can update in place (HOT).
 CREATE TABLE workflow (
     workflow_id        text PRIMARY KEY,
     name               text   NOT NULL,
@@ -29,9 +37,9 @@ CREATE TABLE workflow (
     update_time        bigint NOT NULL,
     end_time           bigint NOT NULL DEFAULT 0,
     revision           bigint NOT NULL DEFAULT 0,
-    definition         jsonb  NOT NULL,
+    definition_id      text   NOT NULL REFERENCES execution_definition,
     body               jsonb  NOT NULL
-);
+) WITH (fillfactor = 80);
 CREATE INDEX workflow_correlation_idx ON workflow (name, correlation_id);
 CREATE INDEX workflow_active_idx ON workflow (name, create_time) WHERE status IN ('RUNNING', 'PAUSED');
 
@@ -56,7 +64,7 @@ CREATE TABLE task (
     body                     jsonb  NOT NULL,
     -- A reference is scheduled at most once per attempt, whatever races happen.
     UNIQUE (workflow_id, ref_name, retry_count)
-);
+) WITH (fillfactor = 80);
 
 -- Pollable worker tasks. A row leaves the queue when a worker claims it; the lease is then a
 -- RESPONSE_TIMEOUT timer.
@@ -70,6 +78,7 @@ CREATE TABLE task_queue (
 CREATE INDEX task_queue_claim_idx ON task_queue (queue_name, priority DESC, visible_at, enqueued);
 
 -- Durable timers: one live row per (kind, owner), fired at least once; the decider re-checks state.
+-- Rows are found by their key (kind:task or kind:workflow), so the only other index is fire_at.
 CREATE TABLE timer (
     timer_key   text PRIMARY KEY,
     workflow_id text   NOT NULL,
@@ -79,8 +88,6 @@ CREATE TABLE timer (
     payload     text
 );
 CREATE INDEX timer_fire_at_idx ON timer (fire_at);
-CREATE INDEX timer_workflow_idx ON timer (workflow_id);
-CREATE INDEX timer_task_idx ON timer (task_id) WHERE task_id IS NOT NULL;
 
 CREATE TABLE task_log (
     id           bigserial PRIMARY KEY,
