@@ -7,7 +7,7 @@ between the check and the wait is never missed; waking replaces the Event.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class Signals:
@@ -52,16 +52,12 @@ class Wakeups:
     def __init__(self) -> None:
         self.queues = Signals()
         self.workflows = Signals()
-        self._timer_listeners: list[asyncio.Event] = []
-        self.earliest_new_timer: int | None = None
+        self._timer_listeners: list[Callable[[int], None]] = []
 
     def timers_written(self, earliest_fire_at: int) -> None:
-        if self.earliest_new_timer is None or earliest_fire_at < self.earliest_new_timer:
-            self.earliest_new_timer = earliest_fire_at
-        for event in self._timer_listeners:
-            event.set()
+        """A commit wrote timers, the earliest due at `earliest_fire_at` (epoch ms)."""
+        for listener in self._timer_listeners:
+            listener(earliest_fire_at)
 
-    def timer_listener(self) -> asyncio.Event:
-        event = asyncio.Event()
-        self._timer_listeners.append(event)
-        return event
+    def add_timer_listener(self, listener: Callable[[int], None]) -> None:
+        self._timer_listeners.append(listener)

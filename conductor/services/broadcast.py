@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 
 import asyncpg
@@ -22,12 +23,16 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "conductor_wake"
 _MAX_PAYLOAD = 7000  # NOTIFY payloads must stay under 8000 bytes
+# Notices wait this long to be sent together: under load one NOTIFY carries many wake-ups.
+_COALESCE_S = 0.005
 
 
 class Broadcaster:
     def __init__(self, dsn: str, wakeups: Wakeups) -> None:
         self._dsn = dsn
         self._wakeups = wakeups
+        # Marks our own notices, which come back to us through LISTEN and need no action.
+        self._origin = uuid.uuid4().hex[:12]
         self._pending: set[str] = set()
         self._flag = asyncio.Event()
         self._stopping = False
@@ -71,8 +76,9 @@ class Broadcaster:
                 if conn is None or conn.is_closed():
                     conn = await asyncpg.connect(self._dsn)
                 for payload in _chunks(sorted(notices)):
-                    await task_store.notify(conn, CHANNEL, payload)
+                    await task_store.notify(conn, CHANNEL, f"{self._origin}\n{payload}")
                 backoff = 0.1
+                await asyncio.sleep(_COALESCE_S)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("could not send wake-up notices: %s", exc)
                 conn = None
@@ -104,7 +110,10 @@ class Broadcaster:
             backoff = min(backoff * 2, 5.0)
 
     def _on_notice(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        for notice in str(payload).split("\n"):
+        origin, _, notices = str(payload).partition("\n")
+        if origin == self._origin:
+            return
+        for notice in notices.split("\n"):
             kind, _, key = notice.partition(":")
             if kind == "q":
                 self._wakeups.queues.wake(key)

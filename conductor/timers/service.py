@@ -91,7 +91,7 @@ class TimerService:
         now = self.clock.now_ms()
         wait_ms = self.max_idle_ms if next_due is None else min(next_due - now, self.max_idle_ms)
         if wait_ms > 0 and not self._stopping.is_set():
-            await self._gate.sleep(wait_ms / 1000, next_due, now)
+            await self._gate.sleep(wait_ms / 1000, now)
 
     async def _fire(self, timer: ClaimedTimer) -> None:
         async with self._limit:
