@@ -7,7 +7,7 @@ transaction. Semantics follow Conductor's DeciderService (conductor-spec §4).
 
 from __future__ import annotations
 
-from conductor.engine import scheduling
+from conductor.engine import scheduling, system_tasks
 from conductor.engine.decision import (
     DecideContext,
     Decision,
@@ -17,7 +17,7 @@ from conductor.engine.decision import (
     task_timer_keys,
     timer_key,
 )
-from conductor.engine.definitions import is_worker_task, next_task
+from conductor.engine.definitions import is_worker_task, next_task, task_type_of
 from conductor.engine.events import (
     Event,
     Reevaluate,
@@ -35,6 +35,7 @@ from conductor.engine.model import (
     WorkflowStatus,
 )
 from conductor.engine.retry import can_retry, retry_delay_seconds
+from conductor.engine.system_tasks import selected_branch
 from conductor.engine.templates import build_document, resolve
 from conductor.engine.timeouts import check_task, workflow_deadline, workflow_timeout_reason
 from conductor.errors import Conflict
@@ -133,6 +134,8 @@ class _Decider:
                     progressed = True
                     if not self._process_terminal(task):
                         return
+            # After failures were retried or accepted, so a JOIN never fails on a retried task.
+            progressed |= self._check_joins()
             if not progressed:
                 break
         self._complete_if_done()
@@ -149,6 +152,26 @@ class _Decider:
         doc = build_document(self.state)
         task = scheduling.new_task(self.state, workflow_task, self.ctx, doc)
         scheduling.schedule(self.state, task, self.decision, self.ctx)
+        if task.queue_name is None:
+            self._start_system_task(task)
+
+    def _start_system_task(self, task: TaskState) -> None:
+        variables_before = self.state.variables
+        result = system_tasks.start(task, self.state)
+        task.start_time = self.ctx.now
+        if result is None:  # validation refuses such definitions; a stored one fails cleanly
+            result = system_tasks.StartResult(
+                TaskStatus.FAILED_WITH_TERMINAL_ERROR,
+                {},
+                f"Task type {task.task_type} is not supported by this server",
+            )
+        task.status = result.status
+        task.output_data = result.output
+        task.reason_for_incompletion = result.reason
+        if result.status.terminal:
+            task.end_time = self.ctx.now
+        if self.state.variables is not variables_before:
+            self.decision.workflow_changed = True
 
     def _process_terminal(self, task: TaskState) -> bool:
         """Retry or accept a terminal task and schedule what follows; False if the run ended."""
@@ -158,10 +181,47 @@ class _Decider:
         self.decision.touch(task)
         if task.retried:
             return True
+        kind = task_type_of(task.workflow_task)
+        if kind == "TERMINATE" and task.status is TaskStatus.COMPLETED:
+            self._terminate_by_task(task)
+            return False
+        if kind in ("SWITCH", "DECISION"):
+            branch = selected_branch(task.workflow_task, str(task.input_data.get("case")))
+            if branch:
+                self._schedule(branch[0])
+                return True
+        if kind == "FORK_JOIN":
+            for fork in task.workflow_task.get("forkTasks") or []:
+                if fork:
+                    self._schedule(fork[0])
         following = next_task(self.state.definition, task.ref_name)
         if following is not None:
             self._schedule(following)
         return True
+
+    def _check_joins(self) -> bool:
+        """Complete or fail JOINs whose branches have ended; True if any did."""
+        joins = [t for t in self.state.tasks if t.task_type == "JOIN" and not t.status.terminal]
+        if not joins:
+            return False
+        latest = {t.ref_name: t for t in self.state.tasks}
+        ended = False
+        for join in joins:
+            outcome = system_tasks.join_outcome(join, latest)
+            if outcome is None:
+                continue
+            join.output_data = outcome.output
+            join.reason_for_incompletion = outcome.reason
+            self._finish_task(join, outcome.status)
+            ended = True
+        return ended
+
+    def _terminate_by_task(self, task: TaskState) -> None:
+        status = WorkflowStatus(str(task.input_data["terminationStatus"]))
+        reason = task.input_data.get("terminationReason") or (
+            f"Workflow is {status.value} by TERMINATE task: {task.task_id}"
+        )
+        self._end_workflow(status, str(reason), output=dict(task.output_data))
 
     def _handle_failure(self, task: TaskState) -> bool:
         """Retry the task, or mark an optional one done; otherwise fail the workflow."""
@@ -174,6 +234,7 @@ class _Decider:
         allowed_override = int(override) if isinstance(override, int) else None
         if (
             task.status.retriable
+            and task.task_type not in system_tasks.BUILT_IN_TYPES
             and can_retry(settings, allowed_override, task.retry_count)
             and not self._total_timeout_exceeded(task)
         ):
@@ -250,7 +311,9 @@ class _Decider:
             return
         self._end_workflow(WorkflowStatus.TERMINATED, reason)
 
-    def _end_workflow(self, status: WorkflowStatus, reason: str | None) -> None:
+    def _end_workflow(
+        self, status: WorkflowStatus, reason: str | None, output: JSON | None = None
+    ) -> None:
         state = self.state
         for task in state.tasks:
             if not task.status.terminal:
@@ -258,7 +321,7 @@ class _Decider:
                 task.executed = True
         state.status = status
         state.reason_for_incompletion = reason
-        state.output = self._workflow_output()
+        state.output = output if output is not None else self._workflow_output()
         state.end_time = self.ctx.now
         self._mark_finished()
 

@@ -72,13 +72,15 @@ def walk(tasks: list[Any]) -> Iterator[JSON]:
             yield from walk(nested)
 
 
-def find_position(tasks: list[JSON], ref: str) -> tuple[list[JSON], int] | None:
-    """The sibling list holding `ref` and its index in it."""
+def find_position(
+    tasks: list[JSON], ref: str, parent: JSON | None = None
+) -> tuple[list[JSON], int, JSON | None] | None:
+    """The sibling list holding `ref`, its index in it, and the node owning that list."""
     for i, task in enumerate(tasks):
         if task.get("taskReferenceName") == ref:
-            return tasks, i
+            return tasks, i, parent
         for nested in children(task):
-            found = find_position(nested, ref)
+            found = find_position(nested, ref, task)
             if found is not None:
                 return found
     return None
@@ -92,12 +94,22 @@ def find_task(definition: JSON, ref: str) -> JSON | None:
 
 
 def next_task(definition: JSON, ref: str) -> JSON | None:
-    """The WorkflowTask scheduled after `ref` completes, or None at the end of its list."""
+    """The WorkflowTask scheduled after `ref` completes (Conductor's getNextTask).
+
+    The next sibling; at the end of a SWITCH/DECISION branch, what follows the SWITCH; at the end
+    of a fork branch nothing (the JOIN, scheduled with the fork, collects the branches).
+    """
     position = find_position(definition.get("tasks") or [], ref)
     if position is None:
         return None
-    siblings, index = position
-    return siblings[index + 1] if index + 1 < len(siblings) else None
+    siblings, index, parent = position
+    if index + 1 < len(siblings):
+        return siblings[index + 1]
+    if parent is None:
+        return None
+    if task_type_of(parent) in ("SWITCH", "DECISION"):
+        return next_task(definition, str(parent.get("taskReferenceName")))
+    return None
 
 
 def ad_hoc_task_def(name: str, worker_task: bool) -> JSON:

@@ -14,6 +14,11 @@ from conductor.engine.definitions import is_worker_task, pick_domain, queue_name
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState
 from conductor.engine.templates import resolve_task_input
 
+# The taskType a task of these WorkflowTask types carries (both forks run as a FORK task).
+_TASK_TYPE_NAMES = {"FORK_JOIN": "FORK", "FORK_JOIN_DYNAMIC": "FORK"}
+# Flow-control tasks whose taskDefName is their type, whatever the WorkflowTask's name.
+_TYPE_NAMED_DEFS = frozenset({"SWITCH", "DECISION", "FORK_JOIN", "FORK_JOIN_DYNAMIC", "JOIN"})
+
 
 def new_task(
     state: WorkflowState,
@@ -37,7 +42,9 @@ def new_task(
     kind = task_type_of(workflow_task)
     name = str(workflow_task.get("name", ""))
     worker = is_worker_task(workflow_task)
-    task_type = name if kind == "SIMPLE" else kind
+    task_type = name if kind == "SIMPLE" else _TASK_TYPE_NAMES.get(kind, kind)
+    if kind in _TYPE_NAMED_DEFS:
+        name = task_type
     domain = pick_domain(state.task_to_domain, name) if worker else None
     ref = str(workflow_task.get("taskReferenceName", ""))
     seq = max((t.seq for t in state.tasks), default=0) + 1

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conductor.engine.definitions import SYSTEM_TASK_TYPES, walk
+from conductor.engine.definitions import SYSTEM_TASK_TYPES, children, walk
 from conductor.engine.model import RetryLogic, TimeoutPolicy
+from conductor.engine.system_tasks import SYNC_TYPES, TERMINATION_STATUSES
 from conductor.engine.templates import references
 
 # System task types this build executes. Others are refused at definition time, not at run time.
-SUPPORTED_SYSTEM_TYPES: frozenset[str] = frozenset()
+SUPPORTED_SYSTEM_TYPES: frozenset[str] = SYNC_TYPES
+# Evaluators this build runs for SWITCH (JavaScript evaluation comes with the script sandbox).
+SUPPORTED_SWITCH_EVALUATORS = frozenset({"value-param"})
 _WF_TIMEOUT_POLICIES = {"TIME_OUT_WF", "ALERT_ONLY"}
 
 
@@ -204,8 +207,129 @@ def _validate_tasks(
         inline_def = task.get("taskDefinition")
         if inline_def is not None:
             errors.extend(validate_task_def(inline_def, f"{where}.taskDefinition"))
+        if isinstance(kind, str):
+            errors.extend(_validate_type_rules(task, kind, where))
     if not errors:
         errors.extend(_validate_references(definition, tasks, seen, path))
+        errors.extend(_validate_forks_and_joins(tasks, seen, path))
+    return errors
+
+
+def _validate_type_rules(task: dict[str, Any], kind: str, where: str) -> list[ValidationError]:
+    """What each system task type needs on its WorkflowTask (conductor-spec §1.1, §5)."""
+    errors: list[ValidationError] = []
+    if kind in ("SWITCH", "DECISION"):
+        cases = task.get("decisionCases")
+        if not isinstance(cases, dict) or not cases:
+            errors.append(
+                ValidationError(
+                    f"{where}.decisionCases",
+                    f"decisionCases should have atleast one task for {kind}",
+                )
+            )
+        elif not all(isinstance(branch, list) for branch in cases.values()):
+            errors.append(
+                ValidationError(
+                    f"{where}.decisionCases", "each decision case must be a list of tasks"
+                )
+            )
+        default = task.get("defaultCase")
+        if default is not None and not isinstance(default, list):
+            errors.append(
+                ValidationError(f"{where}.defaultCase", "defaultCase must be a list of tasks")
+            )
+    if kind == "SWITCH":
+        evaluator = task.get("evaluatorType")
+        if _is_blank(evaluator):
+            errors.append(
+                ValidationError(f"{where}.evaluatorType", "evaluatorType is required for SWITCH")
+            )
+        elif evaluator not in SUPPORTED_SWITCH_EVALUATORS:
+            errors.append(
+                ValidationError(
+                    f"{where}.evaluatorType",
+                    f"evaluatorType {evaluator} is not supported by this server yet",
+                    evaluator,
+                )
+            )
+        if _is_blank(task.get("expression")):
+            errors.append(
+                ValidationError(f"{where}.expression", "expression is required for SWITCH")
+            )
+    if kind == "DECISION":
+        if task.get("caseExpression") is not None:
+            errors.append(
+                ValidationError(
+                    f"{where}.caseExpression", "caseExpression is not supported by this server yet"
+                )
+            )
+        elif _is_blank(task.get("caseValueParam")):
+            errors.append(
+                ValidationError(
+                    f"{where}.caseValueParam",
+                    "caseValueParam or caseExpression is required for DECISION",
+                )
+            )
+    if kind == "FORK_JOIN":
+        forks = task.get("forkTasks")
+        if not isinstance(forks, list) or not forks or not all(isinstance(f, list) for f in forks):
+            errors.append(
+                ValidationError(f"{where}.forkTasks", "forkTasks should have atleast one task")
+            )
+    if kind == "JOIN":
+        join_on = task.get("joinOn")
+        if join_on is not None and (
+            not isinstance(join_on, list) or not all(isinstance(r, str) for r in join_on)
+        ):
+            errors.append(
+                ValidationError(f"{where}.joinOn", "joinOn must be a list of task references")
+            )
+    if kind == "TERMINATE":
+        if task.get("optional"):
+            errors.append(ValidationError(f"{where}.optional", "TERMINATE task cannot be optional"))
+        status = (task.get("inputParameters") or {}).get("terminationStatus")
+        if not (isinstance(status, str) and (status in TERMINATION_STATUSES or "${" in status)):
+            errors.append(
+                ValidationError(
+                    f"{where}.inputParameters.terminationStatus",
+                    f"terminationStatus should be one of {', '.join(TERMINATION_STATUSES)}",
+                    status,
+                )
+            )
+    return errors
+
+
+def _validate_forks_and_joins(
+    tasks: list[dict[str, Any]], refs: set[str], path: str
+) -> list[ValidationError]:
+    """A FORK_JOIN must be followed by a JOIN; a JOIN may only wait on tasks of this definition."""
+    errors: list[ValidationError] = []
+    lists: list[list[Any]] = [tasks]
+    while lists:
+        siblings = lists.pop()
+        for i, task in enumerate(siblings):
+            if not isinstance(task, dict):
+                continue
+            lists.extend(children(task))
+            where = f"{path}.tasks[{task.get('taskReferenceName')}]"
+            if task.get("type") == "FORK_JOIN":
+                following = siblings[i + 1] if i + 1 < len(siblings) else None
+                if not isinstance(following, dict) or following.get("type") != "JOIN":
+                    errors.append(
+                        ValidationError(
+                            where,
+                            "Fork task definition is not followed by a join task.  "
+                            "Check the blueprint",
+                        )
+                    )
+            if task.get("type") == "JOIN":
+                for ref in task.get("joinOn") or []:
+                    if ref not in refs:
+                        errors.append(
+                            ValidationError(
+                                f"{where}.joinOn", f"joinOn references an unknown task: {ref}", ref
+                            )
+                        )
     return errors
 
 

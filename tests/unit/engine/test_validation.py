@@ -34,7 +34,7 @@ def test_valid_definitions_pass() -> None:
             "workflowDef.tasks[r].startDelay",
         ),
         (
-            wf(tasks=[{"name": "a", "taskReferenceName": "r", "type": "SWITCH"}]),
+            wf(tasks=[{"name": "a", "taskReferenceName": "r", "type": "DO_WHILE"}]),
             "workflowDef.tasks[r].type",
         ),
     ],
@@ -79,3 +79,61 @@ def test_input_referencing_an_unknown_task_is_refused() -> None:
 )
 def test_invalid_task_defs_name_the_field(task_def, path) -> None:
     assert path in paths(validate_task_def(task_def))
+
+
+def _errors_for(task: dict, *more: dict) -> list[str]:
+    return [e.message for e in validate_workflow_def(wf(tasks=[task, *more]))]
+
+
+def test_system_task_rules() -> None:
+    switch = {
+        "name": "s",
+        "taskReferenceName": "s",
+        "type": "SWITCH",
+        "evaluatorType": "value-param",
+        "expression": "k",
+        "decisionCases": {"a": [{"name": "x", "taskReferenceName": "x"}]},
+    }
+    assert _errors_for(switch) == []
+    assert any("decisionCases" in m for m in _errors_for({**switch, "decisionCases": {}}))
+    assert any("expression" in m for m in _errors_for({**switch, "expression": ""}))
+    assert any("evaluatorType" in m for m in _errors_for({**switch, "evaluatorType": None}))
+    assert any("not supported" in m for m in _errors_for({**switch, "evaluatorType": "javascript"}))
+    decision = {
+        "name": "d",
+        "taskReferenceName": "d",
+        "type": "DECISION",
+        "caseValueParam": "k",
+        "decisionCases": {"a": []},
+    }
+    assert _errors_for(decision) == []
+    assert any("caseValueParam" in m for m in _errors_for({**decision, "caseValueParam": None}))
+    terminate = {
+        "name": "t",
+        "taskReferenceName": "t",
+        "type": "TERMINATE",
+        "inputParameters": {"terminationStatus": "COMPLETED"},
+    }
+    assert _errors_for(terminate) == []
+    assert any(
+        "terminationStatus" in m
+        for m in _errors_for({**terminate, "inputParameters": {"terminationStatus": "DONE"}})
+    )
+    assert any("cannot be optional" in m for m in _errors_for({**terminate, "optional": True}))
+
+
+def test_fork_must_be_followed_by_a_join_on_known_tasks() -> None:
+    fork = {
+        "name": "f",
+        "taskReferenceName": "f",
+        "type": "FORK_JOIN",
+        "forkTasks": [
+            [{"name": "a", "taskReferenceName": "a"}],
+            [{"name": "b", "taskReferenceName": "b"}],
+        ],
+    }
+    join = {"name": "j", "taskReferenceName": "j", "type": "JOIN", "joinOn": ["a", "b"]}
+    assert _errors_for(fork, join) == []
+    assert any("not followed by a join" in m for m in _errors_for(fork))
+    assert any("unknown task: zz" in m for m in _errors_for(fork, {**join, "joinOn": ["a", "zz"]}))
+    assert any("forkTasks" in m for m in _errors_for({**fork, "forkTasks": []}, join))

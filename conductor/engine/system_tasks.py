@@ -1,0 +1,159 @@
+"""System tasks the decider runs itself, synchronously, when it schedules them (conductor-spec §5).
+
+`start` gives a freshly created task its first status and output; `join_outcome` evaluates a
+JOIN against its branches. Flow control (which task comes next) stays in the decider; this module
+only computes each task's own result. Everything here is pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState
+from conductor.engine.templates import java_string
+
+# Types that are part of the flow itself: never retried (DeciderService.retry).
+BUILT_IN_TYPES = frozenset({"SWITCH", "DECISION", "FORK", "JOIN", "EXCLUSIVE_JOIN", "DO_WHILE"})
+TERMINATION_STATUSES = ("COMPLETED", "FAILED", "TERMINATED")
+MAX_VARIABLES_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class StartResult:
+    status: TaskStatus
+    output: JSON
+    reason: str | None = None
+
+
+def start(task: TaskState, state: WorkflowState) -> StartResult | None:
+    """The result of starting a system task, or None for a type this module does not run."""
+    kind = str(task.workflow_task.get("type") or "SIMPLE")
+    starter = _STARTERS.get(kind)
+    return starter(task, state) if starter is not None else None
+
+
+def _completed(_task: TaskState, _state: WorkflowState) -> StartResult:
+    return StartResult(TaskStatus.COMPLETED, {})
+
+
+def _in_progress(_task: TaskState, _state: WorkflowState) -> StartResult:
+    return StartResult(TaskStatus.IN_PROGRESS, {})
+
+
+def _switch(task: TaskState, _state: WorkflowState) -> StartResult:
+    wt = task.workflow_task
+    case = java_string(task.input_data.get(str(wt.get("expression"))))
+    branch = selected_branch(wt, case)
+    task.input_data["case"] = case
+    if branch:
+        task.input_data["hasChildren"] = "true"
+    return StartResult(TaskStatus.COMPLETED, {"evaluationResult": [case], "selectedCase": case})
+
+
+def _decision(task: TaskState, _state: WorkflowState) -> StartResult:
+    wt = task.workflow_task
+    case = java_string(task.input_data.get(str(wt.get("caseValueParam"))))
+    task.input_data["case"] = case
+    if selected_branch(wt, case):
+        task.input_data["hasChildren"] = "true"
+    return StartResult(TaskStatus.COMPLETED, {"caseOutput": [case]})
+
+
+def selected_branch(workflow_task: JSON, case: str) -> list[JSON]:
+    """The branch a SWITCH or DECISION case selects (conductor-spec §5.5, §5.6)."""
+    cases = workflow_task.get("decisionCases") or {}
+    default = workflow_task.get("defaultCase") or []
+    if workflow_task.get("type") == "DECISION":  # an empty branch falls back to the default too
+        return list(cases.get(case) or default)
+    return list(cases[case]) if case in cases else list(default)
+
+
+def _set_variable(task: TaskState, state: WorkflowState) -> StartResult:
+    merged = {**state.variables, **task.input_data}
+    size = len(orjson.dumps(merged))
+    if size > MAX_VARIABLES_BYTES:
+        return StartResult(
+            TaskStatus.FAILED_WITH_TERMINAL_ERROR,
+            {},
+            f"The variables payload size: {size} of workflow: {state.workflow_id} is greater "
+            f"than the permissible limit: {MAX_VARIABLES_BYTES // 1024} kilobytes",
+        )
+    state.variables = merged
+    return StartResult(TaskStatus.COMPLETED, {})
+
+
+def _terminate(task: TaskState, _state: WorkflowState) -> StartResult:
+    status = task.input_data.get("terminationStatus")
+    if status not in TERMINATION_STATUSES:
+        return StartResult(
+            TaskStatus.FAILED,
+            {},
+            f"terminationStatus must be one of {', '.join(TERMINATION_STATUSES)}, got {status}",
+        )
+    output = task.input_data.get("workflowOutput")
+    if output is None:
+        output = {}
+    return StartResult(
+        TaskStatus.COMPLETED, output if isinstance(output, dict) else {"output": output}
+    )
+
+
+def _join(task: TaskState, _state: WorkflowState) -> StartResult:
+    task.input_data["joinOn"] = list(task.workflow_task.get("joinOn") or [])
+    return StartResult(TaskStatus.IN_PROGRESS, {})
+
+
+_STARTERS: dict[str, Any] = {
+    "NOOP": _completed,
+    "HUMAN": _in_progress,
+    "SWITCH": _switch,
+    "DECISION": _decision,
+    "FORK_JOIN": _completed,
+    "SET_VARIABLE": _set_variable,
+    "TERMINATE": _terminate,
+    "JOIN": _join,
+}
+
+SYNC_TYPES = frozenset(_STARTERS)
+
+
+@dataclass(frozen=True)
+class JoinOutcome:
+    status: TaskStatus
+    output: JSON
+    reason: str | None = None
+
+
+def join_outcome(join: TaskState, tasks_by_ref: dict[str, TaskState]) -> JoinOutcome | None:
+    """Evaluate a JOIN (conductor-spec §5.7); None while it must keep waiting."""
+    refs = [str(r) for r in join.input_data.get("joinOn") or []]
+    output: JSON = {}
+    joined = [tasks_by_ref[r] for r in refs if r in tasks_by_ref]
+    for task in joined:
+        if task.output_data:
+            output[task.ref_name] = task.output_data
+    all_terminal = len(joined) == len(refs) and all(t.status.terminal for t in joined)
+    failed = [
+        t
+        for t in joined
+        if t.status.terminal and not t.status.successful and not t.optional and not t.retried
+    ]
+    blocking = [t for t in failed if not t.workflow_task.get("permissive") or all_terminal]
+    if blocking:
+        canceled = all(t.status is TaskStatus.CANCELED for t in blocking)
+        reason = " ".join(t.reason_for_incompletion or "" for t in blocking).strip()
+        return JoinOutcome(
+            TaskStatus.CANCELED if canceled else TaskStatus.FAILED, output, reason or None
+        )
+    if not all_terminal:
+        return None
+    with_errors = [t for t in joined if t.status is TaskStatus.COMPLETED_WITH_ERRORS]
+    if with_errors:
+        reason = " ".join(
+            f"{t.task_def_name}/{t.task_id} completed with errors" for t in with_errors
+        )
+        return JoinOutcome(TaskStatus.COMPLETED_WITH_ERRORS, output, reason)
+    return JoinOutcome(TaskStatus.COMPLETED, output)
