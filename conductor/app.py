@@ -21,6 +21,7 @@ from conductor.api.keys import (
     METRICS,
     POLLER,
     POOL,
+    SANDBOX,
     SETTINGS,
     WAKEUPS,
 )
@@ -31,6 +32,8 @@ from conductor.config import Settings
 from conductor.executor import Executor
 from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
+from conductor.services.scripts import ScriptSandbox
+from conductor.services.system_task_runner import SystemTaskRunner
 from conductor.store.embedded import EmbeddedPostgres
 from conductor.store.migrate import migrate
 from conductor.store.pool import create_pool
@@ -53,6 +56,7 @@ def create_app(
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics or Metrics()
     app[WAKEUPS] = Wakeups()
+    app[SANDBOX] = ScriptSandbox()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_services)
     app.add_routes(health.routes())
@@ -84,6 +88,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             app[BROADCASTER] = broadcaster
         app[EXECUTOR] = Executor(pool, app[CLOCK], app[WAKEUPS], app[METRICS], broadcaster)
         app[POLLER] = Poller(pool, app[CLOCK], app[WAKEUPS], app[METRICS])
+        runner = SystemTaskRunner(pool, app[EXECUTOR], app[SANDBOX])
         app[TIMER_SERVICE] = TimerService(
             pool,
             app[CLOCK],
@@ -94,6 +99,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             batch=settings.timer_batch,
             lease_ms=settings.timer_lease_ms,
             max_idle_ms=settings.timer_max_idle_ms,
+            system_tasks=runner.run,
         )
         yield
         await pool.close()

@@ -10,6 +10,7 @@ from conductor.clock import Clock
 from conductor.config import Settings
 from conductor.executor import Executor
 from conductor.metrics import Metrics
+from conductor.services.scripts import ScriptSandbox
 from conductor.wakeups import Wakeups
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -20,3 +21,4 @@ POLLER = web.AppKey("poller", Poller)
 WAKEUPS = web.AppKey("wakeups", Wakeups)
 METRICS = web.AppKey("metrics", Metrics)
 DATABASE_KIND = web.AppKey("database_kind", str)
+SANDBOX = web.AppKey("sandbox", ScriptSandbox)

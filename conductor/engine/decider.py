@@ -96,6 +96,8 @@ class _Decider:
                 scheduling.requeue(self.state, task, self.decision, self.ctx, delay)
             return False
         self._finish_task(task, result.status)
+        if task.task_type in ("SWITCH", "DECISION"):
+            system_tasks.record_case(task)
         return True
 
     def _finish_task(self, task: TaskState, status: TaskStatus) -> None:
@@ -156,6 +158,11 @@ class _Decider:
             self._start_system_task(task)
 
     def _start_system_task(self, task: TaskState) -> None:
+        if system_tasks.is_deferred(task.workflow_task):
+            self.decision.timers.append(
+                TimerIntent(TimerKind.SYSTEM_TASK, task.workflow_id, task.task_id, self.ctx.now)
+            )
+            return
         variables_before = self.state.variables
         result = system_tasks.start(task, self.state)
         task.start_time = self.ctx.now

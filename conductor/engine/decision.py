@@ -22,6 +22,9 @@ class TimerKind(StrEnum):
     # A delayed queue row (retry back-off, callbackAfterSeconds, startDelay) became pollable:
     # wakes long-pollers, needs no workflow transition.
     QUEUE_VISIBLE = "QUEUE_VISIBLE"
+    # A system task the server runs outside the decider (a script): due at once, durable, so a
+    # crash before it ran only delays it.
+    SYSTEM_TASK = "SYSTEM_TASK"
 
     @property
     def needs_transition(self) -> bool:

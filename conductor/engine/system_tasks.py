@@ -28,6 +28,32 @@ class StartResult:
     reason: str | None = None
 
 
+SCRIPT_EVALUATORS = frozenset({"javascript", "graaljs"})
+
+
+def is_deferred(workflow_task: JSON) -> bool:
+    """Tasks whose work runs outside the decider (scripts): scheduled now, completed by a result."""
+    kind = workflow_task.get("type")
+    if kind == "INLINE":
+        return True
+    if kind == "SWITCH":
+        return workflow_task.get("evaluatorType") in SCRIPT_EVALUATORS
+    return kind == "DECISION" and workflow_task.get("caseExpression") is not None
+
+
+def record_case(task: TaskState) -> None:
+    """Copy a SWITCH/DECISION case computed outside the decider into the task's input."""
+    output = task.output_data
+    case = output.get("selectedCase")
+    if case is None and isinstance(output.get("caseOutput"), list) and output["caseOutput"]:
+        case = output["caseOutput"][0]
+    if case is None:
+        return
+    task.input_data["case"] = str(case)
+    if selected_branch(task.workflow_task, str(case)):
+        task.input_data["hasChildren"] = "true"
+
+
 def start(task: TaskState, state: WorkflowState) -> StartResult | None:
     """The result of starting a system task, or None for a type this module does not run."""
     kind = str(task.workflow_task.get("type") or "SIMPLE")
@@ -118,6 +144,8 @@ _STARTERS: dict[str, Any] = {
 }
 
 SYNC_TYPES = frozenset(_STARTERS)
+# Types this build can run: the sync ones, plus those handed to the server's script runner.
+SUPPORTED_TYPES = SYNC_TYPES | {"INLINE"}
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,17 @@ from typing import Any
 
 from conductor.engine.definitions import SYSTEM_TASK_TYPES, children, walk
 from conductor.engine.model import RetryLogic, TimeoutPolicy
-from conductor.engine.system_tasks import SYNC_TYPES, TERMINATION_STATUSES
+from conductor.engine.system_tasks import (
+    SCRIPT_EVALUATORS,
+    SUPPORTED_TYPES,
+    TERMINATION_STATUSES,
+)
 from conductor.engine.templates import references
 
 # System task types this build executes. Others are refused at definition time, not at run time.
-SUPPORTED_SYSTEM_TYPES: frozenset[str] = SYNC_TYPES
-# Evaluators this build runs for SWITCH (JavaScript evaluation comes with the script sandbox).
-SUPPORTED_SWITCH_EVALUATORS = frozenset({"value-param"})
+SUPPORTED_SYSTEM_TYPES: frozenset[str] = SUPPORTED_TYPES
+SUPPORTED_SWITCH_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
+INLINE_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
 _WF_TIMEOUT_POLICIES = {"TIME_OUT_WF", "ALERT_ONLY"}
 
 
@@ -256,13 +260,29 @@ def _validate_type_rules(task: dict[str, Any], kind: str, where: str) -> list[Va
             errors.append(
                 ValidationError(f"{where}.expression", "expression is required for SWITCH")
             )
-    if kind == "DECISION":
-        if task.get("caseExpression") is not None:
+    if kind == "INLINE":
+        params = task.get("inputParameters") or {}
+        evaluator = params.get("evaluatorType", "javascript")
+        if evaluator not in INLINE_EVALUATORS:
             errors.append(
                 ValidationError(
-                    f"{where}.caseExpression", "caseExpression is not supported by this server yet"
+                    f"{where}.inputParameters.evaluatorType",
+                    f"evaluatorType {evaluator} is not supported for INLINE tasks",
+                    evaluator,
                 )
             )
+        if _is_blank(params.get("expression")):
+            errors.append(
+                ValidationError(
+                    f"{where}.inputParameters.expression", "expression is required for INLINE"
+                )
+            )
+    if kind == "DECISION":
+        if task.get("caseExpression") is not None:
+            if _is_blank(task.get("caseExpression")):
+                errors.append(
+                    ValidationError(f"{where}.caseExpression", "caseExpression cannot be empty")
+                )
         elif _is_blank(task.get("caseValueParam")):
             errors.append(
                 ValidationError(
@@ -352,3 +372,23 @@ def _validate_references(
                 )
             )
     return errors
+
+
+def scripts_of(definition: dict[str, Any], path: str = "workflowDef") -> list[tuple[str, str]]:
+    """(field path, JavaScript source) of every script in a definition, for a syntax check."""
+    found: list[tuple[str, str]] = []
+    for task in walk(definition.get("tasks") or []):
+        where = f"{path}.tasks[{task.get('taskReferenceName')}]"
+        kind = task.get("type")
+        if kind == "SWITCH" and task.get("evaluatorType") in SCRIPT_EVALUATORS:
+            found.append((f"{where}.expression", str(task.get("expression") or "")))
+        elif kind == "DECISION" and isinstance(task.get("caseExpression"), str):
+            found.append((f"{where}.caseExpression", task["caseExpression"]))
+        elif kind == "INLINE":
+            params = task.get("inputParameters") or {}
+            code = params.get("expression")
+            if params.get("evaluatorType", "javascript") in SCRIPT_EVALUATORS and (
+                isinstance(code, str) and "${" not in code
+            ):
+                found.append((f"{where}.inputParameters.expression", code))
+    return found

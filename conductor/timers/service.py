@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -29,6 +30,9 @@ from conductor.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
 
+# Runs a deferred system task for its SYSTEM_TASK timer (see services/system_task_runner.py).
+SystemTaskHandler = Callable[[ClaimedTimer], Awaitable[None]]
+
 
 class TimerService:
     def __init__(
@@ -44,6 +48,7 @@ class TimerService:
         lease_ms: int = 30_000,
         max_idle_ms: int = 5_000,
         concurrency: int = 8,
+        system_tasks: SystemTaskHandler | None = None,
     ) -> None:
         self.pool = pool
         self.clock = clock
@@ -55,6 +60,7 @@ class TimerService:
         self.lease_ms = lease_ms
         self.max_idle_ms = max_idle_ms
         self._limit = asyncio.Semaphore(concurrency)
+        self.system_tasks = system_tasks
         self._gate = TimerGate(wakeups)
         self._stopping = asyncio.Event()
 
@@ -102,7 +108,9 @@ class TimerService:
                 await self._drop(timer)
                 return
             try:
-                if kind.needs_transition:
+                if kind is TimerKind.SYSTEM_TASK and self.system_tasks is not None:
+                    await self.system_tasks(timer)
+                elif kind.needs_transition:
                     event = TimerFired(kind, timer.task_id)
                     await self.executor.transition(
                         timer.workflow_id, event, (timer.key, timer.claimed_fire_at)

@@ -7,9 +7,10 @@ from typing import Any
 from aiohttp import web
 
 from conductor.api import requests as rq
+from conductor.api.definitions_check import check_workflow_def
 from conductor.api.keys import CLOCK, POOL
 from conductor.api.render import task_def_json
-from conductor.engine.validation import ValidationError, validate_task_def, validate_workflow_def
+from conductor.engine.validation import ValidationError, validate_task_def
 from conductor.errors import Conflict, FieldError, NotFound, ValidationFailed
 from conductor.store import definitions as store
 
@@ -84,7 +85,7 @@ async def delete_task_def(request: web.Request) -> web.Response:
 async def create_workflow_def(request: web.Request) -> web.Response:
     overwrite = rq.query_bool(request, "overwrite", False)
     definition = _normalise_workflow_def(await rq.json_object(request, "workflowDef"))
-    _raise_if(validate_workflow_def(definition, "registerWorkflowDef.workflowDef"))
+    await check_workflow_def(request.app, definition, "registerWorkflowDef.workflowDef")
     now = request.app[CLOCK].now_ms()
     async with request.app[POOL].acquire() as conn:
         if overwrite:
@@ -98,7 +99,7 @@ async def create_workflow_def(request: web.Request) -> web.Response:
 
 async def validate_workflow(request: web.Request) -> web.Response:
     definition = _normalise_workflow_def(await rq.json_object(request, "workflowDef"))
-    _raise_if(validate_workflow_def(definition, "validateWorkflowDef.workflowDef"))
+    await check_workflow_def(request.app, definition, "validateWorkflowDef.workflowDef")
     return rq.empty()
 
 
@@ -112,10 +113,10 @@ async def upsert_workflow_defs(request: web.Request) -> web.Response:
                 ValidationError(f"updateWorkflowDefs.workflowDefs[{i}]", "must be an object")
             )
             continue
-        definition = _normalise_workflow_def(body)
-        errors.extend(validate_workflow_def(definition, f"updateWorkflowDefs.workflowDefs[{i}]"))
-        normalised.append(definition)
+        normalised.append(_normalise_workflow_def(body))
     _raise_if(errors)
+    for i, definition in enumerate(normalised):
+        await check_workflow_def(request.app, definition, f"updateWorkflowDefs.workflowDefs[{i}]")
     now = request.app[CLOCK].now_ms()
     async with request.app[POOL].acquire() as conn, conn.transaction():
         for definition in normalised:

@@ -9,11 +9,11 @@ from typing import Any
 from aiohttp import web
 
 from conductor.api import requests as rq
+from conductor.api.definitions_check import check_workflow_def
 from conductor.api.keys import EXECUTOR, POOL, WAKEUPS
 from conductor.api.render import workflow_json, workflow_run_json, workflow_status_json
 from conductor.engine.events import Reevaluate, TerminateWorkflow
 from conductor.engine.model import WorkflowState
-from conductor.engine.validation import validate_workflow_def
 from conductor.errors import FieldError, NotFound, ValidationFailed
 from conductor.executor import StartRequest
 from conductor.store import workflows as store
@@ -22,7 +22,9 @@ from conductor.wakeups import wait_for
 _SYNC_RECHECK_S = 0.1  # sync execute re-reads at least this often (changes made by other servers)
 
 
-def parse_start_request(body: dict[str, Any], name: str | None = None) -> StartRequest:
+async def parse_start_request(
+    app: web.Application, body: dict[str, Any], name: str | None = None
+) -> StartRequest:
     path = "startWorkflowRequest"
     rq.check_type(body, "name", str, path)
     rq.check_type(body, "version", int, path)
@@ -50,9 +52,7 @@ def parse_start_request(body: dict[str, Any], name: str | None = None) -> StartR
         inline.setdefault("name", workflow_name)
         inline.setdefault("version", 1)
         inline.setdefault("schemaVersion", 2)
-        errors = validate_workflow_def(inline, f"{path}.workflowDef")
-        if errors:
-            raise ValidationFailed([FieldError(e.path, e.message, e.invalid_value) for e in errors])
+        await check_workflow_def(app, inline, f"{path}.workflowDef")
     version = body.get("version")
     return StartRequest(
         name=str(workflow_name),
@@ -68,7 +68,8 @@ def parse_start_request(body: dict[str, Any], name: str | None = None) -> StartR
 
 
 async def start_workflow(request: web.Request) -> web.Response:
-    start = parse_start_request(await rq.json_object(request, "startWorkflowRequest"))
+    body = await rq.json_object(request, "startWorkflowRequest")
+    start = await parse_start_request(request.app, body)
     state = await request.app[EXECUTOR].start(start)
     return rq.text(state.workflow_id)
 
@@ -92,7 +93,7 @@ async def execute_workflow(request: web.Request) -> web.Response:
     version = rq.path_int(request, "version")
     body = await rq.json_object(request, "startWorkflowRequest")
     body["version"] = version or body.get("version")
-    start = parse_start_request(body, name)
+    start = await parse_start_request(request.app, body, name)
     request_id = rq.query_str(request, "requestId") or str(uuid.uuid4())
     refs = {
         r.strip() for r in (rq.query_str(request, "waitUntilTaskRef") or "").split(",") if r.strip()

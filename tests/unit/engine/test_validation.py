@@ -98,7 +98,7 @@ def test_system_task_rules() -> None:
     assert any("decisionCases" in m for m in _errors_for({**switch, "decisionCases": {}}))
     assert any("expression" in m for m in _errors_for({**switch, "expression": ""}))
     assert any("evaluatorType" in m for m in _errors_for({**switch, "evaluatorType": None}))
-    assert any("not supported" in m for m in _errors_for({**switch, "evaluatorType": "javascript"}))
+    assert any("not supported" in m for m in _errors_for({**switch, "evaluatorType": "python"}))
     decision = {
         "name": "d",
         "taskReferenceName": "d",

@@ -1,0 +1,90 @@
+"""Runs the system tasks the decider defers (scripts), then reports their result as a transition.
+
+The decider schedules such a task with a SYSTEM_TASK timer due at once, so the work is durable:
+the timer service hands the timer here, the task runs (off the event loop, in the sandbox), and
+its result goes through the normal transition path, which also deletes the timer. If the server
+dies in between, the timer fires again after its lease and the task runs again; scripts are
+pure functions of their input, so running one twice is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+
+from conductor.engine.events import TaskResultReceived
+from conductor.engine.model import JSON, TaskState, TaskStatus
+from conductor.engine.templates import java_string
+from conductor.executor import Executor
+from conductor.services.scripts import ScriptError, ScriptSandbox
+from conductor.store import tasks as task_store
+from conductor.store import timers as timer_store
+from conductor.store.rows import task_from_row
+from conductor.store.timers import ClaimedTimer
+
+log = logging.getLogger(__name__)
+
+
+class SystemTaskRunner:
+    def __init__(self, pool: asyncpg.Pool, executor: Executor, sandbox: ScriptSandbox) -> None:
+        self.pool = pool
+        self.executor = executor
+        self.sandbox = sandbox
+
+    async def run(self, timer: ClaimedTimer) -> None:
+        task = await self._load(timer)
+        if task is None:
+            return
+        status, output, reason = await self.execute(task)
+        event = TaskResultReceived(task.task_id, status, output=output, reason=reason)
+        await self.executor.transition(timer.workflow_id, event, (timer.key, timer.claimed_fire_at))
+
+    async def _load(self, timer: ClaimedTimer) -> TaskState | None:
+        async with self.pool.acquire() as conn:
+            row = await task_store.get(conn, timer.task_id or "")
+            if row is None or TaskStatus(row["status"]).terminal:
+                await timer_store.delete_fired(conn, timer.key, timer.claimed_fire_at)
+                return None
+        return task_from_row(row)
+
+    async def execute(self, task: TaskState) -> tuple[TaskStatus, JSON, str | None]:
+        kind = task.workflow_task.get("type")
+        if kind == "INLINE":
+            return await self._inline(task)
+        if kind == "SWITCH":
+            return await self._case(task, str(task.workflow_task.get("expression")), "switch")
+        if kind == "DECISION":
+            return await self._case(task, str(task.workflow_task.get("caseExpression")), "decision")
+        return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {}, f"Cannot run task type {kind}"
+
+    async def _inline(self, task: TaskState) -> tuple[TaskStatus, JSON, str | None]:
+        params = task.input_data
+        evaluator = params.get("evaluatorType", "javascript")
+        expression = params.get("expression")
+        if not isinstance(expression, str) or not expression.strip():
+            reason = "Empty 'expression' in INLINE task's input parameters."
+            return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {"error": reason}, reason
+        if evaluator == "value-param":
+            return TaskStatus.COMPLETED, {"result": params.get(expression)}, None
+        if evaluator not in ("javascript", "graaljs"):
+            reason = f"Unknown evaluator '{evaluator}' in INLINE task."
+            return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {"error": reason}, reason
+        try:
+            result: Any = await self.sandbox.evaluate(expression, params)
+        except ScriptError as exc:
+            return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {"error": str(exc)}, str(exc)
+        return TaskStatus.COMPLETED, {"result": result}, None
+
+    async def _case(
+        self, task: TaskState, script: str, kind: str
+    ) -> tuple[TaskStatus, JSON, str | None]:
+        try:
+            value = await self.sandbox.evaluate(script, task.input_data)
+        except ScriptError as exc:
+            return TaskStatus.FAILED, {}, str(exc)
+        case = java_string(value)
+        if kind == "switch":
+            return TaskStatus.COMPLETED, {"evaluationResult": [case], "selectedCase": case}, None
+        return TaskStatus.COMPLETED, {"caseOutput": [case]}, None
