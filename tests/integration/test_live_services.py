@@ -64,10 +64,18 @@ async def test_metrics_and_ui_are_served(live) -> None:
 
 
 async def test_inline_script_runs_without_help(live) -> None:
-    definition = {"name": "live_inline", "tasks": [{
-        "name": "s", "taskReferenceName": "s", "type": "INLINE",
-        "inputParameters": {"expression": "$.n * 2", "n": "${workflow.input.n}"}}],
-        "outputParameters": {"doubled": "${s.output.result}"}}
+    definition = {
+        "name": "live_inline",
+        "tasks": [
+            {
+                "name": "s",
+                "taskReferenceName": "s",
+                "type": "INLINE",
+                "inputParameters": {"expression": "$.n * 2", "n": "${workflow.input.n}"},
+            }
+        ],
+        "outputParameters": {"doubled": "${s.output.result}"},
+    }
     await register_workflow(live, definition)
     response = await live.post(
         "/api/workflow/execute/live_inline/1?waitForSeconds=5", json={"input": {"n": 21}}
