@@ -4,4 +4,6 @@ import sys
 
 from conductor.cli import main
 
-sys.exit(main())
+# Guarded: the jq process pool's spawned child imports the parent's main module.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -32,6 +32,8 @@ from conductor.config import Settings
 from conductor.executor import Executor
 from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
+from conductor.services.http_task import HttpTaskClient
+from conductor.services.jq_runner import JqRunner
 from conductor.services.scripts import ScriptSandbox
 from conductor.services.system_task_runner import SystemTaskRunner
 from conductor.store.embedded import EmbeddedPostgres
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 
 TIMER_SERVICE = web.AppKey("timer_service", TimerService)
 BROADCASTER = web.AppKey("broadcaster", Broadcaster)
+SYSTEM_TASK_RUNNER = web.AppKey("system_task_runner", SystemTaskRunner)
 MAX_BODY_BYTES = 12 * 1024 * 1024  # above Conductor's 10 MB payload limit; larger gets 413
 
 
@@ -88,7 +91,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             app[BROADCASTER] = broadcaster
         app[EXECUTOR] = Executor(pool, app[CLOCK], app[WAKEUPS], app[METRICS], broadcaster)
         app[POLLER] = Poller(pool, app[CLOCK], app[WAKEUPS], app[METRICS])
-        runner = SystemTaskRunner(pool, app[EXECUTOR], app[SANDBOX])
+        jq_runner = JqRunner()
+        http_client = HttpTaskClient()
+        runner = SystemTaskRunner(pool, app[EXECUTOR], app[SANDBOX], jq_runner, http_client)
+        app[SYSTEM_TASK_RUNNER] = runner
         app[TIMER_SERVICE] = TimerService(
             pool,
             app[CLOCK],
@@ -102,6 +108,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             system_tasks=runner.run,
         )
         yield
+        jq_runner.close()
+        await http_client.close()
         await pool.close()
     finally:
         if embedded is not None:

@@ -8,8 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from conductor.api.keys import SANDBOX
-from conductor.engine.validation import scripts_of, validate_workflow_def
+from conductor.engine.validation import jq_queries_of, scripts_of, validate_workflow_def
 from conductor.errors import FieldError, ValidationFailed
+from conductor.services.jq_runner import check_syntax as jq_check_syntax
 
 
 async def check_workflow_def(app: web.Application, definition: Any, path: str) -> None:
@@ -24,5 +25,9 @@ async def check_workflow_def(app: web.Application, definition: Any, path: str) -
             problem = await asyncio.to_thread(sandbox.check_syntax, code)
             if problem is not None:
                 errors.append(FieldError(field, f"Script has a syntax error: {problem}", code))
+        for field, query in jq_queries_of(definition, path):
+            problem = jq_check_syntax(query)
+            if problem is not None:
+                errors.append(FieldError(field, f"jq query does not compile: {problem}", query))
     if errors:
         raise ValidationFailed(errors)

@@ -157,10 +157,11 @@ class _Decider:
         if task.queue_name is None:
             self._start_system_task(task)
 
-    def _start_system_task(self, task: TaskState) -> None:
+    def _start_system_task(self, task: TaskState, delay_ms: int = 0) -> None:
         if system_tasks.is_deferred(task.workflow_task):
+            fire_at = self.ctx.now + delay_ms
             self.decision.timers.append(
-                TimerIntent(TimerKind.SYSTEM_TASK, task.workflow_id, task.task_id, self.ctx.now)
+                TimerIntent(TimerKind.SYSTEM_TASK, task.workflow_id, task.task_id, fire_at)
             )
             return
         variables_before = self.state.variables
@@ -254,6 +255,8 @@ class _Decider:
                 self.state, task.workflow_task, self.ctx, doc, retry_of=task, delay_seconds=delay
             )
             scheduling.schedule(self.state, retry, self.decision, self.ctx, jitter)
+            if retry.queue_name is None:  # a system task (HTTP, ...) runs again after the delay
+                self._start_system_task(retry, delay * 1000 + jitter)
             task.retried = True
             task.executed = True
             self.decision.touch(task)

@@ -34,7 +34,7 @@ SCRIPT_EVALUATORS = frozenset({"javascript", "graaljs"})
 def is_deferred(workflow_task: JSON) -> bool:
     """Tasks whose work runs outside the decider (scripts): scheduled now, completed by a result."""
     kind = workflow_task.get("type")
-    if kind == "INLINE":
+    if kind in ("INLINE", "JSON_JQ_TRANSFORM", "HTTP"):
         return True
     if kind == "SWITCH":
         return workflow_task.get("evaluatorType") in SCRIPT_EVALUATORS
@@ -145,7 +145,7 @@ _STARTERS: dict[str, Any] = {
 
 SYNC_TYPES = frozenset(_STARTERS)
 # Types this build can run: the sync ones, plus those handed to the server's script runner.
-SUPPORTED_TYPES = SYNC_TYPES | {"INLINE"}
+SUPPORTED_TYPES = SYNC_TYPES | {"INLINE", "JSON_JQ_TRANSFORM", "HTTP"}
 
 
 @dataclass(frozen=True)

@@ -277,6 +277,33 @@ def _validate_type_rules(task: dict[str, Any], kind: str, where: str) -> list[Va
                     f"{where}.inputParameters.expression", "expression is required for INLINE"
                 )
             )
+    if kind == "JSON_JQ_TRANSFORM":
+        query = (task.get("inputParameters") or {}).get("queryExpression")
+        if not isinstance(query, str) or not query.strip():
+            errors.append(
+                ValidationError(
+                    f"{where}.inputParameters.queryExpression",
+                    "queryExpression is required for JSON_JQ_TRANSFORM",
+                )
+            )
+    if kind == "HTTP":
+        params = task.get("inputParameters") or {}
+        request = params.get("http_request")
+        task_def = task.get("taskDefinition") or {}
+        templated = isinstance(task_def, dict) and "http_request" in (
+            task_def.get("inputTemplate") or {}
+        )
+        if not (
+            isinstance(request, (dict, str))
+            or (params.get("uri") and params.get("method"))
+            or templated
+        ):
+            errors.append(
+                ValidationError(
+                    f"{where}.inputParameters.http_request",
+                    "HTTP task needs inputParameters.http_request (with uri and method)",
+                )
+            )
     if kind == "DECISION":
         if task.get("caseExpression") is not None:
             if _is_blank(task.get("caseExpression")):
@@ -391,4 +418,17 @@ def scripts_of(definition: dict[str, Any], path: str = "workflowDef") -> list[tu
                 isinstance(code, str) and "${" not in code
             ):
                 found.append((f"{where}.inputParameters.expression", code))
+    return found
+
+
+def jq_queries_of(definition: dict[str, Any], path: str = "workflowDef") -> list[tuple[str, str]]:
+    """(field path, jq query) of every literal JSON_JQ_TRANSFORM query, for a compile check."""
+    found: list[tuple[str, str]] = []
+    for task in walk(definition.get("tasks") or []):
+        if task.get("type") != "JSON_JQ_TRANSFORM":
+            continue
+        query = (task.get("inputParameters") or {}).get("queryExpression")
+        if isinstance(query, str) and "${" not in query:
+            where = f"{path}.tasks[{task.get('taskReferenceName')}].inputParameters.queryExpression"
+            found.append((where, query))
     return found

@@ -18,6 +18,8 @@ from conductor.engine.events import TaskResultReceived
 from conductor.engine.model import JSON, TaskState, TaskStatus
 from conductor.engine.templates import java_string
 from conductor.executor import Executor
+from conductor.services.http_task import HttpTaskClient
+from conductor.services.jq_runner import JqError, JqRunner
 from conductor.services.scripts import ScriptError, ScriptSandbox
 from conductor.store import tasks as task_store
 from conductor.store import timers as timer_store
@@ -28,10 +30,19 @@ log = logging.getLogger(__name__)
 
 
 class SystemTaskRunner:
-    def __init__(self, pool: asyncpg.Pool, executor: Executor, sandbox: ScriptSandbox) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        executor: Executor,
+        sandbox: ScriptSandbox,
+        jq: JqRunner,
+        http: HttpTaskClient,
+    ) -> None:
         self.pool = pool
         self.executor = executor
         self.sandbox = sandbox
+        self.jq = jq
+        self.http = http
 
     async def run(self, timer: ClaimedTimer) -> None:
         task = await self._load(timer)
@@ -57,6 +68,10 @@ class SystemTaskRunner:
             return await self._case(task, str(task.workflow_task.get("expression")), "switch")
         if kind == "DECISION":
             return await self._case(task, str(task.workflow_task.get("caseExpression")), "decision")
+        if kind == "JSON_JQ_TRANSFORM":
+            return await self._jq(task)
+        if kind == "HTTP":
+            return await self.http.call(task.input_data)
         return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {}, f"Cannot run task type {kind}"
 
     async def _inline(self, task: TaskState) -> tuple[TaskStatus, JSON, str | None]:
@@ -76,6 +91,21 @@ class SystemTaskRunner:
         except ScriptError as exc:
             return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {"error": str(exc)}, str(exc)
         return TaskStatus.COMPLETED, {"result": result}, None
+
+    async def _jq(self, task: TaskState) -> tuple[TaskStatus, JSON, str | None]:
+        query = task.input_data.get("queryExpression")
+        if not isinstance(query, str) or not query.strip():
+            reason = "Missing 'queryExpression' in input parameters"
+            return TaskStatus.FAILED, {"error": reason}, reason
+        try:
+            values = await self.jq.transform(query, task.input_data)
+        except JqError as exc:
+            return TaskStatus.FAILED, {"error": str(exc)}, str(exc)
+        return (
+            TaskStatus.COMPLETED,
+            {"result": values[0] if values else None, "resultList": values},
+            None,
+        )
 
     async def _case(
         self, task: TaskState, script: str, kind: str
