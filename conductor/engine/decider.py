@@ -36,7 +36,7 @@ from conductor.engine.model import (
 )
 from conductor.engine.retry import can_retry, retry_delay_seconds
 from conductor.engine.system_tasks import selected_branch
-from conductor.engine.templates import build_document, resolve
+from conductor.engine.templates import build_document, java_string, resolve
 from conductor.engine.timeouts import check_task, workflow_deadline, workflow_timeout_reason
 from conductor.errors import Conflict
 
@@ -152,10 +152,29 @@ class _Decider:
         if any(t.ref_name == ref for t in self.state.tasks):
             return  # never create a task twice for one reference
         doc = build_document(self.state)
+        if task_type_of(workflow_task) == "DYNAMIC":
+            chosen = self._dynamic_task(workflow_task, doc)
+            if chosen is None:
+                return
+            workflow_task = chosen
         task = scheduling.new_task(self.state, workflow_task, self.ctx, doc)
         scheduling.schedule(self.state, task, self.decision, self.ctx)
         if task.queue_name is None:
             self._start_system_task(task)
+
+    def _dynamic_task(self, workflow_task: JSON, doc: JSON) -> JSON | None:
+        """A DYNAMIC node as the worker task its input names; fails the workflow without one."""
+        param = str(workflow_task.get("dynamicTaskNameParam"))
+        params = workflow_task.get("inputParameters") or {}
+        name = resolve(params.get(param), doc)
+        if not isinstance(name, str) or not name:
+            self._end_workflow(
+                WorkflowStatus.FAILED,
+                "Cannot map a dynamic task based on the parameter and input. "
+                f"Parameter= {param}, input= {java_string(resolve(params, doc))}",
+            )
+            return None
+        return {**workflow_task, "name": name, "type": "SIMPLE"}
 
     def _start_system_task(self, task: TaskState, delay_ms: int = 0) -> None:
         if system_tasks.is_deferred(task.workflow_task):
@@ -209,13 +228,21 @@ class _Decider:
 
     def _check_joins(self) -> bool:
         """Complete or fail JOINs whose branches have ended; True if any did."""
-        joins = [t for t in self.state.tasks if t.task_type == "JOIN" and not t.status.terminal]
+        joins = [
+            t
+            for t in self.state.tasks
+            if t.task_type in ("JOIN", "EXCLUSIVE_JOIN") and not t.status.terminal
+        ]
         if not joins:
             return False
         latest = {t.ref_name: t for t in self.state.tasks}
         ended = False
         for join in joins:
-            outcome = system_tasks.join_outcome(join, latest)
+            outcome = (
+                system_tasks.join_outcome(join, latest)
+                if join.task_type == "JOIN"
+                else system_tasks.exclusive_join_outcome(join, latest)
+            )
             if outcome is None:
                 continue
             join.output_data = outcome.output

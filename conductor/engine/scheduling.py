@@ -17,7 +17,9 @@ from conductor.engine.templates import resolve_task_input
 # The taskType a task of these WorkflowTask types carries (both forks run as a FORK task).
 _TASK_TYPE_NAMES = {"FORK_JOIN": "FORK", "FORK_JOIN_DYNAMIC": "FORK"}
 # Flow-control tasks whose taskDefName is their type, whatever the WorkflowTask's name.
-_TYPE_NAMED_DEFS = frozenset({"SWITCH", "DECISION", "FORK_JOIN", "FORK_JOIN_DYNAMIC", "JOIN"})
+_TYPE_NAMED_DEFS = frozenset(
+    {"SWITCH", "DECISION", "FORK_JOIN", "FORK_JOIN_DYNAMIC", "JOIN", "EXCLUSIVE_JOIN"}
+)
 
 
 def new_task(

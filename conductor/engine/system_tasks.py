@@ -129,6 +129,9 @@ def _terminate(task: TaskState, _state: WorkflowState) -> StartResult:
 
 def _join(task: TaskState, _state: WorkflowState) -> StartResult:
     task.input_data["joinOn"] = list(task.workflow_task.get("joinOn") or [])
+    if task.workflow_task.get("type") == "EXCLUSIVE_JOIN":
+        default = task.workflow_task.get("defaultExclusiveJoinTask") or []
+        task.input_data["defaultExclusiveJoinTask"] = list(default)
     return StartResult(TaskStatus.IN_PROGRESS, {})
 
 
@@ -141,11 +144,12 @@ _STARTERS: dict[str, Any] = {
     "SET_VARIABLE": _set_variable,
     "TERMINATE": _terminate,
     "JOIN": _join,
+    "EXCLUSIVE_JOIN": _join,
 }
 
 SYNC_TYPES = frozenset(_STARTERS)
 # Types this build can run: the sync ones, plus those handed to the server's script runner.
-SUPPORTED_TYPES = SYNC_TYPES | {"INLINE", "JSON_JQ_TRANSFORM", "HTTP"}
+SUPPORTED_TYPES = SYNC_TYPES | {"INLINE", "JSON_JQ_TRANSFORM", "HTTP", "DYNAMIC"}
 
 
 @dataclass(frozen=True)
@@ -185,3 +189,21 @@ def join_outcome(join: TaskState, tasks_by_ref: dict[str, TaskState]) -> JoinOut
         )
         return JoinOutcome(TaskStatus.COMPLETED_WITH_ERRORS, output, reason)
     return JoinOutcome(TaskStatus.COMPLETED, output)
+
+
+def exclusive_join_outcome(
+    join: TaskState, tasks_by_ref: dict[str, TaskState]
+) -> JoinOutcome | None:
+    """EXCLUSIVE_JOIN (conductor-spec §5.8b): the first joined task that ran decides."""
+    for key in ("joinOn", "defaultExclusiveJoinTask"):
+        refs = [str(r) for r in join.input_data.get(key) or []]
+        for ref in refs:
+            task = tasks_by_ref.get(ref)
+            if task is None or task.status is TaskStatus.SKIPPED:
+                continue
+            if not task.status.terminal or task.retried:
+                return None
+            if task.status.successful:
+                return JoinOutcome(TaskStatus.COMPLETED, dict(task.output_data))
+            return JoinOutcome(TaskStatus.FAILED, {}, task.reason_for_incompletion)
+    return None

@@ -277,6 +277,12 @@ def _validate_type_rules(task: dict[str, Any], kind: str, where: str) -> list[Va
                     f"{where}.inputParameters.expression", "expression is required for INLINE"
                 )
             )
+    if kind == "DYNAMIC" and _is_blank(task.get("dynamicTaskNameParam")):
+        errors.append(
+            ValidationError(
+                f"{where}.dynamicTaskNameParam", "dynamicTaskNameParam is required for DYNAMIC"
+            )
+        )
     if kind == "JSON_JQ_TRANSFORM":
         query = (task.get("inputParameters") or {}).get("queryExpression")
         if not isinstance(query, str) or not query.strip():
@@ -369,7 +375,7 @@ def _validate_forks_and_joins(
                             "Check the blueprint",
                         )
                     )
-            if task.get("type") == "JOIN":
+            if task.get("type") in ("JOIN", "EXCLUSIVE_JOIN"):
                 for ref in task.get("joinOn") or []:
                     if ref not in refs:
                         errors.append(

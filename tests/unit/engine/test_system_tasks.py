@@ -269,3 +269,77 @@ def test_a_retried_branch_task_keeps_the_join_waiting() -> None:
     complete(run, "b")
     assert join.status is TaskStatus.COMPLETED and join.output_data["a"] == {"v": 2}
     assert run.state.status is WorkflowStatus.COMPLETED
+
+
+def test_dynamic_task_runs_the_worker_task_its_input_names() -> None:
+    dynamic = {
+        "name": "dyn",
+        "taskReferenceName": "d",
+        "type": "DYNAMIC",
+        "dynamicTaskNameParam": "taskToExecute",
+        "inputParameters": {"taskToExecute": "${workflow.input.which}", "n": 2},
+    }
+    run = Run([dynamic, simple("after")])
+    run.state.input = {"which": "ship_it"}
+    decision = run.start()
+    task = by_ref(run)["d"]
+    assert (task.task_type, task.task_def_name, task.queue_name) == (
+        "ship_it",
+        "ship_it",
+        "ship_it",
+    )
+    assert [p.queue_name for p in decision.pushes] == ["ship_it"]
+    complete(run, "d")
+    assert "after" in by_ref(run)
+
+
+def test_dynamic_task_without_a_name_fails_the_workflow() -> None:
+    dynamic = {
+        "name": "dyn",
+        "taskReferenceName": "d",
+        "type": "DYNAMIC",
+        "dynamicTaskNameParam": "taskToExecute",
+        "inputParameters": {"other": 1},
+    }
+    run = Run([dynamic])
+    run.start()
+    assert run.state.status is WorkflowStatus.FAILED
+    assert run.state.reason_for_incompletion == (
+        "Cannot map a dynamic task based on the parameter and input. "
+        "Parameter= taskToExecute, input= {other=1}"
+    )
+
+
+def test_exclusive_join_takes_the_output_of_the_branch_that_ran() -> None:
+    route = switch(
+        "sw", "kind", {"a": [simple("a1")], "b": [simple("b1")]}, kind="${workflow.input.k}"
+    )
+    xjoin = {
+        "name": "xj",
+        "taskReferenceName": "xj",
+        "type": "EXCLUSIVE_JOIN",
+        "joinOn": ["a1", "b1"],
+    }
+    run = Run([route, xjoin])
+    run.state.input = {"k": "b"}
+    run.start()
+    complete(run, "b1", picked="b")
+    join = by_ref(run)["xj"]
+    assert join.status is TaskStatus.COMPLETED and join.output_data == {"picked": "b"}
+    assert run.state.status is WorkflowStatus.COMPLETED
+
+
+def test_exclusive_join_falls_back_to_its_default_tasks() -> None:
+    route = switch("sw", "kind", {"a": [simple("a1")]}, kind="none")
+    xjoin = {
+        "name": "xj",
+        "taskReferenceName": "xj",
+        "type": "EXCLUSIVE_JOIN",
+        "joinOn": ["a1"],
+        "defaultExclusiveJoinTask": ["first"],
+    }
+    run = Run([simple("first"), route, xjoin])
+    run.start()
+    complete(run, "first", seed=1)
+    assert by_ref(run)["xj"].output_data == {"seed": 1}
+    assert run.state.status is WorkflowStatus.COMPLETED
