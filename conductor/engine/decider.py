@@ -7,7 +7,7 @@ transaction. Semantics follow Conductor's DeciderService (conductor-spec §4).
 
 from __future__ import annotations
 
-from conductor.engine import scheduling, system_tasks
+from conductor.engine import loops, scheduling, system_tasks
 from conductor.engine.decision import (
     DecideContext,
     Decision,
@@ -20,6 +20,7 @@ from conductor.engine.decision import (
 from conductor.engine.definitions import is_worker_task, next_task, task_type_of
 from conductor.engine.events import (
     Event,
+    LoopConditionEvaluated,
     Reevaluate,
     StartWorkflow,
     TaskResultReceived,
@@ -36,7 +37,7 @@ from conductor.engine.model import (
 )
 from conductor.engine.retry import can_retry, retry_delay_seconds
 from conductor.engine.system_tasks import selected_branch
-from conductor.engine.templates import build_document, java_string, resolve
+from conductor.engine.templates import base_ref, build_document, java_string, resolve
 from conductor.engine.timeouts import check_task, workflow_deadline, workflow_timeout_reason
 from conductor.errors import Conflict
 
@@ -67,6 +68,9 @@ class _Decider:
                 self.evaluate()
         elif isinstance(event, TerminateWorkflow):
             self.terminate(event.reason)
+        elif isinstance(event, LoopConditionEvaluated):
+            if self._apply_loop_condition(event):
+                self.evaluate()
         elif isinstance(event, TimerFired | Reevaluate):
             self.evaluate()
 
@@ -138,6 +142,7 @@ class _Decider:
                         return
             # After failures were retried or accepted, so a JOIN never fails on a retried task.
             progressed |= self._check_joins()
+            progressed |= self._check_loops()
             if not progressed:
                 break
         self._complete_if_done()
@@ -147,8 +152,8 @@ class _Decider:
         if tasks:
             self._schedule(tasks[0])
 
-    def _schedule(self, workflow_task: JSON) -> None:
-        ref = workflow_task.get("taskReferenceName")
+    def _schedule(self, workflow_task: JSON, iteration: int = 0) -> None:
+        ref = scheduling.loop_ref(str(workflow_task.get("taskReferenceName")), iteration)
         if any(t.ref_name == ref for t in self.state.tasks):
             return  # never create a task twice for one reference
         doc = build_document(self.state)
@@ -157,10 +162,12 @@ class _Decider:
             if chosen is None:
                 return
             workflow_task = chosen
-        task = scheduling.new_task(self.state, workflow_task, self.ctx, doc)
+        task = scheduling.new_task(self.state, workflow_task, self.ctx, doc, iteration=iteration)
         scheduling.schedule(self.state, task, self.decision, self.ctx)
         if task.queue_name is None:
             self._start_system_task(task)
+            if task.task_type == "DO_WHILE" and task.status is TaskStatus.IN_PROGRESS:
+                self._begin_iteration(task, 1)
 
     def _dynamic_task(self, workflow_task: JSON, doc: JSON) -> JSON | None:
         """A DYNAMIC node as the worker task its input names; fails the workflow without one."""
@@ -212,18 +219,101 @@ class _Decider:
         if kind == "TERMINATE" and task.status is TaskStatus.COMPLETED:
             self._terminate_by_task(task)
             return False
+        # A loop's own successor is outside it; anything else stays in its iteration.
+        iteration = 0 if kind == "DO_WHILE" else task.iteration
         if kind in ("SWITCH", "DECISION"):
             branch = selected_branch(task.workflow_task, str(task.input_data.get("case")))
             if branch:
-                self._schedule(branch[0])
+                self._schedule(branch[0], iteration)
                 return True
         if kind == "FORK_JOIN":
             for fork in task.workflow_task.get("forkTasks") or []:
                 if fork:
-                    self._schedule(fork[0])
-        following = next_task(self.state.definition, task.ref_name)
+                    self._schedule(fork[0], iteration)
+        following = next_task(self.state.definition, base_ref(task.ref_name))
         if following is not None:
-            self._schedule(following)
+            self._schedule(following, iteration)
+        return True
+
+    # -- DO_WHILE -----------------------------------------------------------------------------
+
+    def _begin_iteration(self, loop_task: TaskState, iteration: int) -> None:
+        self._prune(loop_task, iteration - 1)
+        loop_task.iteration = iteration
+        loop_task.output_data["iteration"] = iteration
+        self.decision.touch(loop_task)
+        body = loop_task.workflow_task.get("loopOver") or []
+        if body:
+            self._schedule(body[0], iteration)
+
+    def _prune(self, loop_task: TaskState, latest: int) -> None:
+        """keepLastN: drop iterations older than the last N finished ones."""
+        keep = loops.keep_last_n(loop_task)
+        old = loops.prunable(self.state, loop_task, keep, latest) if keep else []
+        if not old:
+            return
+        gone = {t.task_id for t in old}
+        self.state.tasks = [t for t in self.state.tasks if t.task_id not in gone]
+        self.decision.deleted_tasks.extend(gone)
+        for task_id in gone:
+            self.decision.changed_tasks.pop(task_id, None)
+            self.decision.cleared_timer_keys.extend(task_timer_keys(task_id))
+        for n in {t.iteration for t in old}:
+            loop_task.output_data.pop(str(n), None)
+
+    def _check_loops(self) -> bool:
+        """Close DO_WHILE iterations whose tasks have all ended; True if any state changed."""
+        changed = False
+        for loop_task in list(self.state.tasks):
+            if loop_task.task_type != "DO_WHILE" or loop_task.status.terminal:
+                continue
+            n = loop_task.iteration
+            if loop_task.awaiting_iteration == n:
+                continue
+            tasks = loops.iteration_tasks(self.state, loop_task, n)
+            if not loops.iteration_ended(tasks):
+                continue
+            loop_task.output_data[str(n)] = loops.iteration_output(tasks)
+            failed = loops.failures(tasks)
+            if failed:
+                loop_task.reason_for_incompletion = " ".join(
+                    t.reason_for_incompletion or "" for t in failed
+                ).strip()
+                self._finish_task(loop_task, TaskStatus.FAILED)
+            else:  # the condition is a script: evaluated outside the decider, then reported
+                loop_task.awaiting_iteration = n
+                self.decision.touch(loop_task)
+                self.decision.timers.append(
+                    TimerIntent(
+                        TimerKind.SYSTEM_TASK,
+                        loop_task.workflow_id,
+                        loop_task.task_id,
+                        self.ctx.now,
+                    )
+                )
+            changed = True
+        return changed
+
+    def _apply_loop_condition(self, event: LoopConditionEvaluated) -> bool:
+        loop_task = self.state.task(event.task_id)
+        if (
+            loop_task is None
+            or loop_task.status.terminal
+            or loop_task.awaiting_iteration != event.iteration
+            or self.state.status.terminal
+        ):
+            self.decision.ignored = True
+            return False
+        loop_task.awaiting_iteration = 0
+        self.decision.touch(loop_task)
+        if event.error is not None:
+            loop_task.reason_for_incompletion = event.error
+            self._finish_task(loop_task, TaskStatus.FAILED_WITH_TERMINAL_ERROR)
+        elif event.proceed:
+            self._begin_iteration(loop_task, event.iteration + 1)
+        else:
+            self._prune(loop_task, event.iteration)
+            self._finish_task(loop_task, TaskStatus.COMPLETED)
         return True
 
     def _check_joins(self) -> bool:

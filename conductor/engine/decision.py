@@ -95,6 +95,7 @@ class Decision:
     timers: list[TimerIntent] = field(default_factory=list)
     cleared_timer_keys: list[str] = field(default_factory=list)
     logs: list[TaskLog] = field(default_factory=list)
+    deleted_tasks: list[str] = field(default_factory=list)  # DO_WHILE keepLastN pruning
     ignored: bool = False
     finished: bool = False
 

@@ -33,6 +33,16 @@ class TimerFired:
 
 
 @dataclass(frozen=True)
+class LoopConditionEvaluated:
+    """A DO_WHILE's loopCondition, evaluated outside the decider for one iteration."""
+
+    task_id: str
+    iteration: int
+    proceed: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class TerminateWorkflow:
     reason: str | None = None
 
@@ -42,4 +52,11 @@ class Reevaluate:
     pass
 
 
-Event = StartWorkflow | TaskResultReceived | TimerFired | TerminateWorkflow | Reevaluate
+Event = (
+    StartWorkflow
+    | TaskResultReceived
+    | TimerFired
+    | TerminateWorkflow
+    | Reevaluate
+    | LoopConditionEvaluated
+)

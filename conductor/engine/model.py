@@ -195,6 +195,8 @@ class TaskState:
     domain: str | None = None
     queue_name: str | None = None
     iteration: int = 0
+    # DO_WHILE: the iteration whose loopCondition is being evaluated outside the decider (0: none).
+    awaiting_iteration: int = 0
 
     @cached_property
     def settings(self) -> TaskSettings:

@@ -22,6 +22,11 @@ _TYPE_NAMED_DEFS = frozenset(
 )
 
 
+def loop_ref(ref: str, iteration: int) -> str:
+    """Inside a DO_WHILE, iteration N of a task is named `<ref>__N`."""
+    return f"{ref}__{iteration}" if iteration > 0 else ref
+
+
 def new_task(
     state: WorkflowState,
     workflow_task: JSON,
@@ -30,6 +35,7 @@ def new_task(
     *,
     retry_of: TaskState | None = None,
     delay_seconds: int = 0,
+    iteration: int = 0,
 ) -> TaskState:
     """A SCHEDULED attempt for `workflow_task` (a fresh one, or the retry of `retry_of`)."""
     task_id = ctx.new_id()
@@ -48,7 +54,7 @@ def new_task(
     if kind in _TYPE_NAMED_DEFS:
         name = task_type
     domain = pick_domain(state.task_to_domain, name) if worker else None
-    ref = str(workflow_task.get("taskReferenceName", ""))
+    ref = loop_ref(str(workflow_task.get("taskReferenceName", "")), iteration)
     seq = max((t.seq for t in state.tasks), default=0) + 1
     task = TaskState(
         task_id=task_id,
@@ -70,7 +76,7 @@ def new_task(
         retried_task_id=retry_of.task_id if retry_of else None,
         domain=domain,
         queue_name=queue_name(task_type, domain) if worker else None,
-        iteration=retry_of.iteration if retry_of else 0,
+        iteration=retry_of.iteration if retry_of else iteration,
     )
     task.response_timeout_seconds = task.settings.response_timeout_seconds
     return task

@@ -128,7 +128,8 @@ def _terminate(task: TaskState, _state: WorkflowState) -> StartResult:
 
 
 def _join(task: TaskState, _state: WorkflowState) -> StartResult:
-    task.input_data["joinOn"] = list(task.workflow_task.get("joinOn") or [])
+    suffix = f"__{task.iteration}" if task.iteration > 0 else ""  # a JOIN inside a loop
+    task.input_data["joinOn"] = [f"{r}{suffix}" for r in task.workflow_task.get("joinOn") or []]
     if task.workflow_task.get("type") == "EXCLUSIVE_JOIN":
         default = task.workflow_task.get("defaultExclusiveJoinTask") or []
         task.input_data["defaultExclusiveJoinTask"] = list(default)
@@ -145,6 +146,7 @@ _STARTERS: dict[str, Any] = {
     "TERMINATE": _terminate,
     "JOIN": _join,
     "EXCLUSIVE_JOIN": _join,
+    "DO_WHILE": _in_progress,
 }
 
 SYNC_TYPES = frozenset(_STARTERS)

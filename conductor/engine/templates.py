@@ -69,6 +69,11 @@ def task_document(task: TaskState) -> JSON:
     }
 
 
+def base_ref(ref: str) -> str:
+    """A task's reference without its DO_WHILE iteration suffix (`ref__3` -> `ref`)."""
+    return _base_ref(ref)
+
+
 def _base_ref(ref: str) -> str:
     head, sep, tail = ref.rpartition("__")
     return head if sep and tail.isdigit() else ref

@@ -277,6 +277,28 @@ def _validate_type_rules(task: dict[str, Any], kind: str, where: str) -> list[Va
                     f"{where}.inputParameters.expression", "expression is required for INLINE"
                 )
             )
+    if kind == "DO_WHILE":
+        if _is_blank(task.get("loopCondition")):
+            errors.append(
+                ValidationError(f"{where}.loopCondition", "loopCondition is required for DO_WHILE")
+            )
+        body = task.get("loopOver")
+        if not isinstance(body, list) or not body:
+            errors.append(
+                ValidationError(f"{where}.loopOver", "loopOver should have atleast one task")
+            )
+        elif any(t.get("type") == "DO_WHILE" for t in walk(body)):
+            errors.append(
+                ValidationError(
+                    f"{where}.loopOver", "a DO_WHILE inside a DO_WHILE is not supported"
+                )
+            )
+        if task.get("items") is not None or "_items" in (task.get("inputParameters") or {}):
+            errors.append(
+                ValidationError(
+                    f"{where}.items", "DO_WHILE over items is not supported by this server yet"
+                )
+            )
     if kind == "DYNAMIC" and _is_blank(task.get("dynamicTaskNameParam")):
         errors.append(
             ValidationError(
@@ -415,6 +437,8 @@ def scripts_of(definition: dict[str, Any], path: str = "workflowDef") -> list[tu
         kind = task.get("type")
         if kind == "SWITCH" and task.get("evaluatorType") in SCRIPT_EVALUATORS:
             found.append((f"{where}.expression", str(task.get("expression") or "")))
+        elif kind == "DO_WHILE" and isinstance(task.get("loopCondition"), str):
+            found.append((f"{where}.loopCondition", task["loopCondition"]))
         elif kind == "DECISION" and isinstance(task.get("caseExpression"), str):
             found.append((f"{where}.caseExpression", task["caseExpression"]))
         elif kind == "INLINE":

@@ -14,7 +14,8 @@ from typing import Any
 
 import asyncpg
 
-from conductor.engine.events import TaskResultReceived
+from conductor.engine import loops
+from conductor.engine.events import LoopConditionEvaluated, TaskResultReceived
 from conductor.engine.model import JSON, TaskState, TaskStatus
 from conductor.engine.templates import java_string
 from conductor.executor import Executor
@@ -23,6 +24,7 @@ from conductor.services.jq_runner import JqError, JqRunner
 from conductor.services.scripts import ScriptError, ScriptSandbox
 from conductor.store import tasks as task_store
 from conductor.store import timers as timer_store
+from conductor.store import workflows as wf_store
 from conductor.store.rows import task_from_row
 from conductor.store.timers import ClaimedTimer
 
@@ -47,6 +49,9 @@ class SystemTaskRunner:
     async def run(self, timer: ClaimedTimer) -> None:
         task = await self._load(timer)
         if task is None:
+            return
+        if task.task_type == "DO_WHILE":
+            await self._loop_condition(timer, task)
             return
         status, output, reason = await self.execute(task)
         event = TaskResultReceived(task.task_id, status, output=output, reason=reason)
@@ -73,6 +78,28 @@ class SystemTaskRunner:
         if kind == "HTTP":
             return await self.http.call(task.input_data)
         return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {}, f"Cannot run task type {kind}"
+
+    async def _loop_condition(self, timer: ClaimedTimer, loop_task: TaskState) -> None:
+        async with self.pool.acquire() as conn:
+            state = await wf_store.get(conn, timer.workflow_id, self.executor.definitions)
+        if state is None:
+            return
+        loaded = state.task(loop_task.task_id) or loop_task
+        script = str(loaded.workflow_task.get("loopCondition") or "")
+        error: str | None = None
+        proceed = False
+        try:
+            value = await self.sandbox.evaluate(script, loops.condition_bindings(state, loaded))
+            # Conductor's evalBool: true, or a number above zero.
+            proceed = value is True or (
+                isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+            )
+        except ScriptError as exc:
+            error = str(exc)
+        event = LoopConditionEvaluated(
+            loaded.task_id, loaded.awaiting_iteration, proceed=proceed, error=error
+        )
+        await self.executor.transition(timer.workflow_id, event, (timer.key, timer.claimed_fire_at))
 
     async def _inline(self, task: TaskState) -> tuple[TaskStatus, JSON, str | None]:
         params = task.input_data

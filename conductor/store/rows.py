@@ -40,6 +40,7 @@ def task_from_row(row: asyncpg.Record) -> TaskState:
         domain=body.get("domain"),
         queue_name=body.get("queueName"),
         iteration=body.get("iteration", 0),
+        awaiting_iteration=body.get("awaitingIteration", 0),
     )
 
 
@@ -55,6 +56,7 @@ def task_body(task: TaskState, workflow: WorkflowState) -> JSON:
         "retried": task.retried,
         "executed": task.executed,
         "iteration": task.iteration,
+        "awaitingIteration": task.awaiting_iteration,
         "workflowType": workflow.name,
         "workflowVersion": workflow.version,
         "correlationId": workflow.correlation_id,

@@ -89,6 +89,8 @@ async def apply(
     transaction. A compare-and-set miss or a lost scheduling race raises StaleState."""
     if fired_timer is not None:
         await conn.execute(sql("timer_delete_fired"), *fired_timer)
+    if decision.deleted_tasks:
+        await conn.execute(sql("task_delete_many"), decision.deleted_tasks)
     if decision.workflow_changed:
         await conn.execute(
             sql("workflow_update"),

@@ -146,6 +146,11 @@ WITH saved AS (
 )
 SELECT task_id FROM saved;
 
+-- name: task_delete_many
+-- Remove task attempts (old DO_WHILE iterations) with their logs; queue rows go by cascade.
+WITH logs AS (DELETE FROM task_log WHERE task_id = ANY($1::text[]))
+DELETE FROM task WHERE task_id = ANY($1::text[]);
+
 -- name: task_get
 -- One task attempt by id.
 SELECT * FROM task WHERE task_id = $1;
