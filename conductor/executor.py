@@ -50,6 +50,10 @@ class StartRequest:
     workflow_def: JSON | None = None
     created_by: str | None = None
     idempotency_key: str | None = None
+    # Set by SUB_WORKFLOW and START_WORKFLOW: a deterministic id makes a repeated launch a no-op.
+    workflow_id: str | None = None
+    parent_workflow_id: str | None = None
+    parent_workflow_task_id: str | None = None
 
 
 @dataclass
@@ -101,10 +105,19 @@ class Executor:
             definition = await self.resolve_definition(conn, request)
             ctx = self.context()
             state = _new_state(definition, request, ctx)
-            async with conn.transaction():
-                await wf_store.insert(conn, state, self.definitions)
-                decision = decide(state, StartWorkflow(), ctx)
-                await wf_store.apply(conn, state, decision, {})
+            try:
+                async with conn.transaction():
+                    await wf_store.insert(conn, state, self.definitions)
+                    decision = decide(state, StartWorkflow(), ctx)
+                    await wf_store.apply(conn, state, decision, {})
+            except asyncpg.UniqueViolationError:
+                if request.workflow_id is None:
+                    raise
+                # Launched already (a repeated SUB_WORKFLOW/START_WORKFLOW run): the same run.
+                existing = await wf_store.get(conn, request.workflow_id, self.definitions)
+                if existing is None:
+                    raise
+                return existing
         self.metrics.workflows_started.labels(state.name).inc()
         self._after_commit(state, decision, ctx.now)
         self.metrics.transition_seconds.labels("start").observe(time.perf_counter() - started)
@@ -202,7 +215,9 @@ def _new_state(definition: JSON, request: StartRequest, ctx: DecideContext) -> W
             workflow_input.setdefault(key, value)
     variables: Any = definition.get("variables")
     return WorkflowState(
-        workflow_id=str(uuid.uuid4()),
+        workflow_id=request.workflow_id or str(uuid.uuid4()),
+        parent_workflow_id=request.parent_workflow_id,
+        parent_workflow_task_id=request.parent_workflow_task_id,
         definition=definition,
         status=WorkflowStatus.RUNNING,
         create_time=ctx.now,

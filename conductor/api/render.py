@@ -63,6 +63,9 @@ def task_json(
             "rateLimitFrequencyInSeconds": int(freq or 1),
             "workflowPriority": workflow_priority,
             "iteration": task.iteration,
+            "subWorkflowId": task.output_data.get("subWorkflowId")
+            if task.task_type == "SUB_WORKFLOW"
+            else None,
             "subworkflowChanged": False,
             "loopOverTask": task.iteration > 0,
             "taskDefinition": task_def if isinstance(task_def, dict) else None,

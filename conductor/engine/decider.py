@@ -98,6 +98,9 @@ class _Decider:
             if is_worker_task(task.workflow_task):
                 delay = max(result.callback_after_seconds, 0)
                 scheduling.requeue(self.state, task, self.decision, self.ctx, delay)
+            elif task.status is TaskStatus.SCHEDULED:  # a system task reports it has started
+                task.status = TaskStatus.IN_PROGRESS
+                task.start_time = task.start_time or now
             return False
         self._finish_task(task, result.status)
         if task.task_type in ("SWITCH", "DECISION"):
@@ -185,6 +188,7 @@ class _Decider:
 
     def _start_system_task(self, task: TaskState, delay_ms: int = 0) -> None:
         if system_tasks.is_deferred(task.workflow_task):
+            system_tasks.prepare(task, build_document(self.state))
             fire_at = self.ctx.now + delay_ms
             self.decision.timers.append(
                 TimerIntent(TimerKind.SYSTEM_TASK, task.workflow_id, task.task_id, fire_at)
@@ -444,6 +448,7 @@ class _Decider:
         state = self.state
         for task in state.tasks:
             if not task.status.terminal:
+                self._stop_child(task, status, reason)
                 self._finish_task(task, TaskStatus.CANCELED)
                 task.executed = True
         state.status = status
@@ -452,7 +457,33 @@ class _Decider:
         state.end_time = self.ctx.now
         self._mark_finished()
 
+    def _stop_child(self, task: TaskState, status: WorkflowStatus, reason: str | None) -> None:
+        """A parent that ends takes its running child workflow down with it."""
+        child = task.output_data.get("subWorkflowId") if task.task_type == "SUB_WORKFLOW" else None
+        if not isinstance(child, str):
+            return
+        why = (
+            f"Parent workflow has been terminated with reason: {reason}"
+            if reason
+            else f"Parent workflow has been terminated with status {status.value}"
+        )
+        self.decision.timers.append(
+            TimerIntent(TimerKind.TERMINATE_WORKFLOW, child, None, self.ctx.now, why)
+        )
+
     def _mark_finished(self) -> None:
+        state = self.state
+        if state.parent_workflow_id and state.parent_workflow_task_id:
+            # Durably tell the parent's SUB_WORKFLOW task (a timer due now, fired after commit).
+            self.decision.timers.append(
+                TimerIntent(
+                    TimerKind.SUBWORKFLOW_DONE,
+                    state.parent_workflow_id,
+                    state.parent_workflow_task_id,
+                    self.ctx.now,
+                    state.workflow_id,
+                )
+            )
         self.state.update_time = self.ctx.now
         self.decision.workflow_changed = True
         self.decision.finished = True

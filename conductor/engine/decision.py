@@ -25,6 +25,10 @@ class TimerKind(StrEnum):
     # A system task the server runs outside the decider (a script): due at once, durable, so a
     # crash before it ran only delays it.
     SYSTEM_TASK = "SYSTEM_TASK"
+    # A child workflow ended: report it to the parent's SUB_WORKFLOW task (payload: child id).
+    SUBWORKFLOW_DONE = "SUBWORKFLOW_DONE"
+    # A parent ended while its child ran: terminate the child (payload: the reason).
+    TERMINATE_WORKFLOW = "TERMINATE_WORKFLOW"
 
     @property
     def needs_transition(self) -> bool:
@@ -66,7 +70,15 @@ def timer_key(kind: TimerKind, owner_id: str) -> str:
     return f"{kind.value}:{owner_id}"
 
 
-TASK_TIMER_KINDS = tuple(k for k in TimerKind if k is not TimerKind.WORKFLOW_TIMEOUT)
+TASK_TIMER_KINDS = (
+    TimerKind.RESPONSE_TIMEOUT,
+    TimerKind.TASK_TIMEOUT,
+    TimerKind.POLL_TIMEOUT,
+    TimerKind.TOTAL_TIMEOUT,
+    TimerKind.QUEUE_VISIBLE,
+    TimerKind.SYSTEM_TASK,
+    TimerKind.SUBWORKFLOW_DONE,
+)
 
 
 def task_timer_keys(task_id: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState
-from conductor.engine.templates import java_string
+from conductor.engine.templates import java_string, resolve
 
 # Types that are part of the flow itself: never retried (DeciderService.retry).
 BUILT_IN_TYPES = frozenset({"SWITCH", "DECISION", "FORK", "JOIN", "EXCLUSIVE_JOIN", "DO_WHILE"})
@@ -34,11 +34,27 @@ SCRIPT_EVALUATORS = frozenset({"javascript", "graaljs"})
 def is_deferred(workflow_task: JSON) -> bool:
     """Tasks whose work runs outside the decider (scripts): scheduled now, completed by a result."""
     kind = workflow_task.get("type")
-    if kind in ("INLINE", "JSON_JQ_TRANSFORM", "HTTP"):
+    if kind in ("INLINE", "JSON_JQ_TRANSFORM", "HTTP", "SUB_WORKFLOW", "START_WORKFLOW"):
         return True
     if kind == "SWITCH":
         return workflow_task.get("evaluatorType") in SCRIPT_EVALUATORS
     return kind == "DECISION" and workflow_task.get("caseExpression") is not None
+
+
+def prepare(task: TaskState, doc: JSON) -> None:
+    """Input of a deferred task that depends on the workflow (SUB_WORKFLOW's parameters)."""
+    if task.workflow_task.get("type") != "SUB_WORKFLOW":
+        return
+    params = resolve(task.workflow_task.get("subWorkflowParam") or {}, doc)
+    params = params if isinstance(params, dict) else {}
+    task.input_data = {
+        "subWorkflowName": params.get("name"),
+        "subWorkflowVersion": params.get("version"),
+        "subWorkflowTaskToDomain": params.get("taskToDomain"),
+        "subWorkflowDefinition": params.get("workflowDefinition"),
+        "priority": params.get("priority"),
+        "workflowInput": task.input_data,
+    }
 
 
 def record_case(task: TaskState) -> None:
@@ -151,7 +167,14 @@ _STARTERS: dict[str, Any] = {
 
 SYNC_TYPES = frozenset(_STARTERS)
 # Types this build can run: the sync ones, plus those handed to the server's script runner.
-SUPPORTED_TYPES = SYNC_TYPES | {"INLINE", "JSON_JQ_TRANSFORM", "HTTP", "DYNAMIC"}
+SUPPORTED_TYPES = SYNC_TYPES | {
+    "INLINE",
+    "JSON_JQ_TRANSFORM",
+    "HTTP",
+    "DYNAMIC",
+    "SUB_WORKFLOW",
+    "START_WORKFLOW",
+}
 
 
 @dataclass(frozen=True)

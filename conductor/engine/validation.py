@@ -299,6 +299,17 @@ def _validate_type_rules(task: dict[str, Any], kind: str, where: str) -> list[Va
                     f"{where}.items", "DO_WHILE over items is not supported by this server yet"
                 )
             )
+    if kind == "SUB_WORKFLOW":
+        params = task.get("subWorkflowParam")
+        if not isinstance(params, dict) or (
+            _is_blank(params.get("name")) and not params.get("workflowDefinition")
+        ):
+            errors.append(
+                ValidationError(
+                    f"{where}.subWorkflowParam",
+                    "subWorkflowParam with a name (or a workflowDefinition) is required",
+                )
+            )
     if kind == "DYNAMIC" and _is_blank(task.get("dynamicTaskNameParam")):
         errors.append(
             ValidationError(

@@ -10,15 +10,18 @@ pure functions of their input, so running one twice is harmless.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import asyncpg
 
 from conductor.engine import loops
+from conductor.engine.decision import TimerKind
 from conductor.engine.events import LoopConditionEvaluated, TaskResultReceived
-from conductor.engine.model import JSON, TaskState, TaskStatus
+from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowStatus
 from conductor.engine.templates import java_string
-from conductor.executor import Executor
+from conductor.errors import NotFound
+from conductor.executor import Executor, StartRequest
 from conductor.services.http_task import HttpTaskClient
 from conductor.services.jq_runner import JqError, JqRunner
 from conductor.services.scripts import ScriptError, ScriptSandbox
@@ -47,6 +50,9 @@ class SystemTaskRunner:
         self.http = http
 
     async def run(self, timer: ClaimedTimer) -> None:
+        if timer.kind == TimerKind.SUBWORKFLOW_DONE.value:
+            await self._child_done(timer)
+            return
         task = await self._load(timer)
         if task is None:
             return
@@ -77,7 +83,91 @@ class SystemTaskRunner:
             return await self._jq(task)
         if kind == "HTTP":
             return await self.http.call(task.input_data)
+        if kind == "SUB_WORKFLOW":
+            return await self._sub_workflow(task)
+        if kind == "START_WORKFLOW":
+            return await self._start_workflow(task)
         return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {}, f"Cannot run task type {kind}"
+
+    async def _sub_workflow(self, task: TaskState) -> tuple[TaskStatus, JSON, str | None]:
+        """Launch the child (idempotently: its id is derived from this attempt)."""
+        params = task.input_data
+        async with self.pool.acquire() as conn:
+            parent = await wf_store.get(
+                conn, task.workflow_id, self.executor.definitions, include_tasks=False
+            )
+        if parent is None:
+            return TaskStatus.CANCELED, {}, "Parent workflow was removed"
+        inline = params.get("subWorkflowDefinition")
+        name = params.get("subWorkflowName") or (inline or {}).get("name")
+        child_input = params.get("workflowInput") or {}
+        version = params.get("subWorkflowVersion")
+        request = StartRequest(
+            name=str(name),
+            version=version if isinstance(version, int) and version > 0 else None,
+            input=child_input if isinstance(child_input, dict) else {},
+            correlation_id=parent.correlation_id,
+            priority=_priority(params.get("priority"), parent.priority),
+            task_to_domain=params.get("subWorkflowTaskToDomain") or parent.task_to_domain,
+            workflow_def=inline if isinstance(inline, dict) else None,
+            workflow_id=_derived_id("subworkflow", task),
+            parent_workflow_id=task.workflow_id,
+            parent_workflow_task_id=task.task_id,
+        )
+        try:
+            child = await self.executor.start(request)
+        except NotFound as exc:
+            return TaskStatus.FAILED, {}, exc.message
+        return TaskStatus.IN_PROGRESS, {"subWorkflowId": child.workflow_id}, None
+
+    async def _start_workflow(self, task: TaskState) -> tuple[TaskStatus, JSON, str | None]:
+        spec = task.input_data.get("startWorkflow")
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+            reason = "startWorkflow validation failed. 'startWorkflow.name' -> must not be empty."
+            return TaskStatus.FAILED, {}, reason
+        async with self.pool.acquire() as conn:
+            parent = await wf_store.get(
+                conn, task.workflow_id, self.executor.definitions, include_tasks=False
+            )
+        version = spec.get("version")
+        workflow_input = spec.get("input")
+        request = StartRequest(
+            name=spec["name"],
+            version=version if isinstance(version, int) and version > 0 else None,
+            input=workflow_input if isinstance(workflow_input, dict) else {},
+            correlation_id=spec.get("correlationId") or (parent.correlation_id if parent else None),
+            task_to_domain=spec.get("taskToDomain") or (parent.task_to_domain if parent else {}),
+            workflow_id=_derived_id("startworkflow", task),
+        )
+        try:
+            started = await self.executor.start(request)
+        except NotFound as exc:
+            return TaskStatus.FAILED, {}, exc.message
+        return TaskStatus.COMPLETED, {"workflowId": started.workflow_id}, None
+
+    async def _child_done(self, timer: ClaimedTimer) -> None:
+        """Report a finished child workflow to its parent's SUB_WORKFLOW task."""
+        async with self.pool.acquire() as conn:
+            child = await wf_store.get(
+                conn, timer.payload or "", self.executor.definitions, include_tasks=False
+            )
+        if child is None or not child.status.terminal:
+            async with self.pool.acquire() as conn:
+                await timer_store.delete_fired(conn, timer.key, timer.claimed_fire_at)
+            return
+        status = _CHILD_TO_TASK[child.status]
+        reason = None
+        if status is not TaskStatus.COMPLETED:
+            reason = (
+                f"Sub workflow {child.workflow_id} failure reason: {child.reason_for_incompletion}"
+            )
+        event = TaskResultReceived(
+            timer.task_id or "",
+            status,
+            output={**child.output, "subWorkflowId": child.workflow_id},
+            reason=reason,
+        )
+        await self.executor.transition(timer.workflow_id, event, (timer.key, timer.claimed_fire_at))
 
     async def _loop_condition(self, timer: ClaimedTimer, loop_task: TaskState) -> None:
         async with self.pool.acquire() as conn:
@@ -145,3 +235,21 @@ class SystemTaskRunner:
         if kind == "switch":
             return TaskStatus.COMPLETED, {"evaluationResult": [case], "selectedCase": case}, None
         return TaskStatus.COMPLETED, {"caseOutput": [case]}, None
+
+
+_CHILD_TO_TASK = {
+    WorkflowStatus.COMPLETED: TaskStatus.COMPLETED,
+    WorkflowStatus.FAILED: TaskStatus.FAILED,
+    WorkflowStatus.TERMINATED: TaskStatus.CANCELED,
+    WorkflowStatus.TIMED_OUT: TaskStatus.TIMED_OUT,
+}
+
+
+def _derived_id(kind: str, task: TaskState) -> str:
+    """The same id for every launch of one task attempt (Conductor derives sub-workflow ids too)."""
+    name = f"{kind}:{task.workflow_id}:{task.task_id}:{task.retry_count}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def _priority(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default

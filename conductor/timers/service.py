@@ -18,8 +18,8 @@ import asyncpg
 
 from conductor.clock import Clock
 from conductor.engine.decision import TimerKind
-from conductor.engine.events import TimerFired
-from conductor.errors import NotFound
+from conductor.engine.events import TerminateWorkflow, TimerFired
+from conductor.errors import Conflict, NotFound
 from conductor.executor import Executor
 from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # Runs a deferred system task for its SYSTEM_TASK timer (see services/system_task_runner.py).
 SystemTaskHandler = Callable[[ClaimedTimer], Awaitable[None]]
+_RUNNER_KINDS = frozenset({TimerKind.SYSTEM_TASK, TimerKind.SUBWORKFLOW_DONE})
 
 
 class TimerService:
@@ -108,8 +109,10 @@ class TimerService:
                 await self._drop(timer)
                 return
             try:
-                if kind is TimerKind.SYSTEM_TASK and self.system_tasks is not None:
+                if kind in _RUNNER_KINDS and self.system_tasks is not None:
                     await self.system_tasks(timer)
+                elif kind is TimerKind.TERMINATE_WORKFLOW:
+                    await self._terminate(timer)
                 elif kind.needs_transition:
                     event = TimerFired(kind, timer.task_id)
                     await self.executor.transition(
@@ -124,6 +127,16 @@ class TimerService:
             except Exception:
                 # The row keeps its leased fire time, so the timer fires again after the lease.
                 log.exception("timer %s failed to fire", timer.key)
+
+    async def _terminate(self, timer: ClaimedTimer) -> None:
+        try:
+            await self.executor.transition(
+                timer.workflow_id,
+                TerminateWorkflow(timer.payload),
+                (timer.key, timer.claimed_fire_at),
+            )
+        except Conflict:  # it completed on its own meanwhile
+            await self._drop(timer)
 
     async def _drop(self, timer: ClaimedTimer) -> None:
         async with self.pool.acquire() as conn:

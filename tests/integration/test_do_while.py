@@ -75,13 +75,22 @@ NESTED = {
                                 },
                             }
                         ],
+                        [
+                            {
+                                "name": "child",
+                                "taskReferenceName": "child",
+                                "type": "SUB_WORKFLOW",
+                                "subWorkflowParam": {"name": "loop_child"},
+                                "inputParameters": {"i": "${loop.output.iteration}"},
+                            }
+                        ],
                     ],
                 },
                 {
                     "name": "join",
                     "taskReferenceName": "join",
                     "type": "JOIN",
-                    "joinOn": ["route", "square"],
+                    "joinOn": ["route", "square", "child"],
                 },
             ],
         }
@@ -94,7 +103,22 @@ NESTED = {
 }
 
 
-async def test_a_hundred_iterations_with_a_nested_fork_and_switch(client) -> None:
+LOOP_CHILD = {
+    "name": "loop_child",
+    "tasks": [
+        {
+            "name": "twice",
+            "taskReferenceName": "twice",
+            "type": "INLINE",
+            "inputParameters": {"expression": "$.i * 2", "i": "${workflow.input.i}"},
+        }
+    ],
+    "outputParameters": {"twice": "${twice.output.result}"},
+}
+
+
+async def test_a_hundred_iterations_with_a_nested_fork_switch_and_sub_workflow(client) -> None:
+    await register_workflow(client, LOOP_CHILD)
     await register_workflow(client, NESTED)
     workflow_id = await start(client, "nested_loop", {"times": 100})
     await drain(client)
@@ -105,6 +129,8 @@ async def test_a_hundred_iterations_with_a_nested_fork_and_switch(client) -> Non
     assert loop["status"] == "COMPLETED"
     assert sorted(k for k in loop["outputData"] if k != "iteration") == ["100", "98", "99"]
     assert loop["outputData"]["99"]["square"] == {"result": 9801}
+    assert loop["outputData"]["99"]["child"]["twice"] == 198
+    assert loop["outputData"]["99"]["child"]["subWorkflowId"]
     # keepLastN bounds the stored tasks: the loop plus three iterations of its body.
     iterations = {t["iteration"] for t in run["tasks"] if t["referenceTaskName"] != "loop"}
     assert iterations == {98, 99, 100}
@@ -114,6 +140,7 @@ async def test_a_hundred_iterations_with_a_nested_fork_and_switch(client) -> Non
         "route__99",
         "skip__99",
         "square__99",
+        "child__99",
         "join__99",
     }
 

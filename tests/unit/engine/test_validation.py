@@ -34,7 +34,7 @@ def test_valid_definitions_pass() -> None:
             "workflowDef.tasks[r].startDelay",
         ),
         (
-            wf(tasks=[{"name": "a", "taskReferenceName": "r", "type": "SUB_WORKFLOW"}]),
+            wf(tasks=[{"name": "a", "taskReferenceName": "r", "type": "KAFKA_PUBLISH"}]),
             "workflowDef.tasks[r].type",
         ),
     ],
