@@ -7,7 +7,7 @@ transaction. Semantics follow Conductor's DeciderService (conductor-spec §4).
 
 from __future__ import annotations
 
-from conductor.engine import loops, scheduling, system_tasks
+from conductor.engine import dynamic_fork, loops, scheduling, system_tasks
 from conductor.engine.decision import (
     DecideContext,
     Decision,
@@ -17,7 +17,7 @@ from conductor.engine.decision import (
     task_timer_keys,
     timer_key,
 )
-from conductor.engine.definitions import is_worker_task, next_task, task_type_of
+from conductor.engine.definitions import ad_hoc_task_def, is_worker_task, next_task, task_type_of
 from conductor.engine.events import (
     Event,
     LoopConditionEvaluated,
@@ -234,9 +234,44 @@ class _Decider:
             for fork in task.workflow_task.get("forkTasks") or []:
                 if fork:
                     self._schedule(fork[0], iteration)
+        if kind == "FORK_JOIN_DYNAMIC":
+            return self._fork_dynamically(task, iteration)
         following = next_task(self.state.definition, base_ref(task.ref_name))
         if following is not None:
             self._schedule(following, iteration)
+        return True
+
+    def _fork_dynamically(self, fork: TaskState, iteration: int) -> bool:
+        """Schedule one branch per dynamic entry, then the JOIN waiting on exactly those."""
+        others = any(
+            t.task_type == "FORK"
+            and t is not fork
+            and t.workflow_task.get("type") == "FORK_JOIN_DYNAMIC"
+            for t in self.state.tasks
+        )
+        existing = {base_ref(t.ref_name) for t in self.state.tasks}
+        try:
+            nodes = dynamic_fork.forked_tasks(fork.workflow_task, fork.input_data, others)
+            dynamic_fork.check_refs(nodes, existing)
+        except dynamic_fork.DynamicForkError as exc:
+            self._end_workflow(WorkflowStatus.FAILED, str(exc))
+            return False
+        refs = [scheduling.loop_ref(str(n["taskReferenceName"]), iteration) for n in nodes]
+        fork.input_data["forkedTasks"] = refs
+        fork.input_data["forkedTaskDefs"] = nodes
+        self.decision.touch(fork)
+        for node in nodes:
+            node.setdefault(
+                "taskDefinition", ad_hoc_task_def(str(node.get("name")), is_worker_task(node))
+            )
+            self._schedule(node, iteration)
+        following = next_task(self.state.definition, base_ref(fork.ref_name))
+        if following is not None:
+            self._schedule(following, iteration)
+            join_ref = scheduling.loop_ref(str(following.get("taskReferenceName")), iteration)
+            join = next((t for t in self.state.tasks if t.ref_name == join_ref), None)
+            if join is not None and join.task_type == "JOIN":
+                join.input_data["joinOn"] = refs
         return True
 
     # -- DO_WHILE -----------------------------------------------------------------------------

@@ -158,6 +158,7 @@ _STARTERS: dict[str, Any] = {
     "SWITCH": _switch,
     "DECISION": _decision,
     "FORK_JOIN": _completed,
+    "FORK_JOIN_DYNAMIC": _completed,
     "SET_VARIABLE": _set_variable,
     "TERMINATE": _terminate,
     "JOIN": _join,

@@ -356,6 +356,22 @@ def _validate_type_rules(task: dict[str, Any], kind: str, where: str) -> list[Va
                     "caseValueParam or caseExpression is required for DECISION",
                 )
             )
+    if kind == "FORK_JOIN_DYNAMIC":
+        params = task.get("inputParameters") or {}
+        simple = "forkTaskInputs" in params
+        listed = bool(task.get("dynamicForkTasksParam")) and bool(
+            task.get("dynamicForkTasksInputParamName")
+        )
+        legacy = bool(task.get("dynamicForkJoinTasksParam"))
+        if simple + listed + legacy != 1:
+            errors.append(
+                ValidationError(
+                    f"{where}.dynamicForkTasksParam",
+                    "FORK_JOIN_DYNAMIC needs exactly one of: inputParameters.forkTaskInputs, "
+                    "dynamicForkTasksParam with dynamicForkTasksInputParamName, "
+                    "or dynamicForkJoinTasksParam",
+                )
+            )
     if kind == "FORK_JOIN":
         forks = task.get("forkTasks")
         if not isinstance(forks, list) or not forks or not all(isinstance(f, list) for f in forks):
@@ -398,7 +414,7 @@ def _validate_forks_and_joins(
                 continue
             lists.extend(children(task))
             where = f"{path}.tasks[{task.get('taskReferenceName')}]"
-            if task.get("type") == "FORK_JOIN":
+            if task.get("type") in ("FORK_JOIN", "FORK_JOIN_DYNAMIC"):
                 following = siblings[i + 1] if i + 1 < len(siblings) else None
                 if not isinstance(following, dict) or following.get("type") != "JOIN":
                     errors.append(
