@@ -11,6 +11,7 @@ from conductor.engine import dynamic_fork, loops, scheduling, system_tasks
 from conductor.engine.decision import (
     DecideContext,
     Decision,
+    EventMessage,
     TaskLog,
     TimerIntent,
     TimerKind,
@@ -208,6 +209,11 @@ class _Decider:
         task.reason_for_incompletion = result.reason
         if result.status.terminal:
             task.end_time = self.ctx.now
+        if task.task_type == "EVENT" and result.status is TaskStatus.COMPLETED:
+            queue = str(result.output["event_produced"])
+            self.decision.events.append(
+                EventMessage(queue, task.task_id, dict(result.output), self.ctx.now)
+            )
         if self.state.variables is not variables_before:
             self.decision.workflow_changed = True
 

@@ -97,6 +97,16 @@ class TaskLog:
     created_time: int
 
 
+@dataclass(frozen=True)
+class EventMessage:
+    """A message an EVENT task publishes to the built-in `conductor` queue."""
+
+    queue: str
+    message_id: str
+    payload: dict[str, object]
+    created_time: int
+
+
 @dataclass
 class Decision:
     new_tasks: list[TaskState] = field(default_factory=list)
@@ -108,6 +118,7 @@ class Decision:
     cleared_timer_keys: list[str] = field(default_factory=list)
     logs: list[TaskLog] = field(default_factory=list)
     deleted_tasks: list[str] = field(default_factory=list)  # DO_WHILE keepLastN pruning
+    events: list[EventMessage] = field(default_factory=list)
     ignored: bool = False
     finished: bool = False
 

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState
-from conductor.engine.templates import java_string, resolve
+from conductor.engine.templates import build_document, java_string, resolve
 
 # Types that are part of the flow itself: never retried (DeciderService.retry).
 BUILT_IN_TYPES = frozenset({"SWITCH", "DECISION", "FORK", "JOIN", "EXCLUSIVE_JOIN", "DO_WHILE"})
@@ -143,6 +143,31 @@ def _terminate(task: TaskState, _state: WorkflowState) -> StartResult:
     )
 
 
+def event_queue(sink: Any, workflow_name: str, ref: str) -> str | None:
+    """The `conductor` queue an EVENT sink names, or None for a sink this server lacks."""
+    if sink == "conductor":
+        return f"conductor:{workflow_name}:{ref}"
+    if isinstance(sink, str) and sink.startswith("conductor:") and sink.count(":") == 1:
+        return f"conductor:{workflow_name}:{sink.split(':', 1)[1]}"
+    return None
+
+
+def _event(task: TaskState, state: WorkflowState) -> StartResult:
+    sink = resolve(task.workflow_task.get("sink"), build_document(state))
+    queue = event_queue(sink, state.name, task.ref_name)
+    if queue is None:
+        return StartResult(TaskStatus.FAILED, {}, f"Invalid / Unsupported sink specified: {sink}")
+    output = {
+        **task.input_data,
+        "workflowInstanceId": state.workflow_id,
+        "workflowType": state.name,
+        "workflowVersion": state.version,
+        "correlationId": state.correlation_id,
+        "event_produced": queue,
+    }
+    return StartResult(TaskStatus.COMPLETED, output)
+
+
 def _join(task: TaskState, _state: WorkflowState) -> StartResult:
     suffix = f"__{task.iteration}" if task.iteration > 0 else ""  # a JOIN inside a loop
     task.input_data["joinOn"] = [f"{r}{suffix}" for r in task.workflow_task.get("joinOn") or []]
@@ -164,6 +189,7 @@ _STARTERS: dict[str, Any] = {
     "JOIN": _join,
     "EXCLUSIVE_JOIN": _join,
     "DO_WHILE": _in_progress,
+    "EVENT": _event,
 }
 
 SYNC_TYPES = frozenset(_STARTERS)

@@ -11,6 +11,7 @@ from conductor.engine.system_tasks import (
     SCRIPT_EVALUATORS,
     SUPPORTED_TYPES,
     TERMINATION_STATUSES,
+    event_queue,
 )
 from conductor.engine.templates import references
 
@@ -297,6 +298,19 @@ def _validate_type_rules(task: dict[str, Any], kind: str, where: str) -> list[Va
             errors.append(
                 ValidationError(
                     f"{where}.items", "DO_WHILE over items is not supported by this server yet"
+                )
+            )
+    if kind == "EVENT":
+        sink = task.get("sink")
+        if _is_blank(sink):
+            errors.append(ValidationError(f"{where}.sink", "sink is required for EVENT tasks"))
+        elif "${" not in str(sink) and event_queue(sink, "w", "r") is None:
+            errors.append(
+                ValidationError(
+                    f"{where}.sink",
+                    f"sink {sink} is not supported by this server: only 'conductor' and "
+                    "'conductor:<queue>' are",
+                    sink,
                 )
             )
     if kind == "SUB_WORKFLOW":

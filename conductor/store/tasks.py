@@ -61,3 +61,7 @@ async def health(conn: Conn) -> tuple[str, bool]:
     row = await conn.fetchrow(sql("health_check"))
     assert row is not None
     return str(row[0]), row[1] == "on"
+
+
+async def event_messages(conn: Conn, queue: str, limit: int = 100) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql("event_message_list"), queue, limit))

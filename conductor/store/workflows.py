@@ -91,6 +91,11 @@ async def apply(
         await conn.execute(sql("timer_delete_fired"), *fired_timer)
     if decision.deleted_tasks:
         await conn.execute(sql("task_delete_many"), decision.deleted_tasks)
+    if decision.events:
+        await conn.executemany(
+            sql("event_message_insert"),
+            [(e.queue, e.message_id, e.payload, e.created_time) for e in decision.events],
+        )
     if decision.workflow_changed:
         await conn.execute(
             sql("workflow_update"),

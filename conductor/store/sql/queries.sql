@@ -151,6 +151,15 @@ SELECT task_id FROM saved;
 WITH logs AS (DELETE FROM task_log WHERE task_id = ANY($1::text[]))
 DELETE FROM task WHERE task_id = ANY($1::text[]);
 
+-- name: event_message_insert
+-- Publish a message to a `conductor` event queue (in the publishing task's transition).
+INSERT INTO event_message (queue, message_id, payload, created_time) VALUES ($1, $2, $3, $4);
+
+-- name: event_message_list
+-- Messages of one queue, oldest first.
+SELECT queue, message_id, payload, created_time FROM event_message
+WHERE queue = $1 ORDER BY id LIMIT $2;
+
 -- name: task_get
 -- One task attempt by id.
 SELECT * FROM task WHERE task_id = $1;

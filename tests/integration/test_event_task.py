@@ -1,0 +1,72 @@
+"""EVENT tasks publish to the built-in `conductor` queues in the transition that completes them."""
+
+from __future__ import annotations
+
+import pytest
+
+from conductor.api.keys import POOL
+from conductor.store import tasks as task_store
+from tests.integration.api import register_workflow, start, workflow
+
+pytestmark = pytest.mark.integration
+
+
+async def test_event_task_publishes_its_message(client) -> None:
+    definition = {
+        "name": "notify",
+        "tasks": [
+            {
+                "name": "tell",
+                "taskReferenceName": "tell",
+                "type": "EVENT",
+                "sink": "conductor",
+                "inputParameters": {"orderId": "${workflow.input.id}"},
+            },
+            {
+                "name": "named",
+                "taskReferenceName": "named",
+                "type": "EVENT",
+                "sink": "conductor:billing",
+            },
+        ],
+    }
+    await register_workflow(client, definition)
+    workflow_id = await start(client, "notify", {"id": 42})
+    run = await workflow(client, workflow_id)
+    assert run["status"] == "COMPLETED"
+    output = run["tasks"][0]["outputData"]
+    assert output["orderId"] == 42 and output["event_produced"] == "conductor:notify:tell"
+    assert output["workflowInstanceId"] == workflow_id
+    assert run["tasks"][1]["outputData"]["event_produced"] == "conductor:notify:billing"
+    async with client.server.app[POOL].acquire() as conn:
+        [message] = await task_store.event_messages(conn, "conductor:notify:tell")
+    assert message["message_id"] == run["tasks"][0]["taskId"]
+    assert message["payload"]["orderId"] == 42
+
+
+@pytest.mark.parametrize("sink", ["sqs:orders", "kafka:topic", "conductor:a:b", ""])
+async def test_sinks_we_do_not_ship_are_refused(client, sink) -> None:
+    definition = {
+        "name": "bad_sink",
+        "tasks": [{"name": "tell", "taskReferenceName": "tell", "type": "EVENT", "sink": sink}],
+    }
+    response = await client.post("/api/metadata/workflow", json=definition)
+    assert response.status == 400
+    assert (await response.json())["validationErrors"][0]["path"].endswith(".sink")
+
+
+async def test_kafka_publish_is_refused(client) -> None:
+    definition = {
+        "name": "kafka",
+        "tasks": [
+            {
+                "name": "k",
+                "taskReferenceName": "k",
+                "type": "KAFKA_PUBLISH",
+                "inputParameters": {"kafka_request": {"topic": "t", "value": "v"}},
+            }
+        ],
+    }
+    response = await client.post("/api/metadata/workflow", json=definition)
+    assert response.status == 400
+    assert "not supported" in (await response.json())["validationErrors"][0]["message"]
