@@ -45,8 +45,12 @@ def prepare(task: TaskState, doc: JSON) -> None:
     """Input of a deferred task that depends on the workflow (SUB_WORKFLOW's parameters)."""
     if task.workflow_task.get("type") != "SUB_WORKFLOW":
         return
-    params = resolve(task.workflow_task.get("subWorkflowParam") or {}, doc)
-    params = params if isinstance(params, dict) else {}
+    raw = task.workflow_task.get("subWorkflowParam") or {}
+    inline = raw.get("workflowDefinition")
+    # An embedded definition runs in the child: its templates are the child's, not ours.
+    # (One given as a `${...}` string is an expression of ours, and is resolved.)
+    params = resolve({k: v for k, v in raw.items() if k != "workflowDefinition"}, doc)
+    params["workflowDefinition"] = inline if isinstance(inline, dict) else resolve(inline, doc)
     task.input_data = {
         "subWorkflowName": params.get("name"),
         "subWorkflowVersion": params.get("version"),

@@ -119,7 +119,8 @@ async def test_inline_sub_workflow_definition_and_unknown_name(client) -> None:
         "name": "inline_child",
         "version": 1,
         "tasks": [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}],
-        "outputParameters": {"done": True},
+        # The child's own templates: resolved in the child, never in the parent.
+        "outputParameters": {"done": True, "echo": "${workflow.input.item}"},
     }
     await register_workflow(
         client,
@@ -134,6 +135,7 @@ async def test_inline_sub_workflow_definition_and_unknown_name(client) -> None:
                         "name": "inline_child",
                         "workflowDefinition": inline_child,
                     },
+                    "inputParameters": {"item": "from-parent"},
                 }
             ],
         },
@@ -143,6 +145,7 @@ async def test_inline_sub_workflow_definition_and_unknown_name(client) -> None:
     run = await workflow(client, parent_id)
     assert run["status"] == "COMPLETED"
     assert run["tasks"][0]["outputData"]["done"] is True
+    assert run["tasks"][0]["outputData"]["echo"] == "from-parent"
     await register_workflow(
         client, {"name": "uses_missing", "tasks": [sub_task("sub", "no_such_flow")]}
     )
