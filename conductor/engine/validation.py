@@ -215,16 +215,20 @@ def _validate_references(
     """Top-level inputs may only point at `workflow` or a task reference of this definition."""
     errors: list[ValidationError] = []
     for task in tasks:
-        for expression in references(task.get("inputParameters") or {}):
-            head = expression.strip().split(".")[0].split("[")[0]
-            if not head or head == "workflow" or head in refs or head.isupper() or "${" in head:
-                continue
-            errors.append(
-                ValidationError(
-                    f"{path}.tasks[{task.get('taskReferenceName')}].inputParameters",
-                    f"taskReferenceName: {head} for given task: {task.get('name')} input value: "
-                    f"${{{expression}}} is not defined in workflow definition.",
-                    expression,
+        for key, value in (task.get("inputParameters") or {}).items():
+            for expression in references(value):
+                head = expression.strip().split(".")[0].split("[")[0]
+                if not head or head == "workflow" or head in refs or head.isupper():
+                    continue
+                if "${" in head:
+                    continue
+                errors.append(
+                    ValidationError(
+                        f"{path}.tasks[{task.get('taskReferenceName')}].inputParameters",
+                        f"taskReferenceName: {head} for given task: {task.get('name')} input "
+                        f"value: {key} of input parameter: ${{{expression}}} is not defined in "
+                        "workflow definition.",
+                        expression,
+                    )
                 )
-            )
     return errors

@@ -47,7 +47,7 @@ class HttpTaskClient:
         uri, method = request.get("uri"), request.get("method")
         if not isinstance(uri, str) or not uri:
             reason = (
-                "Missing HTTP URI. See documentation for HttpTask for required input parameters"
+                "Missing HTTP URI.  See documentation for HttpTask for required input parameters"
             )
             return TaskStatus.FAILED, {}, reason
         if not isinstance(method, str) or not method:

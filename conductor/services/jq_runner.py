@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import re
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import orjson
 
 DEFAULT_TIMEOUT_S = 4.0
+_PARENTHESISED = re.compile(r'\(("(?:[^"\\]|\\.)*")\)')
 
 
 class JqError(Exception):
@@ -28,7 +30,9 @@ def _run(query: str, data: bytes) -> list[Any]:
     try:
         return list(jq.compile(query).input_value(orjson.loads(data)).all())
     except ValueError as exc:
-        raise JqError(str(exc).splitlines()[0] if str(exc) else "jq failed") from None
+        message = str(exc).splitlines()[0] if str(exc) else "jq failed"
+        # libjq writes `with string ("x")`; Conductor's jq (jackson-jq) says `with string "x"`.
+        raise JqError(_PARENTHESISED.sub(r"\1", message)) from None
 
 
 def check_syntax(query: str) -> str | None:

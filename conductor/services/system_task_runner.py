@@ -20,6 +20,7 @@ from conductor.engine.decision import TimerKind
 from conductor.engine.events import LoopConditionEvaluated, TaskResultReceived
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowStatus
 from conductor.engine.templates import java_string
+from conductor.engine.validation import validate_workflow_def
 from conductor.errors import NotFound
 from conductor.executor import Executor, StartRequest
 from conductor.services.http_task import HttpTaskClient
@@ -101,6 +102,8 @@ class SystemTaskRunner:
         inline = params.get("subWorkflowDefinition")
         name = params.get("subWorkflowName") or (inline or {}).get("name")
         child_input = params.get("workflowInput") or {}
+        if isinstance(inline, dict) and isinstance(child_input, dict):
+            child_input = {**child_input, "_systemMetadata": {"dynamic": True}}
         version = params.get("subWorkflowVersion")
         request = StartRequest(
             name=str(name),
@@ -131,8 +134,17 @@ class SystemTaskRunner:
             )
         version = spec.get("version")
         workflow_input = spec.get("input")
+        inline = spec.get("workflowDef")
+        if isinstance(inline, dict):
+            inline = {"version": 1, "schemaVersion": 2, **inline}
+            problems = validate_workflow_def(inline, "startWorkflow.workflowDef")
+            if problems:
+                first = problems[0]
+                reason = f"startWorkflow validation failed. '{first.path}' -> {first.message}."
+                return TaskStatus.FAILED, {}, reason
         request = StartRequest(
             name=spec["name"],
+            workflow_def=inline if isinstance(inline, dict) else None,
             version=version if isinstance(version, int) and version > 0 else None,
             input=workflow_input if isinstance(workflow_input, dict) else {},
             correlation_id=spec.get("correlationId") or (parent.correlation_id if parent else None),
