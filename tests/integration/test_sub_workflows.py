@@ -184,3 +184,29 @@ async def test_start_workflow_is_fire_and_forget(client, parent_and_child) -> No
     other = await workflow(client, launched)
     assert other["status"] == "RUNNING" and other["input"] == {"item": "pen"}
     assert "parentWorkflowId" not in other
+
+
+async def test_start_workflow_failures(client) -> None:
+    await register_workflow(
+        client,
+        {
+            "name": "bad_launcher",
+            "tasks": [
+                {
+                    "name": "go",
+                    "taskReferenceName": "go",
+                    "type": "START_WORKFLOW",
+                    "inputParameters": {"startWorkflow": {"name": "${workflow.input.target}"}},
+                }
+            ],
+        },
+    )
+    missing_id = await start(client, "bad_launcher", {"target": "nothing_by_this_name"})
+    await drain(client)
+    missing = await workflow(client, missing_id)
+    assert missing["status"] == "FAILED"
+    assert "No such workflow defined" in missing["tasks"][0]["reasonForIncompletion"]
+    blank_id = await start(client, "bad_launcher", {})
+    await drain(client)
+    blank = await workflow(client, blank_id)
+    assert blank["tasks"][0]["reasonForIncompletion"].startswith("startWorkflow validation failed")

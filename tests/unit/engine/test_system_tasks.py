@@ -343,3 +343,32 @@ def test_exclusive_join_falls_back_to_its_default_tasks() -> None:
     complete(run, "first", seed=1)
     assert by_ref(run)["xj"].output_data == {"seed": 1}
     assert run.state.status is WorkflowStatus.COMPLETED
+
+
+def test_a_human_task_failed_by_its_updater_fails_the_workflow() -> None:
+    run = Run([{"name": "approve", "taskReferenceName": "h", "type": "HUMAN"}, simple("after")])
+    run.start()
+    run.result(by_ref(run)["h"], TaskStatus.FAILED, reason="rejected")
+    assert run.state.status is WorkflowStatus.FAILED
+    assert "rejected" in run.state.reason_for_incompletion
+    assert "after" not in by_ref(run)
+
+
+def test_a_failed_branch_before_an_exclusive_join_fails_the_workflow() -> None:
+    route = switch("sw", "kind", {"a": [simple("a1", optional=False)]}, kind="a")
+    xjoin = {"name": "xj", "taskReferenceName": "xj", "type": "EXCLUSIVE_JOIN", "joinOn": ["a1"]}
+    run = Run([route, xjoin], {"work": {"name": "work", "retryCount": 0}})
+    run.start()
+    task = by_ref(run)["a1"]
+    run.claim(task)
+    run.result(task, TaskStatus.FAILED, reason="declined")
+    # As in Conductor, a failed task without retries fails the workflow at once: the
+    # EXCLUSIVE_JOIN after the branch is never reached.
+    assert run.state.status is WorkflowStatus.FAILED
+    assert "xj" not in by_ref(run)
+
+
+def test_switch_with_a_missing_value_uses_the_string_null() -> None:
+    run = Run([switch("sw", "kind", {"null": [simple("none")]}, [simple("dflt")])])
+    run.start()
+    assert set(by_ref(run)) == {"sw", "none"}
