@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         loop=_event_loop(),
         host=settings.host,
         port=settings.port,
-        shutdown_timeout=10,
+        # Within the 10 s that supervisors (docker stop, systemd) give before SIGKILL.
+        shutdown_timeout=5,
         print=None,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
     )
