@@ -125,6 +125,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     timer_service = app[TIMER_SERVICE]
     background = [
         asyncio.create_task(timer_service.run(), name="timer-service"),
+        asyncio.create_task(timer_service.run_gauges(), name="timer-gauges"),
         asyncio.create_task(app[POLLER].run_poll_data_flusher(), name="poll-data-flusher"),
     ]
     yield

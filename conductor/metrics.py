@@ -43,6 +43,16 @@ class Metrics:
         self.timers_fired = Counter(
             "conductor_timers_fired_total", "Durable timers fired", ["kind"], registry=r
         )
+        self.timers_pending = Gauge(
+            "conductor_timers_pending", "Timers stored, due or not", registry=r
+        )
+        self.timers_due = Gauge("conductor_timers_due", "Timers due but not fired yet", registry=r)
+        self.timer_lateness = Histogram(
+            "conductor_timer_lateness_seconds",
+            "How long after its due time a timer was claimed for firing",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=r,
+        )
         self.long_polls_waiting = Gauge(
             "conductor_long_polls_waiting", "Long-poll requests waiting for work", registry=r
         )

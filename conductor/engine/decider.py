@@ -7,7 +7,7 @@ transaction. Semantics follow Conductor's DeciderService (conductor-spec §4).
 
 from __future__ import annotations
 
-from conductor.engine import scheduling, system_tasks
+from conductor.engine import scheduling, system_tasks, waits
 from conductor.engine.decision import (
     DecideContext,
     Decision,
@@ -146,6 +146,7 @@ class _Decider(FlowControl):
                     if not self._process_terminal(task):
                         return
             # After failures were retried or accepted, so a JOIN never fails on a retried task.
+            progressed |= self._check_waits()
             progressed |= self._check_joins()
             progressed |= self._check_loops()
             if not progressed:
@@ -167,12 +168,52 @@ class _Decider(FlowControl):
             if chosen is None:
                 return
             workflow_task = chosen
-        task = scheduling.new_task(self.state, workflow_task, self.ctx, doc, iteration=iteration)
+        delay = workflow_task.get("startDelay")
+        task = scheduling.new_task(
+            self.state,
+            workflow_task,
+            self.ctx,
+            doc,
+            iteration=iteration,
+            delay_seconds=delay if isinstance(delay, int) and delay > 0 else 0,
+        )
         scheduling.schedule(self.state, task, self.decision, self.ctx)
         if task.queue_name is None:
-            self._start_system_task(task)
+            self._start_system_task(task, task.start_delay_seconds * 1000)
             if task.task_type == "DO_WHILE" and task.status is TaskStatus.IN_PROGRESS:
                 self._begin_iteration(task, 1)
+
+    def _start_wait(self, task: TaskState) -> None:
+        """WAIT: IN_PROGRESS until its due time (a durable timer) or an external update."""
+        task.start_time = self.ctx.now
+        try:
+            due = waits.due_time(
+                task.input_data.get("duration"), task.input_data.get("until"), self.ctx.now
+            )
+        except waits.WaitError as exc:
+            task.status = TaskStatus.FAILED_WITH_TERMINAL_ERROR
+            task.reason_for_incompletion = str(exc)
+            task.end_time = self.ctx.now
+            return
+        task.status = TaskStatus.IN_PROGRESS
+        if due is not None:
+            task.wait_until = max(due, 1)
+            self.decision.timers.append(
+                TimerIntent(TimerKind.WAIT, task.workflow_id, task.task_id, task.wait_until)
+            )
+
+    def _check_waits(self) -> bool:
+        """Complete timed WAITs whose due time has come; True if any did."""
+        done = False
+        for task in self.state.tasks:
+            if (
+                task.task_type == "WAIT"
+                and task.status is TaskStatus.IN_PROGRESS
+                and 0 < task.wait_until <= self.ctx.now
+            ):
+                self._finish_task(task, TaskStatus.COMPLETED)
+                done = True
+        return done
 
     def _dynamic_task(self, workflow_task: JSON, doc: JSON) -> JSON | None:
         """A DYNAMIC node as the worker task its input names; fails the workflow without one."""
@@ -189,6 +230,9 @@ class _Decider(FlowControl):
         return {**workflow_task, "name": name, "type": "SIMPLE"}
 
     def _start_system_task(self, task: TaskState, delay_ms: int = 0) -> None:
+        if task.task_type == "WAIT":
+            self._start_wait(task)
+            return
         if system_tasks.is_deferred(task.workflow_task):
             system_tasks.prepare(task, build_document(self.state))
             fire_at = self.ctx.now + delay_ms

@@ -25,6 +25,8 @@ class TimerKind(StrEnum):
     # A system task the server runs outside the decider (a script): due at once, durable, so a
     # crash before it ran only delays it.
     SYSTEM_TASK = "SYSTEM_TASK"
+    # A WAIT task's due time.
+    WAIT = "WAIT"
     # A child workflow ended: report it to the parent's SUB_WORKFLOW task (payload: child id).
     SUBWORKFLOW_DONE = "SUBWORKFLOW_DONE"
     # A parent ended while its child ran: terminate the child (payload: the reason).
@@ -78,6 +80,7 @@ TASK_TIMER_KINDS = (
     TimerKind.QUEUE_VISIBLE,
     TimerKind.SYSTEM_TASK,
     TimerKind.SUBWORKFLOW_DONE,
+    TimerKind.WAIT,
 )
 
 

@@ -197,6 +197,8 @@ class TaskState:
     iteration: int = 0
     # DO_WHILE: the iteration whose loopCondition is being evaluated outside the decider (0: none).
     awaiting_iteration: int = 0
+    # WAIT: when it completes by itself (epoch ms; 0: only an external update completes it).
+    wait_until: int = 0
 
     @cached_property
     def settings(self) -> TaskSettings:

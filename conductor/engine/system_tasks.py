@@ -205,6 +205,7 @@ SUPPORTED_TYPES = SYNC_TYPES | {
     "DYNAMIC",
     "SUB_WORKFLOW",
     "START_WORKFLOW",
+    "WAIT",
 }
 
 

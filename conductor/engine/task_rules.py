@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conductor.engine import waits
 from conductor.engine.definitions import children, walk
 from conductor.engine.problems import ValidationError
 from conductor.engine.problems import is_blank as _is_blank
@@ -255,7 +256,30 @@ def _terminate(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
+def _wait(task: dict[str, Any], where: str) -> list[ValidationError]:
+    params = task.get("inputParameters") or {}
+    duration, until = params.get("duration"), params.get("until")
+    if duration not in (None, "") and until not in (None, ""):
+        return [
+            ValidationError(
+                f"{where}.inputParameters",
+                "Both 'duration' and 'until' specified. Please provide only one input",
+            )
+        ]
+    for key, value in (("duration", duration), ("until", until)):
+        if isinstance(value, str) and value and "${" not in value:
+            try:
+                if key == "duration":
+                    waits.duration_ms(value)
+                else:
+                    waits.until_ms(value)
+            except waits.WaitError as exc:
+                return [ValidationError(f"{where}.inputParameters.{key}", str(exc), value)]
+    return []
+
+
 _RULES: dict[str, tuple[Rule, ...]] = {
+    "WAIT": (_wait,),
     "SWITCH": (_cases, _switch),
     "DECISION": (_cases, _decision),
     "INLINE": (_inline,),

@@ -41,6 +41,7 @@ def task_from_row(row: asyncpg.Record) -> TaskState:
         queue_name=body.get("queueName"),
         iteration=body.get("iteration", 0),
         awaiting_iteration=body.get("awaitingIteration", 0),
+        wait_until=body.get("waitTimeout", 0),
     )
 
 
@@ -57,6 +58,7 @@ def task_body(task: TaskState, workflow: WorkflowState) -> JSON:
         "executed": task.executed,
         "iteration": task.iteration,
         "awaitingIteration": task.awaiting_iteration,
+        "waitTimeout": task.wait_until,
         "workflowType": workflow.name,
         "workflowVersion": workflow.version,
         "correlationId": workflow.correlation_id,

@@ -16,13 +16,20 @@ class ClaimedTimer:
     kind: str
     claimed_fire_at: int  # the leased fire time; the firing transition deletes the row by it
     payload: str | None
+    due_at: int = 0  # when it was due (for lateness)
 
 
 async def claim_due(conn: Conn, now: int, limit: int, lease_until: int) -> list[ClaimedTimer]:
     found = await conn.fetch(sql("timer_claim_due"), now, limit, lease_until)
     return [
         ClaimedTimer(
-            r["timer_key"], r["workflow_id"], r["task_id"], r["kind"], r["fire_at"], r["payload"]
+            r["timer_key"],
+            r["workflow_id"],
+            r["task_id"],
+            r["kind"],
+            r["fire_at"],
+            r["payload"],
+            r["due_at"],
         )
         for r in found
     ]
@@ -37,5 +44,8 @@ async def next_fire_at(conn: Conn) -> int | None:
     return None if value is None else int(value)
 
 
-async def count(conn: Conn) -> int:
-    return int(await conn.fetchval(sql("timer_count")))
+async def counts(conn: Conn, now: int) -> tuple[int, int]:
+    """(pending, due) timer counts."""
+    row = await conn.fetchrow(sql("timer_count"), now)
+    assert row is not None
+    return int(row["pending"]), int(row["due"])

@@ -88,9 +88,26 @@ class TimerService:
         now = self.clock.now_ms()
         async with self.pool.acquire() as conn:
             claimed = await timer_store.claim_due(conn, now, self.batch, now + self.lease_ms)
+        for timer in claimed:
+            self.metrics.timer_lateness.observe(max(now - timer.due_at, 0) / 1000)
         if claimed:
             await asyncio.gather(*(self._fire(timer) for timer in claimed))
         return len(claimed)
+
+    async def update_gauges(self) -> None:
+        """Pending and due counts for /metrics (a count over the table: run it now and then)."""
+        async with self.pool.acquire() as conn:
+            pending, due = await timer_store.counts(conn, self.clock.now_ms())
+        self.metrics.timers_pending.set(pending)
+        self.metrics.timers_due.set(due)
+
+    async def run_gauges(self, interval_s: float = 15.0) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.update_gauges()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("could not count timers: %s", exc)
+            await asyncio.sleep(interval_s)
 
     async def _sleep_until_next(self) -> None:
         async with self.pool.acquire() as conn:

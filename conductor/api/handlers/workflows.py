@@ -13,7 +13,7 @@ from conductor.api.definitions_check import check_workflow_def
 from conductor.api.keys import EXECUTOR, POOL, WAKEUPS
 from conductor.api.render import workflow_json, workflow_run_json, workflow_status_json
 from conductor.engine.events import Reevaluate, TerminateWorkflow
-from conductor.engine.model import WorkflowState
+from conductor.engine.model import TaskStatus, WorkflowState
 from conductor.errors import FieldError, NotFound, ValidationFailed
 from conductor.executor import StartRequest
 from conductor.store import workflows as store
@@ -117,6 +117,12 @@ async def execute_workflow(request: web.Request) -> web.Response:
 
 def _sync_done(state: WorkflowState, refs: set[str]) -> bool:
     if state.status.terminal:
+        return True
+    # Conductor also returns when the run blocks on a WAIT that only a signal can end.
+    if any(
+        t.task_type == "WAIT" and t.status is TaskStatus.IN_PROGRESS and not t.wait_until
+        for t in state.tasks
+    ):
         return True
     return any(t.ref_name in refs and t.status.terminal for t in state.tasks)
 

@@ -238,21 +238,23 @@ DELETE FROM timer WHERE timer_key = $1 AND fire_at = $2;
 -- Claim due timers oldest first; a claim pushes fire_at to $3, so a timer whose firing was lost
 -- (crash) fires again then. Returns the claimed rows with their new fire_at.
 WITH due AS (
-    SELECT timer_key FROM timer WHERE fire_at <= $1
+    SELECT timer_key, fire_at AS due_at FROM timer WHERE fire_at <= $1
     ORDER BY fire_at LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
 UPDATE timer t SET fire_at = $3
 FROM due WHERE t.timer_key = due.timer_key
-RETURNING t.timer_key, t.workflow_id, t.task_id, t.kind, t.fire_at, t.payload;
+RETURNING t.timer_key, t.workflow_id, t.task_id, t.kind, t.fire_at, t.payload, due.due_at;
 
 -- name: timer_next_fire_at
 -- The earliest pending fire time, or null.
 SELECT min(fire_at) FROM timer;
 
 -- name: timer_count
--- Number of pending timers.
-SELECT count(*)::bigint FROM timer;
+-- Pending timers, and how many of them are due at $1 (the due ones use the fire_at index).
+SELECT count(*)::bigint AS pending,
+       (SELECT count(*) FROM timer WHERE fire_at <= $1)::bigint AS due
+FROM timer;
 
 -- name: task_log_insert
 -- Append a task execution log line.
