@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from conductor.api.handlers import health, metadata, tasks, workflows
+from conductor.api.handlers import health, metadata, scheduler, tasks, workflows
 from conductor.api.keys import (
     CLOCK,
     DATABASE_KIND,
@@ -39,6 +39,7 @@ from conductor.services.system_task_runner import SystemTaskRunner
 from conductor.store.embedded import EmbeddedPostgres
 from conductor.store.migrate import migrate
 from conductor.store.pool import create_pool
+from conductor.timers.scheduler import ScheduleService
 from conductor.timers.service import TimerService
 from conductor.ui import routes as ui_routes
 from conductor.wakeups import Wakeups
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 TIMER_SERVICE = web.AppKey("timer_service", TimerService)
 BROADCASTER = web.AppKey("broadcaster", Broadcaster)
 SYSTEM_TASK_RUNNER = web.AppKey("system_task_runner", SystemTaskRunner)
+SCHEDULE_SERVICE = web.AppKey("schedule_service", ScheduleService)
 MAX_BODY_BYTES = 12 * 1024 * 1024  # above Conductor's 10 MB payload limit; larger gets 413
 
 
@@ -66,6 +68,7 @@ def create_app(
     app.add_routes(metadata.routes())
     app.add_routes(workflows.routes())
     app.add_routes(tasks.routes())
+    app.add_routes(scheduler.routes())
     app.add_routes(ui_routes.routes())
     app.on_shutdown.append(_stop_polls)
     return app
@@ -95,6 +98,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         http_client = HttpTaskClient()
         runner = SystemTaskRunner(pool, app[EXECUTOR], app[SANDBOX], jq_runner, http_client)
         app[SYSTEM_TASK_RUNNER] = runner
+        app[SCHEDULE_SERVICE] = ScheduleService(pool, app[CLOCK], app[EXECUTOR])
         app[TIMER_SERVICE] = TimerService(
             pool,
             app[CLOCK],
@@ -126,10 +130,12 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     background = [
         asyncio.create_task(timer_service.run(), name="timer-service"),
         asyncio.create_task(timer_service.run_gauges(), name="timer-gauges"),
+        asyncio.create_task(app[SCHEDULE_SERVICE].run(), name="schedules"),
         asyncio.create_task(app[POLLER].run_poll_data_flusher(), name="poll-data-flusher"),
     ]
     yield
     timer_service.stop()
+    app[SCHEDULE_SERVICE].stop()
     for task in background:
         task.cancel()
     for task in background:

@@ -280,6 +280,54 @@ WHERE queue_name = $1 OR queue_name LIKE '%:' || $1 ORDER BY queue_name;
 -- Poll data of every queue.
 SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data ORDER BY queue_name;
 
+-- name: schedule_upsert
+-- Create or replace a schedule.
+INSERT INTO schedule (name, body, paused, next_run_time, create_time, update_time)
+VALUES ($1, $2, $3, $4, $5, $5)
+ON CONFLICT (name) DO UPDATE SET body = EXCLUDED.body, paused = EXCLUDED.paused,
+    next_run_time = EXCLUDED.next_run_time, update_time = EXCLUDED.update_time
+RETURNING create_time;
+
+-- name: schedule_get
+-- One schedule.
+SELECT * FROM schedule WHERE name = $1;
+
+-- name: schedule_list
+-- Schedules, of one workflow when $1 is not null.
+SELECT * FROM schedule WHERE $1::text IS NULL OR body->'startWorkflowRequest'->>'name' = $1
+ORDER BY name;
+
+-- name: schedule_delete
+-- Remove a schedule.
+DELETE FROM schedule WHERE name = $1 RETURNING name;
+
+-- name: schedule_set_paused
+-- Pause or resume a schedule; resuming sets the next run time anew.
+UPDATE schedule SET paused = $2, body = body || $3::jsonb, next_run_time = $4, update_time = $5
+WHERE name = $1 RETURNING name;
+
+-- name: schedule_claim_due
+-- Lock the schedules due at $1 (SKIP LOCKED: each is handled by one server at a time).
+SELECT * FROM schedule WHERE NOT paused AND next_run_time <= $1
+ORDER BY next_run_time LIMIT $2
+FOR UPDATE SKIP LOCKED;
+
+-- name: schedule_set_next_run
+-- Record a schedule's next fire time (null when it has no more).
+UPDATE schedule SET next_run_time = $2 WHERE name = $1;
+
+-- name: schedule_execution_insert
+-- Record one run of a schedule; a second attempt for the same fire time changes nothing.
+INSERT INTO schedule_execution (schedule_name, scheduled_time, execution_time, workflow_name,
+                                workflow_id, state, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (schedule_name, scheduled_time) DO NOTHING;
+
+-- name: schedule_execution_list
+-- Runs of a schedule (or of all when $1 is null), newest first.
+SELECT * FROM schedule_execution WHERE $1::text IS NULL OR schedule_name = $1
+ORDER BY scheduled_time DESC OFFSET $2 LIMIT $3;
+
 -- name: health_check
 -- Proves the database answers and accepts writes.
 SELECT version(), current_setting('transaction_read_only');

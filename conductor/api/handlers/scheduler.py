@@ -1,0 +1,156 @@
+"""/api/scheduler: Conductor's schedule API (cron-started workflows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from conductor.api import requests as rq
+from conductor.api.keys import CLOCK, POOL
+from conductor.errors import FieldError, NotFound, ValidationFailed
+from conductor.store import schedules as store
+from conductor.timers.cron import CronError, fire_times, trigger
+from conductor.timers.scheduler import first_run_after
+
+_STORED_ONLY = ("paused", "createTime", "updatedTime", "nextRunTime")
+
+
+def _validate(body: dict[str, Any]) -> None:
+    errors: list[FieldError] = []
+    if not isinstance(body.get("name"), str) or not body["name"].strip():
+        errors.append(FieldError("workflowSchedule.name", "Schedule name cannot be empty"))
+    request = body.get("startWorkflowRequest")
+    if not isinstance(request, dict) or not request.get("name"):
+        errors.append(
+            FieldError(
+                "workflowSchedule.startWorkflowRequest", "startWorkflowRequest.name is required"
+            )
+        )
+    try:
+        trigger(str(body.get("cronExpression") or ""), str(body.get("zoneId") or "UTC"))
+    except CronError as exc:
+        path = "zoneId" if "zoneId" in str(exc) else "cronExpression"
+        errors.append(FieldError(f"workflowSchedule.{path}", str(exc), body.get(path)))
+    for key in ("scheduleStartTime", "scheduleEndTime"):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            errors.append(
+                FieldError(f"workflowSchedule.{key}", f"{key} must be epoch milliseconds")
+            )
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def save(request: web.Request) -> web.Response:
+    body = await rq.json_object(request, "workflowSchedule")
+    _validate(body)
+    definition = {k: v for k, v in body.items() if k not in _STORED_ONLY}
+    definition.setdefault("zoneId", "UTC")
+    paused = bool(body.get("paused"))
+    now = request.app[CLOCK].now_ms()
+    next_run = None if paused else first_run_after(definition, now)
+    async with request.app[POOL].acquire() as conn:
+        await store.upsert(conn, definition, paused, next_run, now)
+        row = await store.get(conn, definition["name"])
+    assert row is not None
+    return rq.json_response(store.schedule_json(row))
+
+
+async def list_schedules(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.list_all(conn, rq.query_str(request, "workflowName"))
+    return rq.json_response([store.schedule_json(r) for r in rows])
+
+
+async def get_schedule(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, name)
+    if row is None:
+        raise NotFound(f"Schedule {name} not found")
+    return rq.json_response(store.schedule_json(row))
+
+
+async def delete_schedule(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    async with request.app[POOL].acquire() as conn:
+        if not await store.delete(conn, name):
+            raise NotFound(f"Schedule {name} not found")
+    return rq.empty()
+
+
+async def _set_paused(request: web.Request, paused: bool) -> web.Response:
+    name = request.match_info["name"]
+    now = request.app[CLOCK].now_ms()
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, name)
+        if row is None:
+            raise NotFound(f"Schedule {name} not found")
+        next_run = None if paused else first_run_after(row["body"], now)
+        reason = rq.query_str(request, "reason") if paused else None
+        extra = {"pausedReason": reason} if reason else {"pausedReason": None}
+        await store.set_paused(conn, name, paused, extra, next_run, now)
+    return rq.empty()
+
+
+async def pause(request: web.Request) -> web.Response:
+    return await _set_paused(request, True)
+
+
+async def resume(request: web.Request) -> web.Response:
+    return await _set_paused(request, False)
+
+
+async def next_few(request: web.Request) -> web.Response:
+    expression = rq.query_str(request, "cronExpression")
+    if expression is None:
+        raise ValidationFailed([FieldError("cronExpression", "cronExpression is required")])
+    try:
+        cron = trigger(expression, rq.query_str(request, "zoneId") or "UTC")
+    except CronError as exc:
+        raise ValidationFailed([FieldError("cronExpression", str(exc), expression)]) from exc
+    start = rq.query_int(request, "scheduleStartTime", None) or request.app[CLOCK].now_ms()
+    end = rq.query_int(request, "scheduleEndTime", None)
+    limit = min(rq.query_int(request, "limit", 5, minimum=1) or 5, 1000)
+    return rq.json_response(fire_times(cron, start - 1, end, limit))
+
+
+async def executions(request: web.Request) -> web.Response:
+    start = rq.query_int(request, "start", 0, minimum=0) or 0
+    size = min(rq.query_int(request, "size", 100, minimum=0) or 100, 5000)
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.executions(conn, rq.query_str(request, "scheduleName"), start, size)
+    results = [
+        {
+            k: v
+            for k, v in {
+                "scheduleName": r["schedule_name"],
+                "scheduledTime": r["scheduled_time"],
+                "executionTime": r["execution_time"],
+                "workflowName": r["workflow_name"],
+                "workflowId": r["workflow_id"],
+                "state": r["state"],
+                "reason": r["reason"],
+            }.items()
+            if v is not None
+        }
+        for r in rows
+    ]
+    return rq.json_response({"totalHits": len(results), "results": results})
+
+
+def routes() -> list[web.RouteDef]:
+    base = "/api/scheduler"
+    return [
+        web.post(f"{base}/schedules", save),
+        web.get(f"{base}/schedules", list_schedules),
+        web.get(f"{base}/schedules/{{name}}", get_schedule),
+        web.delete(f"{base}/schedules/{{name}}", delete_schedule),
+        web.put(f"{base}/schedules/{{name}}/pause", pause),
+        web.get(f"{base}/schedules/{{name}}/pause", pause),
+        web.put(f"{base}/schedules/{{name}}/resume", resume),
+        web.get(f"{base}/schedules/{{name}}/resume", resume),
+        web.get(f"{base}/nextFewSchedules", next_few),
+        web.get(f"{base}/search/executions", executions),
+    ]

@@ -1,0 +1,63 @@
+"""Schedules and their executions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from conductor.engine.model import JSON
+from conductor.store.pool import Conn
+from conductor.store.queries import sql
+
+
+def schedule_json(row: asyncpg.Record) -> JSON:
+    body: JSON = dict(row["body"])
+    body["paused"] = row["paused"]
+    body["createTime"] = row["create_time"]
+    body["updatedTime"] = row["update_time"]
+    if row["next_run_time"] is not None:
+        body["nextRunTime"] = row["next_run_time"]
+    return body
+
+
+async def upsert(conn: Conn, body: JSON, paused: bool, next_run: int | None, now: int) -> int:
+    created = await conn.fetchval(sql("schedule_upsert"), body["name"], body, paused, next_run, now)
+    return int(created)
+
+
+async def get(conn: Conn, name: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(sql("schedule_get"), name)
+    return row
+
+
+async def list_all(conn: Conn, workflow_name: str | None) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql("schedule_list"), workflow_name))
+
+
+async def delete(conn: Conn, name: str) -> bool:
+    return await conn.fetchval(sql("schedule_delete"), name) is not None
+
+
+async def set_paused(
+    conn: Conn, name: str, paused: bool, extra: JSON, next_run: int | None, now: int
+) -> bool:
+    found = await conn.fetchval(sql("schedule_set_paused"), name, paused, extra, next_run, now)
+    return found is not None
+
+
+async def claim_due(conn: Conn, now: int, limit: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql("schedule_claim_due"), now, limit))
+
+
+async def set_next_run(conn: Conn, name: str, next_run: int | None) -> None:
+    await conn.execute(sql("schedule_set_next_run"), name, next_run)
+
+
+async def record_execution(conn: Conn, *values: Any) -> None:
+    """(schedule, scheduled time, execution time, workflow name, workflow id, state, reason)."""
+    await conn.execute(sql("schedule_execution_insert"), *values)
+
+
+async def executions(conn: Conn, name: str | None, start: int, size: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch(sql("schedule_execution_list"), name, start, size))
