@@ -27,7 +27,7 @@ from conductor.api.keys import (
 )
 from conductor.api.longpoll import Poller
 from conductor.api.middleware import errors
-from conductor.clock import Clock, SystemClock
+from conductor.clock import Clock, JumpingClock, SystemClock
 from conductor.config import Settings
 from conductor.executor import Executor
 from conductor.metrics import Metrics
@@ -41,6 +41,7 @@ from conductor.store.migrate import migrate
 from conductor.store.pool import create_pool
 from conductor.timers.scheduler import ScheduleService
 from conductor.timers.service import TimerService
+from conductor.timers.virtual import VirtualClockDriver
 from conductor.ui import routes as ui_routes
 from conductor.wakeups import Wakeups
 
@@ -133,6 +134,10 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(app[SCHEDULE_SERVICE].run(), name="schedules"),
         asyncio.create_task(app[POLLER].run_poll_data_flusher(), name="poll-data-flusher"),
     ]
+    clock = app[CLOCK]
+    if app[SETTINGS].virtual_clock and isinstance(clock, JumpingClock):
+        driver = VirtualClockDriver(app[POOL], clock, app[WAKEUPS])
+        background.append(asyncio.create_task(driver.run(), name="virtual-clock"))
     yield
     timer_service.stop()
     app[SCHEDULE_SERVICE].stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from conductor.app import create_app
+from conductor.clock import JumpingClock
 from conductor.config import Settings
 
 
@@ -32,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="embedded PostgreSQL data folder (CONDUCTOR_DATA_DIR, default ./.conductor-data)",
     )
+    server.add_argument(
+        "--virtual-clock",
+        action="store_true",
+        default=None,
+        help="dev only: when nothing can run, jump the clock to the next timer or schedule",
+    )
     return parser
 
 
@@ -41,9 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings.from_env(
-        host=args.host, port=args.port, database_url=args.database_url, data_dir=args.data_dir
+        host=args.host,
+        port=args.port,
+        database_url=args.database_url,
+        data_dir=args.data_dir,
+        virtual_clock=args.virtual_clock,
     )
-    app = create_app(settings)
+    app = create_app(settings, clock=JumpingClock() if settings.virtual_clock else None)
     web.run_app(
         app,
         loop=_event_loop(),

@@ -31,3 +31,16 @@ class ManualClock:
 
     def set(self, now_ms: int) -> None:
         self._now = now_ms
+
+
+class JumpingClock:
+    """Real time plus an offset that only grows: a dev server's virtual clock (--virtual-clock)."""
+
+    def __init__(self) -> None:
+        self._offset = 0
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self._offset
+
+    def jump_to(self, when_ms: int) -> None:
+        self._offset += max(when_ms - self.now_ms(), 0)

@@ -22,6 +22,8 @@ class Settings:
     run_background_services: bool = True
     # One log line per request costs ~7% of the server's CPU under load; off unless asked for.
     access_log: bool = False
+    # A throwaway dev instance whose clock jumps ahead when nothing is runnable.
+    virtual_clock: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -61,3 +61,8 @@ async def record_execution(conn: Conn, *values: Any) -> None:
 
 async def executions(conn: Conn, name: str | None, start: int, size: int) -> list[asyncpg.Record]:
     return list(await conn.fetch(sql("schedule_execution_list"), name, start, size))
+
+
+async def next_run(conn: Conn) -> int | None:
+    value = await conn.fetchval(sql("schedule_next_run"))
+    return None if value is None else int(value)

@@ -49,3 +49,8 @@ async def counts(conn: Conn, now: int) -> tuple[int, int]:
     row = await conn.fetchrow(sql("timer_count"), now)
     assert row is not None
     return int(row["pending"]), int(row["due"])
+
+
+async def anything_runnable(conn: Conn, now: int) -> bool:
+    """A pollable task or a task held by a worker (for the virtual clock's idle check)."""
+    return bool(await conn.fetchval(sql("virtual_time_busy"), now))

@@ -167,3 +167,24 @@ async def test_timer_metrics(client, clock) -> None:
     assert "conductor_timer_lateness_seconds_count 3.0" in text
     assert 'conductor_timer_lateness_seconds_bucket{le="2.5"} 3.0' in text  # 2 s late each
     assert 'conductor_timer_lateness_seconds_bucket{le="1.0"} 0.0' in text
+
+
+async def test_two_servers_fire_each_timer_once(client, clock, db_dsn, aiohttp_client) -> None:
+    import asyncio
+
+    from conductor.app import TIMER_SERVICE
+
+    other = await aiohttp_client(
+        create_app(Settings(database_url=db_dsn, run_background_services=False), clock=clock)
+    )
+    await register_workflow(client, wait_flow("shared", duration="1 minute"))
+    ids = [await start(client if i % 2 else other, "shared") for i in range(40)]
+    clock.advance(60)
+    services = [client.server.app[TIMER_SERVICE], other.server.app[TIMER_SERVICE]]
+    fired = await asyncio.gather(*(s.run_once() for s in services for _ in range(3)))
+    assert sum(fired) == 40  # every timer claimed by exactly one server
+    for workflow_id in ids:
+        run = await workflow(client, workflow_id)
+        assert [t["referenceTaskName"] for t in run["tasks"]] == ["wait", "after"]
+    tasks = await poll(client, "work", count=100)
+    assert len(tasks) == 40

@@ -316,6 +316,10 @@ FOR UPDATE SKIP LOCKED;
 -- Record a schedule's next fire time (null when it has no more).
 UPDATE schedule SET next_run_time = $2 WHERE name = $1;
 
+-- name: schedule_next_run
+-- The earliest next fire time of any active schedule, or null.
+SELECT min(next_run_time) FROM schedule WHERE NOT paused;
+
 -- name: schedule_execution_insert
 -- Record one run of a schedule; a second attempt for the same fire time changes nothing.
 INSERT INTO schedule_execution (schedule_name, scheduled_time, execution_time, workflow_name,
@@ -327,6 +331,11 @@ ON CONFLICT (schedule_name, scheduled_time) DO NOTHING;
 -- Runs of a schedule (or of all when $1 is null), newest first.
 SELECT * FROM schedule_execution WHERE $1::text IS NULL OR schedule_name = $1
 ORDER BY scheduled_time DESC OFFSET $2 LIMIT $3;
+
+-- name: virtual_time_busy
+-- Whether anything can run now without time passing: a pollable task or a task with a worker.
+SELECT EXISTS (SELECT 1 FROM task_queue WHERE visible_at <= $1)
+    OR EXISTS (SELECT 1 FROM task WHERE status = 'IN_PROGRESS' AND body ? 'queueName');
 
 -- name: health_check
 -- Proves the database answers and accepts writes.
