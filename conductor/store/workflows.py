@@ -87,7 +87,7 @@ async def apply(
 ) -> None:
     """Write what a decider pass produced, in few round trips; runs inside the transition's
     transaction. A compare-and-set miss or a lost scheduling race raises StaleState."""
-    if fired_timer is not None:
+    if fired_timer is not None and not _cleared_with_its_task(fired_timer[0], decision):
         await conn.execute(sql("timer_delete_fired"), *fired_timer)
     if decision.deleted_tasks:
         await conn.execute(sql("task_delete_many"), decision.deleted_tasks)
@@ -166,3 +166,9 @@ async def _schedule_new_tasks(conn: Conn, state: WorkflowState, decision: Decisi
     except asyncpg.UniqueViolationError as exc:
         # Someone scheduled this reference and attempt first: decide again from fresh state.
         raise StaleState(f"task already scheduled: {exc}") from exc
+
+
+def _cleared_with_its_task(key: str, decision: Decision) -> bool:
+    """A fired timer of a task that this decision ends goes with the task's other timers (one
+    statement fewer on the hot path of WAITs and timeouts)."""
+    return key in decision.cleared_timer_keys and timer_owner(key) in decision.changed_tasks
