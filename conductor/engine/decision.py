@@ -128,7 +128,3 @@ class Decision:
     def touch(self, task: TaskState) -> None:
         if all(t is not task for t in self.new_tasks):
             self.changed_tasks[task.task_id] = task
-
-    @property
-    def queues_to_wake(self) -> set[str]:
-        return {push.queue_name for push in self.pushes}

@@ -86,13 +86,6 @@ def find_position(
     return None
 
 
-def find_task(definition: JSON, ref: str) -> JSON | None:
-    for task in walk(definition.get("tasks") or []):
-        if task.get("taskReferenceName") == ref:
-            return task
-    return None
-
-
 def next_task(definition: JSON, ref: str) -> JSON | None:
     """The WorkflowTask scheduled after `ref` completes (Conductor's getNextTask).
 

@@ -20,11 +20,6 @@ async def get(conn: Conn, task_id: str) -> asyncpg.Record | None:
     return row
 
 
-async def workflow_id_of(conn: Conn, task_id: str) -> str | None:
-    value = await conn.fetchval(sql("task_workflow_id"), task_id)
-    return None if value is None else str(value)
-
-
 async def queue_sizes(conn: Conn, names: list[str]) -> dict[str, int]:
     found = {r["queue_name"]: r["size"] for r in await conn.fetch(sql("task_queue_sizes"), names)}
     return {name: int(found.get(name, 0)) for name in names}

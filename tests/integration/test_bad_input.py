@@ -153,6 +153,9 @@ async def test_duplicate_concurrent_updates_apply_once(client, running) -> None:
     assert [t["referenceTaskName"] for t in run["tasks"]] == ["a", "b"]  # b scheduled once
     assert run["tasks"][0]["status"] == "COMPLETED"
     assert len(await poll(client, "work", count=10)) == 1
+    metrics = await (await client.get("/metrics")).text()
+    assert 'conductor_task_updates_total{status="COMPLETED"} 10.0' in metrics
+    assert "conductor_task_updates_ignored_total 9.0" in metrics
 
 
 async def test_late_update_after_completion_changes_nothing(client, running) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from conductor.api import requests as rq
-from conductor.api.keys import CLOCK, EXECUTOR, POLLER, POOL
+from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL
 from conductor.api.longpoll import MAX_POLL_TIMEOUT_MS
 from conductor.api.render import task_json_from_row
 from conductor.engine.events import TaskResultReceived
@@ -61,6 +61,12 @@ def parse_task_result(body: dict[str, Any]) -> tuple[str, TaskResultReceived]:
     return str(body["workflowInstanceId"]), event
 
 
+async def _read_task_result(request: web.Request) -> tuple[str, TaskResultReceived]:
+    workflow_id, event = parse_task_result(await rq.json_object(request, "taskResult"))
+    request.app[METRICS].task_updates.labels(event.status.value).inc()
+    return workflow_id, event
+
+
 def _log_text(entry: Any) -> str:
     if isinstance(entry, dict):
         return str(entry.get("log") or "")
@@ -97,14 +103,14 @@ async def poll_batch(request: web.Request) -> web.Response:
 
 
 async def update_task(request: web.Request) -> web.Response:
-    workflow_id, event = parse_task_result(await rq.json_object(request, "taskResult"))
+    workflow_id, event = await _read_task_result(request)
     await request.app[EXECUTOR].transition(workflow_id, event)
     return rq.text(event.task_id)
 
 
 async def update_task_v2(request: web.Request) -> web.Response:
     """Apply a result, then hand the same worker its next task of that type, if one is ready."""
-    workflow_id, event = parse_task_result(await rq.json_object(request, "taskResult"))
+    workflow_id, event = await _read_task_result(request)
     result = await request.app[EXECUTOR].transition(
         workflow_id, event, claim_next_for=event.worker_id or ""
     )

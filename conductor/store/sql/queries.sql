@@ -164,10 +164,6 @@ WHERE queue = $1 ORDER BY id LIMIT $2;
 -- One task attempt by id.
 SELECT * FROM task WHERE task_id = $1;
 
--- name: task_workflow_id
--- The workflow owning a task.
-SELECT workflow_id FROM task WHERE task_id = $1;
-
 -- name: task_claim
 -- Claim up to $3 visible tasks of queue $1 for worker $4 in one statement: pick with SKIP LOCKED,
 -- leave the queue, mark IN_PROGRESS, and arm the response (lease) and task timeouts. Queue row and
