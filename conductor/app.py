@@ -90,6 +90,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         async with pool.acquire() as conn:
             await migrate(conn)
         app[POOL] = pool
+        timer_pool = await create_pool(dsn, min_size=1, max_size=settings.timer_pool_size)
         broadcaster = Broadcaster(dsn, app[WAKEUPS]) if settings.run_background_services else None
         if broadcaster is not None:
             app[BROADCASTER] = broadcaster
@@ -101,13 +102,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         app[SYSTEM_TASK_RUNNER] = runner
         app[SCHEDULE_SERVICE] = ScheduleService(pool, app[CLOCK], app[EXECUTOR])
         app[TIMER_SERVICE] = TimerService(
-            pool,
+            timer_pool,
             app[CLOCK],
             app[EXECUTOR],
             app[WAKEUPS],
             app[METRICS],
             broadcaster,
             batch=settings.timer_batch,
+            bulk_size=settings.timer_bulk_size,
+            concurrency=max(1, settings.timer_pool_size - 2),  # two for the claiming lanes
             lease_ms=settings.timer_lease_ms,
             max_idle_ms=settings.timer_max_idle_ms,
             system_tasks=runner.run,
@@ -115,6 +118,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
         jq_runner.close()
         await http_client.close()
+        await timer_pool.close()
         await pool.close()
     finally:
         if embedded is not None:

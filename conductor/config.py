@@ -14,7 +14,13 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path("./.conductor-data")
     pool_size: int = 20
-    timer_batch: int = 200
+    # Timers claimed per round; those that only feed an event to their workflow fire in
+    # transactions of `timer_bulk_size` workflows each.
+    timer_batch: int = 1000
+    timer_bulk_size: int = 200
+    # The timer service's own connections: a flood of API requests cannot make timers wait for
+    # a connection from the main pool.
+    timer_pool_size: int = 6
     # How long a claimed timer stays hidden before it may fire again if its firing was lost.
     timer_lease_ms: int = 30_000
     # Upper bound on the timer service's sleep: a safety poll for missed wake-ups.

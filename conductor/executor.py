@@ -12,6 +12,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from conductor.store import tasks as task_store
 from conductor.store import workflows as wf_store
 from conductor.store.execution_definitions import ExecutionDefinitions
 from conductor.store.pool import Conn
+from conductor.store.writes import Writes
 from conductor.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,15 @@ class StartRequest:
     workflow_id: str | None = None
     parent_workflow_id: str | None = None
     parent_workflow_task_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event for `Executor.transition_many`."""
+
+    workflow_id: str
+    event: Event
+    fired_timer: tuple[str, int] | None = None
 
 
 @dataclass
@@ -109,7 +120,9 @@ class Executor:
                 async with conn.transaction():
                     await wf_store.insert(conn, state, self.definitions)
                     decision = decide(state, StartWorkflow(), ctx)
-                    await wf_store.apply(conn, state, decision, {})
+                    writes = Writes()
+                    writes.add(state, decision, {})
+                    await writes.flush(conn)
             except asyncpg.UniqueViolationError:
                 if request.workflow_id is None:
                     raise
@@ -170,11 +183,66 @@ class Executor:
                 raise NotFound(f"No such task found by id: {event.task_id}")
             ctx = self.context()
             decision = decide(state, event, ctx)
-            await wf_store.apply(conn, state, decision, revisions, fired_timer)
+            writes = Writes()
+            writes.add(state, decision, revisions, fired_timer)
+            await writes.flush(conn)
             result = Transition(state, decision)
             if claim_next_for is not None and isinstance(event, TaskResultReceived):
                 result.claimed = await self._claim_next(conn, state, event, claim_next_for, ctx.now)
         return result, ctx.now
+
+    async def transition_many(
+        self, pending: Sequence[PendingEvent], pool: asyncpg.Pool | None = None
+    ) -> list[PendingEvent]:
+        """Apply events to many workflows in one transaction: two statements to lock and load
+        them all, one pipelined statement per kind of write, one commit. This is how due timers
+        fire in bulk. Returns the events it did not apply, for the caller to pass one by one to
+        `transition` (which waits for locks, retries conflicts and reports errors): those whose
+        workflow another transaction holds or that no longer exists, a second event for the
+        same workflow, an event the decider refused, or the whole batch after a write conflict.
+        `pool` lets the timer service use its own connections.
+        """
+        started = time.perf_counter()
+        first: dict[str, PendingEvent] = {}
+        leftover: list[PendingEvent] = []
+        for item in pending:
+            if item.workflow_id in first:
+                leftover.append(item)
+            else:
+                first[item.workflow_id] = item
+        if not first:
+            return leftover
+        try:
+            async with (pool or self.pool).acquire() as conn, conn.transaction():
+                loaded = await wf_store.lock_many(conn, sorted(first), self.definitions)
+                ctx = self.context()
+                writes = Writes()
+                decided: list[tuple[PendingEvent, WorkflowState, Decision]] = []
+                for workflow_id, item in first.items():
+                    if workflow_id not in loaded:
+                        leftover.append(item)
+                        continue
+                    state, revisions = loaded[workflow_id]
+                    try:
+                        decision = decide(state, item.event, ctx)
+                    except Exception:  # transition() raises it again and reports it
+                        leftover.append(item)
+                        continue
+                    writes.add(state, decision, revisions, item.fired_timer)
+                    decided.append((item, state, decision))
+                await writes.flush(conn)
+        except _RETRYABLE:
+            self.metrics.transition_retries.inc()
+            return list(pending)
+        elapsed = time.perf_counter() - started
+        histograms: dict[type, Any] = {}
+        for item, state, decision in decided:
+            self._after_commit(state, decision, ctx.now)
+            kind = type(item.event)
+            if kind not in histograms:
+                histograms[kind] = self.metrics.transition_seconds.labels(kind.__name__)
+            histograms[kind].observe(elapsed)
+        return leftover
 
     @staticmethod
     async def _claim_next(

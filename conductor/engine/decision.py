@@ -84,9 +84,12 @@ TASK_TIMER_KINDS = (
 )
 
 
+_TASK_TIMER_PREFIXES = tuple(f"{kind.value}:" for kind in TASK_TIMER_KINDS)
+
+
 def task_timer_keys(task_id: str) -> list[str]:
     """Every key a timer of this task can have: clearing by key needs no index but the primary."""
-    return [timer_key(kind, task_id) for kind in TASK_TIMER_KINDS]
+    return [prefix + task_id for prefix in _TASK_TIMER_PREFIXES]
 
 
 def timer_owner(key: str) -> str:

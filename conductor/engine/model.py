@@ -144,7 +144,24 @@ class TaskSettings:
     @classmethod
     def from_def(cls, task_def: JSON | None) -> TaskSettings:
         if not task_def:
-            return cls(retry_count=0, response_timeout_seconds=0)
+            return _NO_TASK_DEF
+        # Every task loaded from a row parses its TaskDef again; most share a handful of them.
+        key = tuple(task_def.get(name) for name in _SETTINGS_FIELDS)
+        if True in map(_is_bool, key):  # True == 1 as a key, but _int ignores booleans
+            return cls._parse(task_def)
+        try:
+            return _settings_cache[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable (so invalid) value: parse without caching
+            return cls._parse(task_def)
+        if len(_settings_cache) >= _SETTINGS_CACHE_SIZE:
+            _settings_cache.clear()
+        settings = _settings_cache[key] = cls._parse(task_def)
+        return settings
+
+    @classmethod
+    def _parse(cls, task_def: JSON) -> TaskSettings:
         d = TASK_DEF_DEFAULTS
         return cls(
             retry_count=_int(task_def.get("retryCount"), d["retryCount"]),
@@ -161,6 +178,30 @@ class TaskSettings:
             ),
             poll_timeout_seconds=_int(task_def.get("pollTimeoutSeconds"), 0),
         )
+
+
+_NO_TASK_DEF = TaskSettings(retry_count=0, response_timeout_seconds=0)
+_SETTINGS_FIELDS = (
+    "retryCount",
+    "retryLogic",
+    "retryDelaySeconds",
+    "backoffScaleFactor",
+    "maxRetryDelaySeconds",
+    "backoffJitterMs",
+    "timeoutSeconds",
+    "totalTimeoutSeconds",
+    "timeoutPolicy",
+    "responseTimeoutSeconds",
+    "pollTimeoutSeconds",
+)
+_SETTINGS_CACHE_SIZE = 4096
+
+
+def _is_bool(value: Any) -> bool:
+    return type(value) is bool
+
+
+_settings_cache: dict[tuple[Any, ...], TaskSettings] = {}
 
 
 @dataclass

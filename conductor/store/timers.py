@@ -19,9 +19,13 @@ class ClaimedTimer:
     due_at: int = 0  # when it was due (for lateness)
 
 
-async def claim_due(conn: Conn, now: int, limit: int, lease_until: int) -> list[ClaimedTimer]:
+async def claim_due(
+    conn: Conn, now: int, limit: int, lease_until: int
+) -> tuple[list[ClaimedTimer], int | None]:
+    """Lease up to `limit` due timers; also returns the next due time after `now`, if any."""
     found = await conn.fetch(sql("timer_claim_due"), now, limit, lease_until)
-    return [
+    next_due = found[0]["next_due"] if found else None
+    claimed = [
         ClaimedTimer(
             r["timer_key"],
             r["workflow_id"],
@@ -32,7 +36,9 @@ async def claim_due(conn: Conn, now: int, limit: int, lease_until: int) -> list[
             r["due_at"],
         )
         for r in found
+        if r["timer_key"] is not None
     ]
+    return claimed, None if next_due is None else int(next_due)
 
 
 async def delete_fired(conn: Conn, key: str, claimed_fire_at: int) -> None:

@@ -4,6 +4,8 @@ PostgreSQL is the only source of truth. Each round claims a batch of due timers 
 several servers share the work), pushing their fire time out by a lease; firing deletes the row in
 the transition's own transaction, so a crash between claim and fire only delays it by the lease.
 Timers are wake-ups: the decider re-checks the state, so firing one twice does nothing harmful.
+Timers that only feed an event to their workflow (WAIT, timeouts) fire in bulk: one transaction
+for a chunk of workflows, so a burst of thousands due at once drains at batch speed.
 Between rounds the service sleeps until the next due time (bounded by a safety poll) and wakes
 early when a transition writes an earlier timer.
 """
@@ -12,15 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import asyncpg
 
 from conductor.clock import Clock
 from conductor.engine.decision import TimerKind
-from conductor.engine.events import TerminateWorkflow, TimerFired
+from conductor.engine.events import Event, TerminateWorkflow, TimerFired
 from conductor.errors import Conflict, NotFound
-from conductor.executor import Executor
+from conductor.executor import Executor, PendingEvent
 from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
 from conductor.store import timers as timer_store
@@ -33,6 +37,18 @@ log = logging.getLogger(__name__)
 # Runs a deferred system task for its SYSTEM_TASK timer (see services/system_task_runner.py).
 SystemTaskHandler = Callable[[ClaimedTimer], Awaitable[None]]
 _RUNNER_KINDS = frozenset({TimerKind.SYSTEM_TASK, TimerKind.SUBWORKFLOW_DONE})
+# Kinds whose firing is one event to one workflow: these fire in bulk transactions.
+_BULK_KINDS = frozenset(
+    {
+        TimerKind.WAIT,
+        TimerKind.WORKFLOW_TIMEOUT,
+        TimerKind.RESPONSE_TIMEOUT,
+        TimerKind.TASK_TIMEOUT,
+        TimerKind.POLL_TIMEOUT,
+        TimerKind.TOTAL_TIMEOUT,
+        TimerKind.TERMINATE_WORKFLOW,
+    }
+)
 
 
 class TimerService:
@@ -45,7 +61,8 @@ class TimerService:
         metrics: Metrics,
         broadcaster: Broadcaster | None = None,
         *,
-        batch: int = 200,
+        batch: int = 500,
+        bulk_size: int = 200,
         lease_ms: int = 30_000,
         max_idle_ms: int = 5_000,
         concurrency: int = 8,
@@ -58,41 +75,90 @@ class TimerService:
         self.metrics = metrics
         self.broadcaster = broadcaster
         self.batch = batch
+        self.bulk_size = bulk_size
         self.lease_ms = lease_ms
         self.max_idle_ms = max_idle_ms
         self._limit = asyncio.Semaphore(concurrency)
         self.system_tasks = system_tasks
         self._gate = TimerGate(wakeups)
         self._stopping = asyncio.Event()
+        # Claimed timers whose firing has not finished, and the tasks firing them.
+        self._outstanding = 0
+        self._firing: set[asyncio.Task[None]] = set()
+        self._progress = asyncio.Event()
 
     async def run(self) -> None:
+        """Claim due timers and hand them to firing tasks until stopped. Claiming does not wait
+        for firing: while one batch's transactions run, the next due timers are claimed, so a
+        timer's lateness is about one claim round trip, not a whole firing round."""
         backoff = 0.05
-        while not self._stopping.is_set():
-            try:
-                fired = await self.run_once()
-                if fired >= self.batch:
-                    continue  # more are due: no sleep
-                await self._sleep_until_next()
-                backoff = 0.05
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("timer round failed, retrying: %s", exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if self._outstanding >= self.batch:
+                        await self._firing_progress()  # enough in hand: let firing catch up
+                        continue
+                    limit = self.batch - self._outstanding
+                    claimed, next_due = await self._claim(limit)
+                    self._dispatch(claimed)
+                    if len(claimed) < limit:  # nothing more is due now
+                        await self._sleep_until(next_due)
+                    backoff = 0.05
+                except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                    log.warning("timer round failed, retrying: %s", exc)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+        finally:
+            for task in list(self._firing):
+                task.cancel()
+            await asyncio.gather(*self._firing, return_exceptions=True)
 
     def stop(self) -> None:
         self._stopping.set()
         self.wakeups.timers_written(0)
 
     async def run_once(self) -> int:
-        """Claim and fire one batch of due timers; returns how many were claimed."""
+        """Claim and fire one batch of due timers, waiting for the firing; returns how many were
+        claimed (tests and the virtual clock step with this)."""
+        claimed, _ = await self._claim(self.batch)
+        await asyncio.gather(*self._firings(claimed))
+        return len(claimed)
+
+    async def _claim(self, limit: int) -> tuple[list[ClaimedTimer], int | None]:
+        """Due timers (at most `limit`), leased; and the next due time after now, if any."""
         now = self.clock.now_ms()
         async with self.pool.acquire() as conn:
-            claimed = await timer_store.claim_due(conn, now, self.batch, now + self.lease_ms)
+            claimed, next_due = await timer_store.claim_due(conn, now, limit, now + self.lease_ms)
         for timer in claimed:
             self.metrics.timer_lateness.observe(max(now - timer.due_at, 0) / 1000)
-        if claimed:
-            await asyncio.gather(*(self._fire(timer) for timer in claimed))
-        return len(claimed)
+        return claimed, next_due
+
+    def _firings(self, claimed: list[ClaimedTimer]) -> list[Coroutine[Any, Any, None]]:
+        bulk = [t for t in claimed if t.kind in _BULK_KINDS]
+        single = [t for t in claimed if t.kind not in _BULK_KINDS]
+        chunks = [bulk[i : i + self.bulk_size] for i in range(0, len(bulk), self.bulk_size)]
+        return [*(self._fire_bulk(chunk) for chunk in chunks), *(self._fire(t) for t in single)]
+
+    def _dispatch(self, claimed: list[ClaimedTimer]) -> None:
+        """Fire claimed timers in background tasks, counting them as outstanding until done."""
+        if not claimed:
+            return
+        self._outstanding += len(claimed)
+
+        async def fire_all() -> None:
+            try:
+                await asyncio.gather(*self._firings(claimed))
+            finally:
+                self._outstanding -= len(claimed)
+                self._progress.set()
+
+        task = asyncio.create_task(fire_all(), name="timer-firing")
+        self._firing.add(task)
+        task.add_done_callback(self._firing.discard)
+
+    async def _firing_progress(self) -> None:
+        self._progress.clear()
+        await self._progress.wait()
 
     async def update_gauges(self) -> None:
         """Pending and due counts for /metrics (a count over the table: run it now and then)."""
@@ -109,13 +175,30 @@ class TimerService:
                 log.warning("could not count timers: %s", exc)
             await asyncio.sleep(interval_s)
 
-    async def _sleep_until_next(self) -> None:
-        async with self.pool.acquire() as conn:
-            next_due = await timer_store.next_fire_at(conn)
+    async def _sleep_until(self, next_due: int | None) -> None:
         now = self.clock.now_ms()
         wait_ms = self.max_idle_ms if next_due is None else min(next_due - now, self.max_idle_ms)
         if wait_ms > 0 and not self._stopping.is_set():
             await self._gate.sleep(wait_ms / 1000, now)
+
+    async def _fire_bulk(self, timers: list[ClaimedTimer]) -> None:
+        events = [
+            PendingEvent(timer.workflow_id, _event_for(timer), (timer.key, timer.claimed_fire_at))
+            for timer in timers
+        ]
+        async with self._limit:
+            try:
+                leftover = await self.executor.transition_many(events, self.pool)
+            except Exception:
+                log.exception("bulk timer firing failed; firing one by one")
+                leftover = events
+        retry = {item.fired_timer for item in leftover}
+        fired = Counter(t.kind for t in timers if (t.key, t.claimed_fire_at) not in retry)
+        for kind, count in fired.items():
+            self.metrics.timers_fired.labels(kind).inc(count)
+        await asyncio.gather(
+            *(self._fire(t) for t in timers if (t.key, t.claimed_fire_at) in retry)
+        )
 
     async def _fire(self, timer: ClaimedTimer) -> None:
         async with self._limit:
@@ -131,9 +214,8 @@ class TimerService:
                 elif kind is TimerKind.TERMINATE_WORKFLOW:
                     await self._terminate(timer)
                 elif kind.needs_transition:
-                    event = TimerFired(kind, timer.task_id)
                     await self.executor.transition(
-                        timer.workflow_id, event, (timer.key, timer.claimed_fire_at)
+                        timer.workflow_id, _event_for(timer), (timer.key, timer.claimed_fire_at)
                     )
                 else:
                     await self._drop(timer)
@@ -165,3 +247,10 @@ class TimerService:
         self.wakeups.queues.wake(queue_name)
         if self.broadcaster is not None:
             self.broadcaster.publish_queues({queue_name})
+
+
+def _event_for(timer: ClaimedTimer) -> Event:
+    kind = TimerKind(timer.kind)
+    if kind is TimerKind.TERMINATE_WORKFLOW:
+        return TerminateWorkflow(timer.payload)
+    return TimerFired(kind, timer.task_id)
