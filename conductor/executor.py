@@ -1,6 +1,7 @@
 """The single transition path: lock the workflow row, decide, write, commit, then wake others.
 
-Every input goes through `transition` (task results, timers, operator actions) or `start`.
+Every input goes through `transition` (task results, timers, operator actions) or `start`;
+`transition_many` applies events to many workflows in one transaction (due timers in bulk).
 Writes use compare-and-set on task revisions, so a concurrent poll that claimed a task between
 our read and write makes the transition retry from a fresh read instead of overwriting it.
 """

@@ -6,8 +6,11 @@ the transition's own transaction, so a crash between claim and fire only delays 
 Timers are wake-ups: the decider re-checks the state, so firing one twice does nothing harmful.
 Timers that only feed an event to their workflow (WAIT, timeouts) fire in bulk: one transaction
 for a chunk of workflows, so a burst of thousands due at once drains at batch speed.
-Between rounds the service sleeps until the next due time (bounded by a safety poll) and wakes
-early when a transition writes an earlier timer.
+Claiming is pipelined with firing: the claimer hands each batch to background tasks and claims
+again at once, holding at most one batch unfired. The service has its own small pool, so a flood
+of API requests never makes a due timer wait for a connection. When nothing more is due it sleeps
+until the next due time (which the claim returns; bounded by a safety poll) and wakes early when
+a transition writes an earlier timer.
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ class TimerService:
         """Claim and fire one batch of due timers, waiting for the firing; returns how many were
         claimed (tests and the virtual clock step with this)."""
         claimed, _ = await self._claim(self.batch)
-        await asyncio.gather(*self._firings(claimed))
+        await asyncio.gather(*(firing for _, firing in self._firings(claimed)))
         return len(claimed)
 
     async def _claim(self, limit: int) -> tuple[list[ClaimedTimer], int | None]:
@@ -133,28 +136,30 @@ class TimerService:
             self.metrics.timer_lateness.observe(max(now - timer.due_at, 0) / 1000)
         return claimed, next_due
 
-    def _firings(self, claimed: list[ClaimedTimer]) -> list[Coroutine[Any, Any, None]]:
+    def _firings(self, claimed: list[ClaimedTimer]) -> list[tuple[int, Coroutine[Any, Any, None]]]:
+        """How to fire claimed timers: (timers covered, coroutine) per bulk chunk or timer."""
         bulk = [t for t in claimed if t.kind in _BULK_KINDS]
-        single = [t for t in claimed if t.kind not in _BULK_KINDS]
         chunks = [bulk[i : i + self.bulk_size] for i in range(0, len(bulk), self.bulk_size)]
-        return [*(self._fire_bulk(chunk) for chunk in chunks), *(self._fire(t) for t in single)]
+        return [
+            *((len(chunk), self._fire_bulk(chunk)) for chunk in chunks),
+            *((1, self._fire(t)) for t in claimed if t.kind not in _BULK_KINDS),
+        ]
 
     def _dispatch(self, claimed: list[ClaimedTimer]) -> None:
-        """Fire claimed timers in background tasks, counting them as outstanding until done."""
-        if not claimed:
-            return
-        self._outstanding += len(claimed)
+        """Fire claimed timers in background tasks, each chunk counted as outstanding until it
+        is done, so the claimer tops the pipeline up as soon as any chunk finishes."""
+        for size, firing in self._firings(claimed):
+            self._outstanding += size
+            task = asyncio.create_task(self._tracked(size, firing), name="timer-firing")
+            self._firing.add(task)
+            task.add_done_callback(self._firing.discard)
 
-        async def fire_all() -> None:
-            try:
-                await asyncio.gather(*self._firings(claimed))
-            finally:
-                self._outstanding -= len(claimed)
-                self._progress.set()
-
-        task = asyncio.create_task(fire_all(), name="timer-firing")
-        self._firing.add(task)
-        task.add_done_callback(self._firing.discard)
+    async def _tracked(self, size: int, firing: Coroutine[Any, Any, None]) -> None:
+        try:
+            await firing
+        finally:
+            self._outstanding -= size
+            self._progress.set()
 
     async def _firing_progress(self) -> None:
         self._progress.clear()
