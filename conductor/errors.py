@@ -27,6 +27,12 @@ class BadRequest(ConductorError):
     status = 400
 
 
+class IllegalState(ConductorError):
+    """Conductor answers some refused operations (resume, skip) with a 500: kept for the wire."""
+
+    status = 500
+
+
 @dataclass(frozen=True)
 class FieldError:
     path: str

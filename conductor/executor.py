@@ -25,10 +25,11 @@ from conductor.engine.decision import DecideContext, Decision
 from conductor.engine.definitions import populate_task_definitions, task_names
 from conductor.engine.events import Event, StartWorkflow, TaskResultReceived
 from conductor.engine.model import JSON, WorkflowState, WorkflowStatus
-from conductor.errors import NotFound, StaleState
+from conductor.errors import Conflict, NotFound, StaleState
 from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
 from conductor.store import definitions as def_store
+from conductor.store import idempotency
 from conductor.store import tasks as task_store
 from conductor.store import workflows as wf_store
 from conductor.store.execution_definitions import ExecutionDefinitions
@@ -53,6 +54,7 @@ class StartRequest:
     workflow_def: JSON | None = None
     created_by: str | None = None
     idempotency_key: str | None = None
+    idempotency_strategy: str = "FAIL"  # FAIL, RETURN_EXISTING or FAIL_ON_RUNNING
     # Set by SUB_WORKFLOW and START_WORKFLOW: a deterministic id makes a repeated launch a no-op.
     workflow_id: str | None = None
     parent_workflow_id: str | None = None
@@ -120,8 +122,10 @@ class Executor:
             try:
                 async with conn.transaction():
                     await wf_store.insert(conn, state, self.definitions)
+                    if request.idempotency_key:
+                        await self._claim_idempotency_key(conn, request, state)
                     decision = decide(state, StartWorkflow(), ctx)
-                    writes = Writes()
+                    writes = Writes(self.definitions)
                     writes.add(state, decision, {})
                     await writes.flush(conn)
             except asyncpg.UniqueViolationError:
@@ -132,10 +136,37 @@ class Executor:
                 if existing is None:
                     raise
                 return existing
+            except _ExistingRun as run:  # RETURN_EXISTING: the run holding the key
+                existing = await wf_store.get(conn, run.workflow_id, self.definitions)
+                if existing is None:
+                    raise NotFound(f"Workflow with id: {run.workflow_id} not found.") from None
+                return existing
         self.metrics.workflows_started.labels(state.name).inc()
         self._after_commit(state, decision, ctx.now)
         self.metrics.transition_seconds.labels("start").observe(time.perf_counter() - started)
         return state
+
+    @staticmethod
+    async def _claim_idempotency_key(
+        conn: Conn, request: StartRequest, state: WorkflowState
+    ) -> None:
+        """Inside the starting transaction: take the key, or apply the strategy to its holder
+        (raising rolls the new workflow back)."""
+        key = str(request.idempotency_key)
+        holder = await idempotency.claim(conn, state.name, key, state.workflow_id)
+        if holder is None:
+            return
+        strategy = request.idempotency_strategy
+        if strategy == "RETURN_EXISTING":
+            raise _ExistingRun(holder.workflow_id)
+        running = holder.status in (WorkflowStatus.RUNNING.value, WorkflowStatus.PAUSED.value)
+        if strategy == "FAIL_ON_RUNNING" and not running:
+            await idempotency.hand_over(conn, state.name, key, state.workflow_id)
+            return
+        raise Conflict(
+            f"A workflow with idempotencyKey {key} already exists: {holder.workflow_id} "
+            f"(status {holder.status}, idempotencyStrategy {strategy})"
+        )
 
     async def transition(
         self,
@@ -184,7 +215,7 @@ class Executor:
                 raise NotFound(f"No such task found by id: {event.task_id}")
             ctx = self.context()
             decision = decide(state, event, ctx)
-            writes = Writes()
+            writes = Writes(self.definitions)
             writes.add(state, decision, revisions, fired_timer)
             await writes.flush(conn)
             result = Transition(state, decision)
@@ -217,7 +248,7 @@ class Executor:
             async with (pool or self.pool).acquire() as conn, conn.transaction():
                 loaded = await wf_store.lock_many(conn, sorted(first), self.definitions)
                 ctx = self.context()
-                writes = Writes()
+                writes = Writes(self.definitions)
                 decided: list[tuple[PendingEvent, WorkflowState, Decision]] = []
                 for workflow_id, item in first.items():
                     if workflow_id not in loaded:
@@ -244,6 +275,19 @@ class Executor:
                 histograms[kind] = self.metrics.transition_seconds.labels(kind.__name__)
             histograms[kind].observe(elapsed)
         return leftover
+
+    async def latest_definition(self, workflow_id: str) -> JSON:
+        """The newest registered version of a workflow's definition, task definitions filled in
+        (restart with `useLatestDefinitions`)."""
+        async with self.pool.acquire() as conn:
+            state = await wf_store.get(conn, workflow_id, self.definitions, include_tasks=False)
+            if state is None:
+                raise NotFound(f"Workflow with id: {workflow_id} not found.")
+            definition = await def_store.get_workflow_def(conn, state.name, None)
+            if definition is None:
+                raise NotFound(f"Unable to find latest definition for {workflow_id}")
+            registered = await def_store.get_task_defs(conn, sorted(task_names(definition)))
+        return populate_task_definitions(definition, registered)
 
     @staticmethod
     async def _claim_next(
@@ -274,6 +318,12 @@ class Executor:
                 self.broadcaster.publish_workflow(state.workflow_id)
         if decision.ignored:
             self.metrics.task_updates_ignored.inc()
+
+
+class _ExistingRun(Exception):
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(workflow_id)
+        self.workflow_id = workflow_id
 
 
 def _new_state(definition: JSON, request: StartRequest, ctx: DecideContext) -> WorkflowState:

@@ -22,7 +22,14 @@ from conductor.engine.definitions import is_worker_task, next_task, task_type_of
 from conductor.engine.events import (
     Event,
     LoopConditionEvaluated,
+    PauseWorkflow,
     Reevaluate,
+    RerunWorkflow,
+    ResetCallbacks,
+    RestartWorkflow,
+    ResumeWorkflow,
+    RetryWorkflow,
+    SkipTask,
     StartWorkflow,
     TaskResultReceived,
     TerminateWorkflow,
@@ -37,6 +44,7 @@ from conductor.engine.model import (
     WorkflowState,
     WorkflowStatus,
 )
+from conductor.engine.operations import Operations
 from conductor.engine.retry import can_retry, retry_delay_seconds
 from conductor.engine.system_tasks import selected_branch
 from conductor.engine.templates import base_ref, build_document, java_string, resolve
@@ -53,7 +61,7 @@ def decide(state: WorkflowState, event: Event, ctx: DecideContext) -> Decision:
     return decider.decision
 
 
-class _Decider(FlowControl):
+class _Decider(FlowControl, Operations):
     def __init__(self, state: WorkflowState, ctx: DecideContext) -> None:
         self.state = state
         self.ctx = ctx
@@ -75,6 +83,24 @@ class _Decider(FlowControl):
                 self.evaluate()
         elif isinstance(event, TimerFired | Reevaluate):
             self.evaluate()
+        else:
+            self._operate(event)
+
+    def _operate(self, event: Event) -> None:
+        if isinstance(event, PauseWorkflow):
+            self.pause()
+        elif isinstance(event, ResumeWorkflow):
+            self.resume()
+        elif isinstance(event, SkipTask):
+            self.skip_task(event)
+        elif isinstance(event, ResetCallbacks):
+            self.reset_callbacks()
+        elif isinstance(event, RestartWorkflow):
+            self.restart(event)
+        elif isinstance(event, RetryWorkflow):
+            self.retry()
+        elif isinstance(event, RerunWorkflow):
+            self.rerun(event)
 
     def _apply_result(self, result: TaskResultReceived) -> bool:
         """Record a worker's result; True when the task reached a terminal status."""
@@ -160,8 +186,13 @@ class _Decider(FlowControl):
 
     def _schedule(self, workflow_task: JSON, iteration: int = 0) -> None:
         ref = scheduling.loop_ref(str(workflow_task.get("taskReferenceName")), iteration)
-        if any(t.ref_name == ref for t in self.state.tasks):
-            return  # never create a task twice for one reference
+        existing = next((t for t in self.state.tasks if t.ref_name == ref), None)
+        if existing is not None:  # never create a task twice for one reference
+            if existing.status is TaskStatus.SKIPPED:  # skipped by an operator: jump over it
+                following = next_task(self.state.definition, base_ref(ref))
+                if following is not None:
+                    self._schedule(following, iteration)
+            return
         doc = build_document(self.state)
         if task_type_of(workflow_task) == "DYNAMIC":
             chosen = self._dynamic_task(workflow_task, doc)

@@ -127,6 +127,10 @@ class Decision:
     events: list[EventMessage] = field(default_factory=list)
     ignored: bool = False
     finished: bool = False
+    # Restart, retry or rerun: columns that otherwise never change (create time, correlation id,
+    # and with the latest definition the definition and version) are written too.
+    reopened: bool = False
+    definition_changed: bool = False
 
     def touch(self, task: TaskState) -> None:
         if all(t is not task for t in self.new_tasks):

@@ -52,6 +52,50 @@ class Reevaluate:
     pass
 
 
+# Operator actions (engine/operations.py).
+
+
+@dataclass(frozen=True)
+class PauseWorkflow:
+    pass
+
+
+@dataclass(frozen=True)
+class ResumeWorkflow:
+    pass
+
+
+@dataclass(frozen=True)
+class SkipTask:
+    ref_name: str
+    task_input: dict[str, Any] | None = None
+    task_output: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ResetCallbacks:
+    pass
+
+
+@dataclass(frozen=True)
+class RestartWorkflow:
+    # The latest definition (with task definitions filled in) when `useLatestDefinitions`.
+    definition: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RetryWorkflow:
+    pass
+
+
+@dataclass(frozen=True)
+class RerunWorkflow:
+    from_task_id: str | None = None
+    task_input: dict[str, Any] | None = None
+    workflow_input: dict[str, Any] | None = None
+    correlation_id: str | None = None
+
+
 Event = (
     StartWorkflow
     | TaskResultReceived
@@ -59,4 +103,11 @@ Event = (
     | TerminateWorkflow
     | Reevaluate
     | LoopConditionEvaluated
+    | PauseWorkflow
+    | ResumeWorkflow
+    | SkipTask
+    | ResetCallbacks
+    | RestartWorkflow
+    | RetryWorkflow
+    | RerunWorkflow
 )

@@ -17,6 +17,7 @@ from conductor.engine.decision import Decision, timer_owner
 from conductor.engine.model import WorkflowState
 from conductor.errors import StaleState
 from conductor.store import rows
+from conductor.store.execution_definitions import ExecutionDefinitions
 from conductor.store.pool import Conn
 from conductor.store.queries import sql
 
@@ -26,7 +27,9 @@ Args = tuple[Any, ...]
 
 
 class Writes:
-    def __init__(self) -> None:
+    def __init__(self, definitions: ExecutionDefinitions | None = None) -> None:
+        self.definitions = definitions
+        self.reopened: list[tuple[WorkflowState, bool]] = []
         self.fired_timers: list[Args] = []
         self.deleted_tasks: list[Args] = []
         self.events: list[Args] = []
@@ -47,6 +50,8 @@ class Writes:
     ) -> None:
         if fired_timer is not None and not _cleared_with_its_task(fired_timer[0], decision):
             self.fired_timers.append(fired_timer)
+        if decision.reopened:
+            self.reopened.append((state, decision.definition_changed))
         if decision.deleted_tasks:
             self.deleted_tasks.append((decision.deleted_tasks,))
         self.events.extend(
@@ -99,6 +104,20 @@ class Writes:
         self.logs.extend((g.task_id, g.log, g.created_time) for g in decision.logs)
 
     async def flush(self, conn: Conn) -> None:
+        for state, definition_changed in self.reopened:
+            definition_id = None
+            if definition_changed:
+                if self.definitions is None:
+                    raise RuntimeError("a definition change needs the definitions store")
+                definition_id = await self.definitions.store(conn, state.definition)
+            await conn.execute(
+                sql("workflow_reopen"),
+                state.workflow_id,
+                definition_id,
+                state.version,
+                state.create_time,
+                state.correlation_id,
+            )
         await _run(conn, sql("timer_delete_fired"), self.fired_timers)
         await _run(conn, sql("task_delete_many"), self.deleted_tasks)
         await _run(conn, sql("event_message_insert"), self.events)

@@ -19,6 +19,7 @@ from conductor.executor import StartRequest
 from conductor.store import workflows as store
 from conductor.wakeups import wait_for
 
+IDEMPOTENCY_STRATEGIES = ("FAIL", "RETURN_EXISTING", "FAIL_ON_RUNNING")
 _SYNC_RECHECK_S = 0.1  # sync execute re-reads at least this often (changes made by other servers)
 
 
@@ -34,6 +35,17 @@ async def parse_start_request(
     rq.check_type(body, "workflowDef", dict, path)
     rq.check_type(body, "priority", int, path)
     rq.check_type(body, "idempotencyKey", str, path)
+    strategy = body.get("idempotencyStrategy") or "FAIL"
+    if strategy not in IDEMPOTENCY_STRATEGIES:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    f"{path}.idempotencyStrategy",
+                    f"must be one of {', '.join(IDEMPOTENCY_STRATEGIES)}",
+                    strategy,
+                )
+            ]
+        )
     workflow_name = name or body.get("name")
     inline = body.get("workflowDef")
     if not workflow_name and isinstance(inline, dict):
@@ -63,7 +75,8 @@ async def parse_start_request(
         task_to_domain=body.get("taskToDomain") or {},
         workflow_def=inline,
         created_by=body.get("createdBy") if isinstance(body.get("createdBy"), str) else None,
-        idempotency_key=body.get("idempotencyKey"),
+        idempotency_key=body.get("idempotencyKey") or None,
+        idempotency_strategy=strategy,
     )
 
 

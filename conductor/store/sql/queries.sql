@@ -89,6 +89,23 @@ SELECT * FROM workflow WHERE workflow_id = $1 FOR UPDATE;
 SELECT * FROM workflow WHERE workflow_id = ANY($1::text[]) ORDER BY workflow_id
 FOR UPDATE SKIP LOCKED;
 
+-- name: idempotency_claim
+-- Claim (name, idempotencyKey) for a new workflow; no row back: another workflow holds it (a
+-- concurrent claimer's insert is waited for, so exactly one of them gets the row).
+INSERT INTO workflow_idempotency (name, idempotency_key, workflow_id) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING
+RETURNING workflow_id;
+
+-- name: idempotency_holder
+-- The workflow holding (name, idempotencyKey), locked so a FAIL_ON_RUNNING hand-over is serial.
+SELECT i.workflow_id, w.status FROM workflow_idempotency i JOIN workflow w USING (workflow_id)
+WHERE i.name = $1 AND i.idempotency_key = $2
+FOR UPDATE OF i;
+
+-- name: idempotency_hand_over
+-- Give the key to a new workflow (FAIL_ON_RUNNING, the holder has finished).
+UPDATE workflow_idempotency SET workflow_id = $3 WHERE name = $1 AND idempotency_key = $2;
+
 -- name: workflow_get
 -- Load a workflow without locking it (reads).
 SELECT * FROM workflow WHERE workflow_id = $1;
@@ -96,6 +113,13 @@ SELECT * FROM workflow WHERE workflow_id = $1;
 -- name: workflow_update
 -- Write a workflow's state after a transition.
 UPDATE workflow SET status = $2, update_time = $3, end_time = $4, body = $5, revision = revision + 1
+WHERE workflow_id = $1;
+
+-- name: workflow_reopen
+-- Columns that change only when an operator restarts, retries or reruns a workflow ($2: a new
+-- definition id, or null to keep it).
+UPDATE workflow SET definition_id = coalesce($2, definition_id), version = $3, create_time = $4,
+                    correlation_id = $5
 WHERE workflow_id = $1;
 
 -- name: workflow_update_many

@@ -1,0 +1,227 @@
+"""Operator actions on workflows: /api/workflow/{id}/pause, resume, skiptask, resetcallbacks,
+restart, retry, rerun, terminate-remove, and the bulk forms under /api/workflow/bulk.
+
+Each action is one transition of the workflow (engine/operations.py decides and refuses); a bulk
+request applies it to each id in turn and reports per id, as Conductor's BulkResponse does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from conductor.api import requests as rq
+from conductor.api.keys import EXECUTOR, POOL
+from conductor.engine.events import (
+    Event,
+    PauseWorkflow,
+    RerunWorkflow,
+    ResetCallbacks,
+    RestartWorkflow,
+    ResumeWorkflow,
+    RetryWorkflow,
+    SkipTask,
+    TerminateWorkflow,
+)
+from conductor.errors import ConductorError, FieldError, NotFound, ValidationFailed
+from conductor.store import workflows as store
+
+MAX_BULK_IDS = 1000
+
+# One action on one workflow id; raises a ConductorError when refused.
+Action = Callable[[web.Application, str], Awaitable[None]]
+
+
+async def _transition(app: web.Application, workflow_id: str, event: Event) -> None:
+    await app[EXECUTOR].transition(workflow_id, event)
+
+
+def _event_action(event: Event) -> Action:
+    async def act(app: web.Application, workflow_id: str) -> None:
+        await _transition(app, workflow_id, event)
+
+    return act
+
+
+def _restart_action(use_latest: bool) -> Action:
+    async def act(app: web.Application, workflow_id: str) -> None:
+        definition = await app[EXECUTOR].latest_definition(workflow_id) if use_latest else None
+        await _transition(app, workflow_id, RestartWorkflow(definition))
+
+    return act
+
+
+async def _remove(app: web.Application, workflow_id: str) -> None:
+    async with app[POOL].acquire() as conn:
+        if not await store.remove(conn, workflow_id):
+            raise NotFound(f"Workflow with id: {workflow_id} not found.")
+
+
+def _terminate_remove_action(reason: str | None) -> Action:
+    async def act(app: web.Application, workflow_id: str) -> None:
+        await _transition(app, workflow_id, TerminateWorkflow(reason))
+        await _remove(app, workflow_id)
+
+    return act
+
+
+# -- one workflow -------------------------------------------------------------------------------
+
+
+async def pause(request: web.Request) -> web.Response:
+    await _transition(request.app, request.match_info["workflow_id"], PauseWorkflow())
+    return rq.empty()
+
+
+async def resume(request: web.Request) -> web.Response:
+    await _transition(request.app, request.match_info["workflow_id"], ResumeWorkflow())
+    return rq.empty()
+
+
+async def skip_task(request: web.Request) -> web.Response:
+    # Conductor binds SkipTaskRequest from the query string, which the Python SDK fills with an
+    # unparseable repr; a JSON body with taskInput/taskOutput is honoured when sent.
+    body = await rq.json_body(request, required=False)
+    body = body if isinstance(body, dict) else {}
+    rq.check_type(body, "taskInput", dict, "skipTaskRequest")
+    rq.check_type(body, "taskOutput", dict, "skipTaskRequest")
+    event = SkipTask(
+        request.match_info["task_reference_name"], body.get("taskInput"), body.get("taskOutput")
+    )
+    await _transition(request.app, request.match_info["workflow_id"], event)
+    return rq.empty()
+
+
+async def reset_callbacks(request: web.Request) -> web.Response:
+    await _transition(request.app, request.match_info["workflow_id"], ResetCallbacks())
+    return rq.empty(204)
+
+
+async def restart(request: web.Request) -> web.Response:
+    use_latest = rq.query_bool(request, "useLatestDefinitions", False)
+    await _restart_action(use_latest)(request.app, request.match_info["workflow_id"])
+    return rq.empty(204)
+
+
+async def retry(request: web.Request) -> web.Response:
+    # resumeSubworkflowTasks: accepted; a failed child is retried by a fresh SUB_WORKFLOW attempt.
+    rq.query_bool(request, "resumeSubworkflowTasks", False)
+    await _transition(request.app, request.match_info["workflow_id"], RetryWorkflow())
+    return rq.empty(204)
+
+
+async def rerun(request: web.Request) -> web.Response:
+    workflow_id = request.match_info["workflow_id"]
+    body = await rq.json_object(request, "rerunWorkflowRequest", required=False)
+    path = "rerunWorkflowRequest"
+    rq.check_type(body, "reRunFromTaskId", str, path)
+    rq.check_type(body, "taskInput", dict, path)
+    rq.check_type(body, "workflowInput", dict, path)
+    rq.check_type(body, "correlationId", str, path)
+    event = RerunWorkflow(
+        from_task_id=body.get("reRunFromTaskId"),
+        task_input=body.get("taskInput"),
+        workflow_input=body.get("workflowInput"),
+        correlation_id=body.get("correlationId"),
+    )
+    await _transition(request.app, workflow_id, event)
+    return rq.text(workflow_id)
+
+
+async def terminate_remove(request: web.Request) -> web.Response:
+    reason = rq.query_str(request, "reason")
+    await _terminate_remove_action(reason)(request.app, request.match_info["workflow_id"])
+    return rq.empty()
+
+
+# -- bulk ---------------------------------------------------------------------------------------
+
+
+async def _bulk(request: web.Request, action: Action) -> web.Response:
+    ids = await _bulk_ids(request)
+    succeeded: list[str] = []
+    failed: dict[str, str] = {}
+    for workflow_id in ids:
+        try:
+            await action(request.app, workflow_id)
+        except ConductorError as exc:
+            failed[workflow_id] = exc.message
+        else:
+            succeeded.append(workflow_id)
+    return rq.json_response({"bulkErrorResults": failed, "bulkSuccessfulResults": succeeded})
+
+
+async def _bulk_ids(request: web.Request) -> list[str]:
+    body: Any = await rq.json_body(request, required=False)
+    if not body:
+        raise ValidationFailed([FieldError("workflowIds", "WorkflowIds list cannot be null.")])
+    if not isinstance(body, list) or not all(isinstance(i, str) and i for i in body):
+        raise ValidationFailed(
+            [FieldError("workflowIds", "must be a JSON array of workflow ids", body)]
+        )
+    if len(body) > MAX_BULK_IDS:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "workflowIds",
+                    f"Cannot process more than {MAX_BULK_IDS} workflows. "
+                    "Please use multiple requests.",
+                )
+            ]
+        )
+    return list(dict.fromkeys(body))
+
+
+async def bulk_pause(request: web.Request) -> web.Response:
+    return await _bulk(request, _event_action(PauseWorkflow()))
+
+
+async def bulk_resume(request: web.Request) -> web.Response:
+    return await _bulk(request, _event_action(ResumeWorkflow()))
+
+
+async def bulk_restart(request: web.Request) -> web.Response:
+    use_latest = rq.query_bool(request, "useLatestDefinitions", False)
+    return await _bulk(request, _restart_action(use_latest))
+
+
+async def bulk_retry(request: web.Request) -> web.Response:
+    return await _bulk(request, _event_action(RetryWorkflow()))
+
+
+async def bulk_terminate(request: web.Request) -> web.Response:
+    reason = rq.query_str(request, "reason")
+    return await _bulk(request, _event_action(TerminateWorkflow(reason)))
+
+
+async def bulk_remove(request: web.Request) -> web.Response:
+    return await _bulk(request, _remove)
+
+
+async def bulk_terminate_remove(request: web.Request) -> web.Response:
+    return await _bulk(request, _terminate_remove_action(rq.query_str(request, "reason")))
+
+
+def routes() -> list[web.RouteDef]:
+    """Registered before the generic /api/workflow/{id} routes, so `bulk` is never an id."""
+    bulk = "/api/workflow/bulk"
+    one = "/api/workflow/{workflow_id}"
+    return [
+        web.put(f"{bulk}/pause", bulk_pause),
+        web.put(f"{bulk}/resume", bulk_resume),
+        web.post(f"{bulk}/restart", bulk_restart),
+        web.post(f"{bulk}/retry", bulk_retry),
+        web.post(f"{bulk}/terminate", bulk_terminate),
+        web.delete(f"{bulk}/remove", bulk_remove),
+        web.delete(f"{bulk}/terminate-remove", bulk_terminate_remove),
+        web.put(f"{one}/pause", pause),
+        web.put(f"{one}/resume", resume),
+        web.put(f"{one}/skiptask/{{task_reference_name}}", skip_task),
+        web.post(f"{one}/resetcallbacks", reset_callbacks),
+        web.post(f"{one}/restart", restart),
+        web.post(f"{one}/retry", retry),
+        web.post(f"{one}/rerun", rerun),
+        web.delete(f"{one}/terminate-remove", terminate_remove),
+    ]

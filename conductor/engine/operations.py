@@ -1,0 +1,279 @@
+"""Operator actions on one workflow: pause, resume, skip a task, reset callbacks, restart, retry,
+rerun. A mixin of the decider (engine/decider.py), with Conductor's refusals and messages
+(WorkflowExecutorOps): each check runs before anything changes, so a refused action writes nothing.
+"""
+
+from __future__ import annotations
+
+from conductor.engine import scheduling
+from conductor.engine.decision import (
+    DecideContext,
+    Decision,
+    TimerKind,
+    task_timer_keys,
+    timer_key,
+)
+from conductor.engine.definitions import is_worker_task, walk
+from conductor.engine.events import RerunWorkflow, RestartWorkflow, SkipTask
+from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState, WorkflowStatus
+from conductor.engine.templates import build_document
+from conductor.errors import BadRequest, Conflict, IllegalState, NotFound
+
+_JOIN_TYPES = ("JOIN", "EXCLUSIVE_JOIN")
+
+
+class Operations:
+    state: WorkflowState
+    ctx: DecideContext
+    decision: Decision
+
+    # Provided by the decider.
+    def evaluate(self) -> None:
+        raise NotImplementedError
+
+    def _arm_workflow_timeout(self) -> None:
+        raise NotImplementedError
+
+    def _start_system_task(self, task: TaskState, delay_ms: int = 0) -> None:
+        raise NotImplementedError
+
+    # -- pause and resume ---------------------------------------------------------------------
+
+    def pause(self) -> None:
+        state = self.state
+        if state.status.terminal:
+            raise Conflict(f"Workflow {_short(state)} has ended, status cannot be updated.")
+        if state.status is WorkflowStatus.PAUSED:
+            self.decision.ignored = True
+            return
+        state.status = WorkflowStatus.PAUSED
+        self._workflow_touched()
+
+    def resume(self) -> None:
+        state = self.state
+        if state.status is not WorkflowStatus.PAUSED:
+            raise IllegalState(
+                f"The workflow {state.workflow_id} is not PAUSED so cannot resume. "
+                f"Current status is {state.status.value}"
+            )
+        state.status = WorkflowStatus.RUNNING
+        state.last_retried_time = self.ctx.now  # the workflow timeout counts from here
+        self._workflow_touched()
+        self._arm_workflow_timeout()
+        self.evaluate()
+
+    # -- tasks of a running workflow ----------------------------------------------------------
+
+    def skip_task(self, request: SkipTask) -> None:
+        state, ref = self.state, request.ref_name
+        if state.status is not WorkflowStatus.RUNNING:
+            raise IllegalState(
+                f"The workflow {state.workflow_id} is not running so the task referenced by "
+                f"{ref} cannot be skipped"
+            )
+        workflow_task = _task_by_ref(state.definition, ref)
+        if workflow_task is None:
+            raise IllegalState(
+                f"The task referenced by {ref} does not exist in the WorkflowDefinition "
+                f"{state.name}"
+            )
+        if any(t.ref_name == ref for t in state.tasks):
+            raise IllegalState(
+                f"The task referenced {ref} has already been processed, cannot be skipped"
+            )
+        now = self.ctx.now
+        skipped = TaskState(
+            task_id=self.ctx.new_id(),
+            workflow_id=state.workflow_id,
+            task_type=str(workflow_task.get("name", ref)),
+            task_def_name=str(workflow_task.get("name", ref)),
+            ref_name=ref,
+            seq=max((t.seq for t in state.tasks), default=0) + 1,
+            workflow_task=workflow_task,
+            status=TaskStatus.SKIPPED,
+            input_data=dict(request.task_input or {}),
+            output_data=dict(request.task_output or {}),
+            scheduled_time=now,
+            end_time=now,
+            update_time=now,
+            first_scheduled_time=now,
+            # Nothing to process now: the decider jumps over it when the flow reaches `ref`.
+            executed=True,
+        )
+        state.tasks.append(skipped)
+        self.decision.new_tasks.append(skipped)
+        self.evaluate()
+
+    def reset_callbacks(self) -> None:
+        """Worker tasks waiting out a callbackAfterSeconds become pollable now."""
+        state = self.state
+        if state.status.terminal:
+            raise Conflict(f"Workflow is in terminal state. Status = {state.status.value}")
+        for task in state.tasks:
+            if (
+                task.status is TaskStatus.SCHEDULED
+                and task.callback_after_seconds > 0
+                and is_worker_task(task.workflow_task)
+            ):
+                scheduling.requeue(state, task, self.decision, self.ctx, 0)
+                self.decision.cleared_timer_keys.append(
+                    timer_key(TimerKind.QUEUE_VISIBLE, task.task_id)
+                )
+                self.decision.touch(task)
+
+    # -- finished workflows -------------------------------------------------------------------
+
+    def restart(self, request: RestartWorkflow) -> None:
+        state = self.state
+        if not state.status.terminal:
+            raise Conflict(f"Workflow: {_long(state)} is not in terminal state, unable to restart.")
+        definition = request.definition or state.definition
+        if definition.get("restartable") is False and state.status is WorkflowStatus.COMPLETED:
+            raise NotFound(f"Workflow: {_long(state)} is non-restartable")
+        if request.definition is not None:
+            state.definition = request.definition
+            self.decision.definition_changed = True
+        self._drop_tasks(state.tasks)
+        state.create_time = self.ctx.now
+        state.last_retried_time = 0
+        self._reopen()
+        self._arm_workflow_timeout()
+        self.evaluate()
+
+    def retry(self) -> None:
+        """Run the failed part again: a fresh attempt of each failed or canceled task."""
+        state = self.state
+        if not state.status.terminal:
+            raise NotFound(f"Workflow is still running.  status={state.status.value}")
+        if not state.tasks:
+            raise Conflict("Workflow has not started yet")
+        retriable: dict[str, TaskState] = {}
+        reopened: list[TaskState] = []
+        for task in sorted(state.tasks, key=lambda t: t.seq):
+            if task.retried:
+                continue
+            status = task.status
+            if (status is TaskStatus.FAILED and task.task_type in _JOIN_TYPES) or (
+                status is TaskStatus.CANCELED and task.task_type in ("JOIN", "DO_WHILE")
+            ):
+                reopened.append(task)
+            elif status in (
+                TaskStatus.FAILED,
+                TaskStatus.FAILED_WITH_TERMINAL_ERROR,
+                TaskStatus.TIMED_OUT,
+                TaskStatus.CANCELED,
+            ):
+                retriable[task.ref_name] = task
+            else:
+                retriable.pop(task.ref_name, None)
+        if not retriable and state.status is not WorkflowStatus.TIMED_OUT:
+            raise Conflict(
+                "There are no retryable tasks! Use restart if you want to attempt entire "
+                "workflow execution again."
+            )
+        state.last_retried_time = self.ctx.now
+        self._reopen(keep_failures=True)
+        for task in reopened:
+            task.status = TaskStatus.IN_PROGRESS
+            task.end_time = 0
+            task.executed = False
+            task.update_time = self.ctx.now
+            self.decision.touch(task)
+        doc = build_document(state)
+        for task in sorted(retriable.values(), key=lambda t: t.seq):
+            attempt = scheduling.new_task(state, task.workflow_task, self.ctx, doc, retry_of=task)
+            attempt.reason_for_incompletion = None
+            task.retried = True
+            task.executed = True
+            self.decision.touch(task)
+            scheduling.schedule(state, attempt, self.decision, self.ctx)
+            if attempt.queue_name is None:
+                self._start_system_task(attempt)
+        self._arm_workflow_timeout()
+        self.evaluate()
+
+    def rerun(self, request: RerunWorkflow) -> None:
+        state = self.state
+        if not state.status.terminal:
+            raise Conflict(f"Workflow: {_long(state)} is not in terminal state, unable to rerun.")
+        start_from: TaskState | None = None
+        if request.from_task_id is not None:
+            start_from = state.task(request.from_task_id)
+            if start_from is None:
+                raise BadRequest(f"Task {request.from_task_id} not found")
+        if request.correlation_id is not None:
+            state.correlation_id = request.correlation_id
+        if request.workflow_input is not None:
+            state.input = dict(request.workflow_input)
+        # Unlike Conductor, the workflow timeout counts from the rerun, not from the first start.
+        state.last_retried_time = self.ctx.now
+        self._reopen()
+        if start_from is None:
+            self._drop_tasks(state.tasks)
+        else:
+            self._drop_tasks([t for t in state.tasks if t.seq > start_from.seq])
+            self._reset_task(start_from, request.task_input)
+        self._arm_workflow_timeout()
+        self.evaluate()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _workflow_touched(self) -> None:
+        self.state.update_time = self.ctx.now
+        self.decision.workflow_changed = True
+
+    def _reopen(self, keep_failures: bool = False) -> None:
+        state = self.state
+        state.status = WorkflowStatus.RUNNING
+        state.reason_for_incompletion = None
+        state.end_time = 0
+        self.decision.reopened = True
+        state.output = {}
+        if not keep_failures:
+            state.failed_reference_task_names = []
+            state.failed_task_names = []
+        self._workflow_touched()
+
+    def _drop_tasks(self, tasks: list[TaskState]) -> None:
+        gone = {t.task_id for t in tasks}
+        for task_id in gone:
+            self.decision.deleted_tasks.append(task_id)
+            self.decision.cleared_timer_keys.extend(task_timer_keys(task_id))
+            self.decision.changed_tasks.pop(task_id, None)
+        self.state.tasks = [t for t in self.state.tasks if t.task_id not in gone]
+
+    def _reset_task(self, task: TaskState, task_input: JSON | None) -> None:
+        now = self.ctx.now
+        task.status = TaskStatus.SCHEDULED
+        if task_input is not None:
+            task.input_data = dict(task_input)
+        task.output_data = {}
+        task.reason_for_incompletion = None
+        task.scheduled_time = now
+        task.start_time = 0
+        task.end_time = 0
+        task.update_time = now
+        task.poll_count = 0
+        task.worker_id = None
+        task.retried = False
+        task.executed = False
+        task.callback_after_seconds = 0
+        self.decision.touch(task)
+        if task.queue_name is not None:
+            scheduling.requeue(self.state, task, self.decision, self.ctx, 0)
+        else:
+            self._start_system_task(task)
+
+
+def _task_by_ref(definition: JSON, ref: str) -> JSON | None:
+    return next(
+        (t for t in walk(definition.get("tasks") or []) if t.get("taskReferenceName") == ref), None
+    )
+
+
+def _short(state: WorkflowState) -> str:
+    return f"{state.name}.{state.version}/{state.workflow_id}"
+
+
+def _long(state: WorkflowState) -> str:
+    return f"{_short(state)}.{state.status.value}"
