@@ -133,8 +133,7 @@ async def test_skip_task_refusals(client) -> None:
     response = await client.put(f"/api/workflow/{workflow_id}/skiptask/b", json={})
     assert await error(response) == (
         500,
-        f"The workflow {workflow_id} is not running so the task referenced by b cannot be "
-        "skipped",
+        f"The workflow {workflow_id} is not running so the task referenced by b cannot be skipped",
     )
     response = await client.put(f"/api/workflow/{UNKNOWN}/skiptask/b", json={})
     assert (await error(response))[0] == 404
@@ -337,9 +336,7 @@ async def test_bulk_actions_report_each_id(client) -> None:
     assert (await client.get(f"/api/workflow/{ids[0]}")).status == 404
 
 
-@pytest.mark.parametrize(
-    "body", [None, [], {"ids": ["x"]}, [1, 2], ["x"] * 1001 + [""]], ids=str
-)
+@pytest.mark.parametrize("body", [None, [], {"ids": ["x"]}, [1, 2], ["x"] * 1001 + [""]], ids=str)
 async def test_bulk_refuses_bad_id_lists(client, body) -> None:
     response = await client.put("/api/workflow/bulk/pause", json=body)
     assert response.status == 400
