@@ -13,7 +13,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from conductor.api.handlers import health, metadata, operations, scheduler, tasks, workflows
+from conductor.api.handlers import (
+    health,
+    metadata,
+    operations,
+    scheduler,
+    search,
+    tasks,
+    workflows,
+)
 from conductor.api.keys import (
     CLOCK,
     DATABASE_KIND,
@@ -67,6 +75,7 @@ def create_app(
     app.cleanup_ctx.append(_services)
     app.add_routes(health.routes())
     app.add_routes(metadata.routes())
+    app.add_routes(search.routes())
     app.add_routes(operations.routes())
     app.add_routes(workflows.routes())
     app.add_routes(tasks.routes())

@@ -1,0 +1,137 @@
+"""Search: /api/workflow/search, search-v2, search-by-tasks(-v2) and /api/tasks/search(-v2).
+
+Query, sort and freeText are parsed into values and checked against the allow-lists below
+(conductor/search_query.py); the store turns them into parameterised SQL (store/search.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from conductor.api import requests as rq
+from conductor.api.keys import EXECUTOR, POOL
+from conductor.api.render import task_json_from_row, workflow_json
+from conductor.api.summaries import task_summary, workflow_summary
+from conductor.engine.model import JSON, TaskStatus, WorkflowStatus
+from conductor.errors import BadRequest
+from conductor.search_query import Field, Kind, parse_query, parse_sort
+from conductor.store import rows as row_codec
+from conductor.store import search as store
+from conductor.store.pool import Conn
+
+MAX_SIZE = 5000
+
+_WORKFLOW_STATUSES = frozenset(s.value for s in WorkflowStatus)
+_TASK_STATUSES = frozenset(s.value for s in TaskStatus)
+
+WORKFLOW_FIELDS = {
+    "workflowId": Field("workflow_id"),
+    "correlationId": Field("correlation_id"),
+    "workflowType": Field("name"),
+    "workflowName": Field("name"),
+    "version": Field("version", Kind.INT),
+    "status": Field("status", choices=_WORKFLOW_STATUSES),
+    "startTime": Field("create_time", Kind.INT),
+    "createTime": Field("create_time", Kind.INT),
+    "updateTime": Field("update_time", Kind.INT),
+    "modifiedTime": Field("update_time", Kind.INT),
+    "endTime": Field("end_time", Kind.INT),
+    "parentWorkflowId": Field("parent_workflow_id"),
+    "priority": Field("priority", Kind.INT),
+    "idempotencyKey": Field("idempotency_key"),
+}
+
+TASK_FIELDS = {
+    "taskId": Field("task_id"),
+    "taskType": Field("task_type"),
+    "taskDefName": Field("task_def_name"),
+    "referenceTaskName": Field("ref_name"),
+    "status": Field("status", choices=_TASK_STATUSES),
+    "workflowId": Field("workflow_id"),
+    "workflowType": Field("workflow_type"),
+    "correlationId": Field("correlation_id"),
+    "scheduledTime": Field("scheduled_time", Kind.INT),
+    "startTime": Field("start_time", Kind.INT),
+    "endTime": Field("end_time", Kind.INT),
+    "updateTime": Field("update_time", Kind.INT),
+    "workerId": Field("worker_id"),
+}
+
+
+def _paging(request: web.Request) -> tuple[int, int]:
+    start = rq.query_int(request, "start", 0, minimum=0) or 0
+    size = rq.query_int(request, "size", 100, minimum=0)
+    size = 100 if size is None else size
+    if size > MAX_SIZE:
+        raise BadRequest(f"Cannot return more than {MAX_SIZE} results. Please use pagination.")
+    return start, size
+
+
+async def _workflow_page(request: web.Request, by_tasks: bool) -> store.Page:
+    start, size = _paging(request)
+    query = rq.query_str(request, "query")
+    fields = TASK_FIELDS if by_tasks else WORKFLOW_FIELDS
+    conditions = parse_query(query, fields)
+    sort = parse_sort(rq.query_str(request, "sort"), WORKFLOW_FIELDS)
+    free_text = rq.query_str(request, "freeText")
+    async with request.app[POOL].acquire() as conn:
+        if by_tasks:
+            return await store.workflows(
+                conn, [], free_text, sort, start, size, task_conditions=conditions
+            )
+        return await store.workflows(conn, conditions, free_text, sort, start, size)
+
+
+async def _full_workflows(conn: Conn, request: web.Request, page: store.Page) -> list[JSON]:
+    definitions = request.app[EXECUTOR].definitions
+    found = []
+    for row in page.rows:
+        definition = await definitions.get(conn, row["definition_id"])
+        state = row_codec.workflow_from_row(row, definition, [])
+        found.append(workflow_json(state, include_tasks=False))
+    return found
+
+
+def _workflow_search(
+    by_tasks: bool, full: bool
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        page = await _workflow_page(request, by_tasks)
+        if full:
+            async with request.app[POOL].acquire() as conn:
+                results = await _full_workflows(conn, request, page)
+        else:
+            results = [workflow_summary(row) for row in page.rows]
+        return rq.json_response({"totalHits": page.total, "results": results})
+
+    return handler
+
+
+def _task_search(full: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        start, size = _paging(request)
+        conditions = parse_query(rq.query_str(request, "query"), TASK_FIELDS)
+        sort = parse_sort(rq.query_str(request, "sort"), TASK_FIELDS)
+        async with request.app[POOL].acquire() as conn:
+            page = await store.tasks(
+                conn, conditions, rq.query_str(request, "freeText"), sort, start, size
+            )
+        render = task_json_from_row if full else task_summary
+        results = [render(row) for row in page.rows]
+        return rq.json_response({"totalHits": page.total, "results": results})
+
+    return handler
+
+
+def routes() -> list[web.RouteDef]:
+    """Registered before the generic /api/workflow/{id} routes."""
+    return [
+        web.get("/api/workflow/search", _workflow_search(by_tasks=False, full=False)),
+        web.get("/api/workflow/search-v2", _workflow_search(by_tasks=False, full=True)),
+        web.get("/api/workflow/search-by-tasks", _workflow_search(by_tasks=True, full=False)),
+        web.get("/api/workflow/search-by-tasks-v2", _workflow_search(by_tasks=True, full=True)),
+        web.get("/api/tasks/search", _task_search(full=False)),
+        web.get("/api/tasks/search-v2", _task_search(full=True)),
+    ]
