@@ -42,6 +42,7 @@ from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
 from conductor.services.http_task import HttpTaskClient
 from conductor.services.jq_runner import JqRunner
+from conductor.services.retention import RetentionPolicy, RetentionService
 from conductor.services.scripts import ScriptSandbox
 from conductor.services.system_task_runner import SystemTaskRunner
 from conductor.store.embedded import EmbeddedPostgres
@@ -59,6 +60,7 @@ TIMER_SERVICE = web.AppKey("timer_service", TimerService)
 BROADCASTER = web.AppKey("broadcaster", Broadcaster)
 SYSTEM_TASK_RUNNER = web.AppKey("system_task_runner", SystemTaskRunner)
 SCHEDULE_SERVICE = web.AppKey("schedule_service", ScheduleService)
+RETENTION_SERVICE = web.AppKey("retention_service", RetentionService)
 MAX_BODY_BYTES = 12 * 1024 * 1024  # above Conductor's 10 MB payload limit; larger gets 413
 
 
@@ -111,6 +113,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         runner = SystemTaskRunner(pool, app[EXECUTOR], app[SANDBOX], jq_runner, http_client)
         app[SYSTEM_TASK_RUNNER] = runner
         app[SCHEDULE_SERVICE] = ScheduleService(pool, app[CLOCK], app[EXECUTOR])
+        if settings.retention_days is not None and settings.retention_days > 0:
+            policy = RetentionPolicy(
+                settings.retention_days, settings.retention_archive, settings.retention_batch
+            )
+            app[RETENTION_SERVICE] = RetentionService(pool, app[CLOCK], app[METRICS], policy)
         app[TIMER_SERVICE] = TimerService(
             timer_pool,
             app[CLOCK],
@@ -148,6 +155,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(app[SCHEDULE_SERVICE].run(), name="schedules"),
         asyncio.create_task(app[POLLER].run_poll_data_flusher(), name="poll-data-flusher"),
     ]
+    if RETENTION_SERVICE in app:
+        background.append(asyncio.create_task(app[RETENTION_SERVICE].run(), name="retention"))
     clock = app[CLOCK]
     if app[SETTINGS].virtual_clock and isinstance(clock, JumpingClock):
         driver = VirtualClockDriver(app[POOL], clock, app[WAKEUPS])
@@ -155,6 +164,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     yield
     timer_service.stop()
     app[SCHEDULE_SERVICE].stop()
+    if RETENTION_SERVICE in app:
+        app[RETENTION_SERVICE].stop()
     for task in background:
         task.cancel()
     for task in background:

@@ -34,6 +34,17 @@ def _parser() -> argparse.ArgumentParser:
         help="embedded PostgreSQL data folder (CONDUCTOR_DATA_DIR, default ./.conductor-data)",
     )
     server.add_argument(
+        "--retention-days",
+        type=float,
+        help="remove finished workflows older than this (CONDUCTOR_RETENTION_DAYS; default keep)",
+    )
+    server.add_argument(
+        "--retention-archive",
+        action="store_true",
+        default=None,
+        help="copy each removed workflow into workflow_archive (CONDUCTOR_RETENTION_ARCHIVE)",
+    )
+    server.add_argument(
         "--virtual-clock",
         action="store_true",
         default=None,
@@ -53,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         database_url=args.database_url,
         data_dir=args.data_dir,
         virtual_clock=args.virtual_clock,
+        retention_days=args.retention_days,
+        retention_archive=args.retention_archive,
     )
     app = create_app(settings, clock=JumpingClock() if settings.virtual_clock else None)
     web.run_app(

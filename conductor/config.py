@@ -28,6 +28,11 @@ class Settings:
     run_background_services: bool = True
     # One log line per request costs ~7% of the server's CPU under load; off unless asked for.
     access_log: bool = False
+    # Retention: remove finished workflows older than this many days (None: keep everything),
+    # copying each into workflow_archive first when retention_archive is set.
+    retention_days: float | None = None
+    retention_archive: bool = False
+    retention_batch: int = 100
     # A throwaway dev instance whose clock jumps ahead when nothing is runnable.
     virtual_clock: bool = False
 
@@ -40,9 +45,18 @@ class Settings:
             "database_url": env.get("CONDUCTOR_DATABASE_URL") or None,
             "data_dir": Path(env.get("CONDUCTOR_DATA_DIR", str(cls.data_dir))),
             "pool_size": int(env.get("CONDUCTOR_DB_POOL_SIZE", cls.pool_size)),
-            "access_log": env.get("CONDUCTOR_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
+            "access_log": _flag(env.get("CONDUCTOR_ACCESS_LOG")),
+            "retention_days": float(env["CONDUCTOR_RETENTION_DAYS"])
+            if env.get("CONDUCTOR_RETENTION_DAYS")
+            else None,
+            "retention_archive": _flag(env.get("CONDUCTOR_RETENTION_ARCHIVE")),
+            "retention_batch": int(env.get("CONDUCTOR_RETENTION_BATCH", cls.retention_batch)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values["data_dir"], str):
             values["data_dir"] = Path(values["data_dir"])
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes")

