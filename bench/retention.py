@@ -3,17 +3,19 @@
     python bench/retention.py [--finished 100000] [--seconds 15] [--rate 100] [--database-url URL]
 
 One fresh database, N finished workflows (one task each, ended 60 days ago) generated inside
-PostgreSQL. Then two phases, each on a fresh server process over the same database:
+PostgreSQL. Then phases A, B, A, B (``--rounds`` pairs), each on a fresh server process over the
+same database:
 
   A. retention off;
-  B. retention on (``CONDUCTOR_RETENTION_DAYS=30``), so the server purges the backlog in
-     batches of 100 while the phase runs.
+  B. retention on (``CONDUCTOR_RETENTION_DAYS=30``), so the server purges the backlog (its
+     default batches and pacing) while the phase runs.
 
 In each phase 3,000 workflows of one SIMPLE task are started first, so the queue never runs dry,
 then 4 workers poll (``GET /api/tasks/poll/{type}``) and complete (``POST /api/tasks``) tasks
 at a fixed total pace (``--rate`` tasks/s) for ``--seconds``; every request's latency is
-recorded. Reported: p50 and p99 of each, B ÷ A (target: p99 up by at most 20 %), and how many
-workflows retention removed during B.
+recorded. Reported per phase and pooled per mode: p50 and p99 of each, pooled B ÷ A (target:
+p99 up by at most 20 %), and how many workflows retention removed during B. Alternating the
+phases and pooling them keeps the machine's drift out of the comparison.
 
 Markdown on stdout.
 """
@@ -190,14 +192,27 @@ async def benchmark(args: argparse.Namespace, work_dir: Path) -> str:
         first.stop()
         log.info("generating %d finished workflows", args.finished)
         await generate(dsn, args.finished)
-        a = await phase(args, dsn, work_dir, "A (retention off)", retention=False)
-        log.info("A done")
-        b = await phase(args, dsn, work_dir, "B (retention purging)", retention=True)
-        log.info("B done: %d purged", b.purged)
-    return markdown(args, machine, a, b)
+        phases = []
+        for round_ in range(1, args.rounds + 1):
+            phases.append(await phase(args, dsn, work_dir, f"A{round_} (off)", retention=False))
+            b = await phase(args, dsn, work_dir, f"B{round_} (purging)", retention=True)
+            log.info("round %d done: %d purged in B", round_, b.purged)
+            phases.append(b)
+    return markdown(args, machine, phases)
 
 
-def markdown(args: argparse.Namespace, machine: Machine, a: Phase, b: Phase) -> str:
+def pooled(label: str, phases: list[Phase]) -> Phase:
+    return Phase(
+        label,
+        [ms for p in phases for ms in p.polls],
+        [ms for p in phases for ms in p.updates],
+        sum(p.purged for p in phases),
+    )
+
+
+def markdown(args: argparse.Namespace, machine: Machine, phases: list[Phase]) -> str:
+    a = pooled("all A (off)", [p for p in phases if p.label.startswith("A")])
+    b = pooled("all B (purging)", [p for p in phases if p.label.startswith("B")])
     command = " ".join(["python", "bench/retention.py", *sys.argv[1:]])
     lines = [
         f"Command: `{command}`",
@@ -211,7 +226,7 @@ def markdown(args: argparse.Namespace, machine: Machine, a: Phase, b: Phase) -> 
         "| phase | polls | poll p50 / p99 ms | update p50 / p99 ms | workflows purged |",
         "|---|---|---|---|---|",
     ]
-    for p in (a, b):
+    for p in (*phases, a, b):
         lines.append(
             f"| {p.label} | {len(p.polls)} | {percentile(p.polls, 0.5):.1f} / "
             f"{percentile(p.polls, 0.99):.1f} | {percentile(p.updates, 0.5):.1f} / "
@@ -232,6 +247,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--finished", type=int, default=100_000, help="finished workflows stored")
     p.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
     p.add_argument("--rate", type=int, default=100, help="tasks polled and completed per second")
+    p.add_argument("--rounds", type=int, default=2, help="A/B phase pairs")
     return p.parse_args(argv)
 
 

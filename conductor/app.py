@@ -107,7 +107,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         if broadcaster is not None:
             app[BROADCASTER] = broadcaster
         app[EXECUTOR] = Executor(pool, app[CLOCK], app[WAKEUPS], app[METRICS], broadcaster)
-        app[POLLER] = Poller(pool, app[CLOCK], app[WAKEUPS], app[METRICS])
+        app[POLLER] = Poller(pool, app[CLOCK], app[WAKEUPS], app[METRICS], app[EXECUTOR].limits)
         jq_runner = JqRunner()
         http_client = HttpTaskClient()
         runner = SystemTaskRunner(pool, app[EXECUTOR], app[SANDBOX], jq_runner, http_client)

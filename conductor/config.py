@@ -32,7 +32,7 @@ class Settings:
     # copying each into workflow_archive first when retention_archive is set.
     retention_days: float | None = None
     retention_archive: bool = False
-    retention_batch: int = 100
+    retention_batch: int = 10
     # A throwaway dev instance whose clock jumps ahead when nothing is runnable.
     virtual_clock: bool = False
 

@@ -24,8 +24,9 @@ from conductor.engine.decider import decide
 from conductor.engine.decision import DecideContext, Decision
 from conductor.engine.definitions import populate_task_definitions, task_names
 from conductor.engine.events import Event, StartWorkflow, TaskResultReceived
-from conductor.engine.model import JSON, WorkflowState, WorkflowStatus
+from conductor.engine.model import JSON, TaskStatus, WorkflowState, WorkflowStatus
 from conductor.errors import Conflict, NotFound, StaleState
+from conductor.limits import LimitsCache, has_limits
 from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
 from conductor.store import definitions as def_store
@@ -39,6 +40,9 @@ from conductor.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
 
+# A poll this recent makes a domain's worker count as live (Conductor's
+# activeWorkerLastPollTimeout). Poll data reaches the database within a couple of seconds.
+ACTIVE_POLLER_MS = 10_000
 _RETRYABLE = (StaleState, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 _MAX_ATTEMPTS = 8
 
@@ -93,14 +97,24 @@ class Executor:
         self.metrics = metrics
         self.broadcaster = broadcaster
         self.definitions = ExecutionDefinitions()
+        self.limits = LimitsCache()
         self._random = random.Random()
 
-    def context(self) -> DecideContext:
+    def context(self, active_queues: frozenset[str] = frozenset()) -> DecideContext:
         return DecideContext(
             now=self.clock.now_ms(),
             new_id=lambda: str(uuid.uuid4()),
             jitter_ms=lambda bound: self._random.randint(0, bound),
+            active_queues=active_queues,
         )
+
+    async def _context_for(self, conn: Conn, states: Sequence[WorkflowState]) -> DecideContext:
+        """The decide context; workflows that map tasks to domains also get the queues polled
+        recently (on any server), so the first listed domain with a live worker is chosen."""
+        if not any(state.task_to_domain for state in states):
+            return self.context()
+        since = self.clock.now_ms() - ACTIVE_POLLER_MS
+        return self.context(await task_store.recently_polled_queues(conn, since))
 
     async def resolve_definition(self, conn: Conn, request: StartRequest) -> JSON:
         definition = request.workflow_def
@@ -119,6 +133,8 @@ class Executor:
             definition = await self.resolve_definition(conn, request)
             ctx = self.context()
             state = _new_state(definition, request, ctx)
+            if state.task_to_domain:
+                ctx = await self._context_for(conn, [state])
             try:
                 async with conn.transaction():
                     await wf_store.insert(conn, state, self.definitions)
@@ -213,7 +229,7 @@ class Executor:
             state, revisions = loaded
             if isinstance(event, TaskResultReceived) and state.task(event.task_id) is None:
                 raise NotFound(f"No such task found by id: {event.task_id}")
-            ctx = self.context()
+            ctx = await self._context_for(conn, [state])
             decision = decide(state, event, ctx)
             writes = Writes(self.definitions)
             writes.add(state, decision, revisions, fired_timer)
@@ -247,7 +263,7 @@ class Executor:
         try:
             async with (pool or self.pool).acquire() as conn, conn.transaction():
                 loaded = await wf_store.lock_many(conn, sorted(first), self.definitions)
-                ctx = self.context()
+                ctx = await self._context_for(conn, [state for state, _ in loaded.values()])
                 writes = Writes(self.definitions)
                 decided: list[tuple[PendingEvent, WorkflowState, Decision]] = []
                 for workflow_id, item in first.items():
@@ -289,19 +305,32 @@ class Executor:
             registered = await def_store.get_task_defs(conn, sorted(task_names(definition)))
         return populate_task_definitions(definition, registered)
 
-    @staticmethod
     async def _claim_next(
-        conn: Conn, state: WorkflowState, event: TaskResultReceived, worker_id: str, now: int
+        self,
+        conn: Conn,
+        state: WorkflowState,
+        event: TaskResultReceived,
+        worker_id: str,
+        now: int,
     ) -> list[asyncpg.Record]:
         task = state.task(event.task_id)
         if task is None or task.queue_name is None or event.extend_lease:
             return []
         if not task.status.terminal:
             return []
-        return await task_store.claim(conn, task.queue_name, now, 1, worker_id or None)
+        limits = await self.limits.get(conn, task.task_type)
+        return await task_store.claim(conn, task.queue_name, now, 1, worker_id or None, limits)
 
     def _after_commit(self, state: WorkflowState, decision: Decision, now: int) -> None:
         visible = {p.queue_name for p in decision.pushes if p.visible_at <= now}
+        # A limited task that stopped running frees room: its queue's pollers may claim again.
+        visible.update(
+            t.queue_name
+            for t in decision.changed_tasks.values()
+            if t.queue_name is not None
+            and t.status is not TaskStatus.IN_PROGRESS
+            and has_limits(t.workflow_task.get("taskDefinition"))
+        )
         if visible:
             self.wakeups.queues.wake_many(visible)
             if self.broadcaster is not None:

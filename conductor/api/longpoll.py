@@ -15,6 +15,7 @@ import asyncpg
 
 from conductor.clock import Clock
 from conductor.engine.definitions import queue_name
+from conductor.limits import LimitsCache
 from conductor.metrics import Metrics
 from conductor.store import tasks as task_store
 from conductor.wakeups import Wakeups, wait_for
@@ -26,9 +27,15 @@ MAX_POLL_TIMEOUT_MS = 5000
 
 class Poller:
     def __init__(
-        self, pool: asyncpg.Pool, clock: Clock, wakeups: Wakeups, metrics: Metrics
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        wakeups: Wakeups,
+        metrics: Metrics,
+        limits: LimitsCache | None = None,
     ) -> None:
         self.pool = pool
+        self.limits = limits or LimitsCache()
         self.clock = clock
         self.wakeups = wakeups
         self.metrics = metrics
@@ -50,7 +57,9 @@ class Poller:
         while True:
             woken = self.wakeups.queues.waiter(queue)
             async with self.pool.acquire() as conn:
-                claimed = await task_store.claim(conn, queue, self.clock.now_ms(), count, worker_id)
+                limits = await self.limits.get(conn, task_type)
+                now = self.clock.now_ms()
+                claimed = await task_store.claim(conn, queue, now, count, worker_id, limits)
             if claimed:
                 self._note(task_type, claimed)
                 return claimed

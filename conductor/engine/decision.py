@@ -44,6 +44,9 @@ class DecideContext:
     now: int
     new_id: Callable[[], str]
     jitter_ms: Callable[[int], int] = lambda _bound: 0
+    # Queues with a recent poller, for choosing among taskToDomain's domains (filled by the
+    # executor only for workflows that map domains).
+    active_queues: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

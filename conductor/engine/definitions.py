@@ -136,14 +136,20 @@ def queue_name(task_type: str, domain: str | None) -> str:
     return f"{domain}:{task_type}" if domain else task_type
 
 
-def pick_domain(task_to_domain: dict[str, Any], task_name: str) -> str | None:
-    """The domain for a worker task: an explicit mapping wins over `*`; NO_DOMAIN means none.
-
-    Conductor prefers the first listed domain with a recent poller; without poll data here we
-    take the first entry, which is also what a single-domain mapping means.
-    """
+def pick_domain(
+    task_to_domain: dict[str, Any], task_name: str, active_queues: frozenset[str] = frozenset()
+) -> str | None:
+    """The domain for a worker task, as Conductor picks it: of the listed domains (an explicit
+    mapping wins over `*`), the first whose queue has a recent poller (`active_queues`), else the
+    last one listed; NO_DOMAIN means none."""
     mapping = task_to_domain.get(task_name, task_to_domain.get("*"))
     if not isinstance(mapping, str) or not mapping.strip():
         return None
-    first = mapping.split(",")[0].strip()
-    return None if first in ("", "NO_DOMAIN") else first
+    candidates = [d.strip() for d in mapping.split(",") if d.strip()]
+    if not candidates:
+        return None
+    for domain in candidates:
+        if domain != "NO_DOMAIN" and queue_name(task_name, domain) in active_queues:
+            return domain
+    last = candidates[-1]
+    return None if last == "NO_DOMAIN" else last

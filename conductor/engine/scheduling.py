@@ -53,7 +53,7 @@ def new_task(
     task_type = name if kind == "SIMPLE" else _TASK_TYPE_NAMES.get(kind, kind)
     if kind in _TYPE_NAMED_DEFS:
         name = task_type
-    domain = pick_domain(state.task_to_domain, name) if worker else None
+    domain = pick_domain(state.task_to_domain, name, ctx.active_queues) if worker else None
     ref = loop_ref(str(workflow_task.get("taskReferenceName", "")), iteration)
     seq = max((t.seq for t in state.tasks), default=0) + 1
     task = TaskState(

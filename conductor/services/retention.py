@@ -1,8 +1,9 @@
 """Retention: removes finished workflows older than the configured age, in small batches.
 
-Each batch is one short statement (SKIP LOCKED, so it never waits for a running transition) and
-the service pauses between batches, so a large backlog drains steadily without crowding the hot
-path. With archiving on, a removed run's rows are kept as one document in `workflow_archive`.
+Each batch is one short statement (SKIP LOCKED, so it never waits for a running transition), and
+between batches the service rests several times as long as the batch took, so a large backlog
+drains steadily while taking only a small share of the database's time from the hot path.
+With archiving on, a removed run's rows are kept as one document in `workflow_archive`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 
 import asyncpg
@@ -27,8 +29,11 @@ DAY_MS = 24 * 3600 * 1000
 class RetentionPolicy:
     max_age_days: float  # remove workflows that ended longer ago than this
     archive: bool = False
-    batch: int = 100
-    pause_ms: int = 100  # between batches while a backlog drains
+    batch: int = 10
+    # While a backlog drains, rest this many times as long as each batch took (and at least
+    # pause_ms): purging then takes at most 1 / (1 + duty_rest) of one connection's time.
+    duty_rest: float = 19.0
+    pause_ms: int = 20
     idle_ms: int = 60_000  # between rounds once nothing is due
 
 
@@ -54,12 +59,15 @@ class RetentionService:
 
     async def run(self) -> None:
         while not self._stopping.is_set():
+            started = time.monotonic()
             try:
                 removed = await self.run_once()
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 log.warning("retention round failed, retrying later: %s", exc)
                 removed = 0
-            pause = self.policy.pause_ms if removed >= self.policy.batch else self.policy.idle_ms
+            took_ms = (time.monotonic() - started) * 1000
+            busy = max(self.policy.pause_ms, self.policy.duty_rest * took_ms)
+            pause = busy if removed >= self.policy.batch else self.policy.idle_ms
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), pause / 1000)
 

@@ -4,15 +4,48 @@ from __future__ import annotations
 
 import asyncpg
 
+from conductor.limits import TaskLimits
 from conductor.store.pool import Conn
 from conductor.store.queries import sql
 
 
 async def claim(
-    conn: Conn, queue_name: str, now: int, count: int, worker_id: str | None
+    conn: Conn,
+    queue_name: str,
+    now: int,
+    count: int,
+    worker_id: str | None,
+    limits: TaskLimits | None = None,
 ) -> list[asyncpg.Record]:
-    """Claim up to `count` visible tasks of a queue in one statement (see `task_claim`)."""
-    return list(await conn.fetch(sql("task_claim"), queue_name, now, count, worker_id))
+    """Claim up to `count` visible tasks of a queue in one statement (see `task_claim`). A
+    limited definition's claims are serialised across servers by an advisory lock, and hand out
+    only what its concurrency and rate limits leave room for."""
+    if limits is None or not limits.active:
+        return list(await conn.fetch(sql("task_claim"), queue_name, now, count, worker_id))
+    async with conn.transaction():
+        await conn.execute(sql("task_limit_lock"), limits.task_def)
+        allowed = count
+        if limits.concurrent > 0:
+            running = await conn.fetchval(sql("task_slot_count"), limits.task_def)
+            allowed = min(allowed, limits.concurrent - int(running))
+        if limits.rate_per_window > 0:
+            since = now - limits.window_seconds * 1000
+            started = await conn.fetchval(sql("task_rate_count"), limits.task_def, since)
+            allowed = min(allowed, limits.rate_per_window - int(started))
+        if allowed <= 0:
+            return []
+        claimed = list(await conn.fetch(sql("task_claim"), queue_name, now, allowed, worker_id))
+        if claimed and limits.concurrent > 0:
+            ids = [r["task_id"] for r in claimed]
+            await conn.execute(sql("task_slot_take"), ids, limits.task_def, now)
+        if claimed and limits.rate_per_window > 0:
+            await conn.execute(sql("task_rate_record"), limits.task_def, now, len(claimed))
+        return claimed
+
+
+async def recently_polled_queues(conn: Conn, since: int) -> frozenset[str]:
+    """Queues some worker polled after `since` (from the poll data every server saves)."""
+    return frozenset(r["queue_name"] for r in await conn.fetch(sql("poll_data_recent"), since))
 
 
 async def get(conn: Conn, task_id: str) -> asyncpg.Record | None:

@@ -10,6 +10,7 @@ import pytest
 
 from conductor.api.keys import CLOCK, METRICS, POOL
 from conductor.services.retention import RetentionPolicy, RetentionService
+from conductor.store.queries import QUERIES
 from tests.integration.api import complete, poll, register_workflow, row_counts, sequence, start
 
 pytestmark = pytest.mark.integration
@@ -100,3 +101,22 @@ async def test_nothing_is_removed_before_its_time(client, clock) -> None:
     assert await exists(client, workflow_id)
     clock.advance(2)
     assert await service(client).run_once() == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "args"),
+    [
+        ("retention_purge", (0, 10, ["WAIT"], False, 0)),
+        ("workflow_delete", ("some-id", ["WAIT"])),
+    ],
+)
+async def test_removals_find_timers_and_logs_by_index(db_dsn, query, args) -> None:
+    """A removal must not scan the timer table (millions of rows) or the task logs."""
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        await conn.execute("SET enable_seqscan = off")
+        plan = str(await conn.fetchval("EXPLAIN (FORMAT JSON) " + QUERIES[query], *args))
+    finally:
+        await conn.close()
+    assert "timer_pkey" in plan
+    assert "task_log_task_idx" in plan

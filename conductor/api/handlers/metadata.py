@@ -8,7 +8,7 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
-from conductor.api.keys import CLOCK, POOL
+from conductor.api.keys import CLOCK, EXECUTOR, POOL
 from conductor.api.render import task_def_json
 from conductor.engine.validation import ValidationError, validate_task_def
 from conductor.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -41,6 +41,7 @@ async def register_task_defs(request: web.Request) -> web.Response:
         await store.upsert_task_defs(
             conn, [_strip_times(d) for d in defs], request.app[CLOCK].now_ms()
         )
+    request.app[EXECUTOR].limits.forget()
     return rq.empty()
 
 
@@ -56,6 +57,7 @@ async def update_task_def(request: web.Request) -> web.Response:
             conn, _strip_times(task_def), request.app[CLOCK].now_ms()
         ):
             raise NotFound(f"No such taskType found by name: {task_def['name']}")
+    request.app[EXECUTOR].limits.forget(str(task_def["name"]))
     return rq.empty()
 
 
@@ -79,6 +81,7 @@ async def delete_task_def(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         if not await store.delete_task_def(conn, name):
             raise NotFound(f"No such taskType found by name: {name}")
+    request.app[EXECUTOR].limits.forget(name)
     return rq.empty()
 
 

@@ -136,11 +136,16 @@ WHERE w.workflow_id = u.workflow_id;
 -- kinds a task can own; timers are found by key.
 WITH gone AS (DELETE FROM workflow WHERE workflow_id = $1 RETURNING workflow_id),
      timers AS (
-        DELETE FROM timer WHERE timer_key = 'WORKFLOW_TIMEOUT:' || $1
-           OR timer_key IN (SELECT kind || ':' || t.task_id
-                            FROM task t, unnest($2::text[]) AS kind WHERE t.workflow_id = $1)
+        DELETE FROM timer WHERE timer_key = ANY(ARRAY(
+            SELECT 'WORKFLOW_TIMEOUT:' || $1
+            UNION ALL
+            SELECT kind || ':' || t.task_id
+            FROM task t, unnest($2::text[]) AS kind WHERE t.workflow_id = $1))
      ),
-     logs AS (DELETE FROM task_log WHERE task_id IN (SELECT task_id FROM task WHERE workflow_id = $1))
+     logs AS (
+        DELETE FROM task_log
+        WHERE task_id = ANY(ARRAY(SELECT task_id FROM task WHERE workflow_id = $1))
+     )
 SELECT workflow_id FROM gone;
 
 -- name: retention_purge
@@ -168,11 +173,14 @@ WITH doomed AS (
     WHERE $4
     ON CONFLICT (workflow_id) DO NOTHING
 ), timers AS (
+    -- = ANY(ARRAY(...)): probes the primary key; IN (subquery) here plans as a scan of timer.
     DELETE FROM timer
-    WHERE timer_key IN (SELECT kind || ':' || task_id FROM doomed_tasks, unnest($3::text[]) AS kind)
-       OR timer_key IN (SELECT 'WORKFLOW_TIMEOUT:' || workflow_id FROM doomed)
+    WHERE timer_key = ANY(ARRAY(
+        SELECT kind || ':' || task_id FROM doomed_tasks, unnest($3::text[]) AS kind
+        UNION ALL
+        SELECT 'WORKFLOW_TIMEOUT:' || workflow_id FROM doomed))
 ), logs AS (
-    DELETE FROM task_log WHERE task_id IN (SELECT task_id FROM doomed_tasks)
+    DELETE FROM task_log WHERE task_id = ANY(ARRAY(SELECT task_id FROM doomed_tasks))
 ), gone AS (
     DELETE FROM workflow w USING doomed d WHERE w.workflow_id = d.workflow_id
     RETURNING w.workflow_id
@@ -218,6 +226,8 @@ WITH saved AS (
     DELETE FROM task_queue WHERE $11::bool AND task_id IN (SELECT task_id FROM saved)
 ), untimed AS (
     DELETE FROM timer WHERE timer_key = ANY($12::text[]) AND EXISTS (SELECT 1 FROM saved)
+), unslotted AS (
+    DELETE FROM task_slot WHERE task_id IN (SELECT task_id FROM saved) AND $3 <> 'IN_PROGRESS'
 )
 SELECT task_id FROM saved;
 
@@ -242,6 +252,9 @@ WITH input AS (
     DELETE FROM task_queue q USING input u WHERE u.dequeue AND q.task_id = u.task_id
 ), untimed AS (
     DELETE FROM timer WHERE timer_key IN (SELECT unnest(timer_keys) FROM input)
+), unslotted AS (
+    DELETE FROM task_slot s USING input u
+    WHERE s.task_id = u.task_id AND u.status <> 'IN_PROGRESS'
 )
 SELECT count(*) FROM saved;
 
@@ -298,6 +311,36 @@ WITH picked AS (
     ON CONFLICT (timer_key) DO NOTHING
 )
 SELECT * FROM claimed ORDER BY seq;
+
+-- name: task_limit_lock
+-- Serialise claims of one limited task definition across all servers until commit.
+SELECT pg_advisory_xact_lock(hashtextextended('task-limit:' || $1, 0));
+
+-- name: task_slot_count
+-- IN_PROGRESS tasks of a definition with concurrentExecLimit.
+SELECT count(*) FROM task_slot WHERE task_def = $1;
+
+-- name: task_slot_take
+-- Count claimed tasks of a limited definition as running.
+INSERT INTO task_slot (task_id, task_def, taken_at)
+SELECT unnest($1::text[]), $2, $3
+ON CONFLICT (task_id) DO NOTHING;
+
+-- name: task_rate_count
+-- Task starts of a definition since $2 (its rate-limit window); older rows are dropped first.
+WITH expired AS (
+    DELETE FROM task_rate_start WHERE task_def = $1 AND started_at <= $2
+)
+SELECT count(*) FROM task_rate_start WHERE task_def = $1 AND started_at > $2;
+
+-- name: task_rate_record
+-- Record $3 task starts of a definition at $2.
+INSERT INTO task_rate_start (task_def, started_at)
+SELECT $1, $2 FROM generate_series(1, $3);
+
+-- name: poll_data_recent
+-- Queues polled after $1 (live workers, for choosing a task's domain).
+SELECT DISTINCT queue_name FROM poll_data WHERE last_poll_time > $1;
 
 -- name: task_queue_push
 -- Make a task pollable at visible_at (re-pushing moves it).
