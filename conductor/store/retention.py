@@ -10,5 +10,10 @@ from conductor.store.queries import sql
 async def purge(conn: Conn, ended_before: int, limit: int, archive: bool, now: int) -> int:
     """Remove up to `limit` workflows that ended before `ended_before`; how many went."""
     kinds = [kind.value for kind in TASK_TIMER_KINDS]
-    removed = await conn.fetchval(sql("retention_purge"), ended_before, limit, kinds, archive, now)
+    async with conn.transaction():
+        # A purge lost in a crash is simply done again: no need to wait for the disk.
+        await conn.execute(sql("transaction_async_commit"))
+        removed = await conn.fetchval(
+            sql("retention_purge"), ended_before, limit, kinds, archive, now
+        )
     return int(removed)

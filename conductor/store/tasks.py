@@ -58,6 +58,15 @@ async def queue_sizes(conn: Conn, names: list[str]) -> dict[str, int]:
     return {name: int(found.get(name, 0)) for name in names}
 
 
+async def in_progress_counts(conn: Conn, names: list[str]) -> dict[str, int]:
+    found = await conn.fetch(sql("task_queue_in_progress_counts"), names)
+    return {r["queue_name"]: int(r["size"]) for r in found}
+
+
+async def requeue(conn: Conn, queue_name: str, now: int) -> int:
+    return int(await conn.fetchval(sql("task_queue_requeue"), queue_name, now))
+
+
 async def all_queue_sizes(conn: Conn) -> dict[str, int]:
     return {r["queue_name"]: int(r["size"]) for r in await conn.fetch(sql("task_queue_all_sizes"))}
 

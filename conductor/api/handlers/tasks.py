@@ -7,9 +7,10 @@ from typing import Any
 from aiohttp import web
 
 from conductor.api import requests as rq
-from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL
+from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL, WAKEUPS
 from conductor.api.longpoll import MAX_POLL_TIMEOUT_MS
 from conductor.api.render import task_json_from_row
+from conductor.engine.definitions import queue_name
 from conductor.engine.events import TaskResultReceived
 from conductor.engine.model import RESULT_STATUSES, TaskStatus
 from conductor.errors import BadRequest, FieldError, NotFound, ValidationFailed
@@ -193,6 +194,35 @@ async def all_queue_sizes(request: web.Request) -> web.Response:
         return rq.json_response(await store.all_queue_sizes(conn))
 
 
+async def queue_size(request: web.Request) -> web.Response:
+    task_type = rq.query_str(request, "taskType")
+    if task_type is None:
+        raise BadRequest("taskType is required")
+    queue = queue_name(task_type, rq.query_str(request, "domain"))
+    async with request.app[POOL].acquire() as conn:
+        sizes = await store.queue_sizes(conn, [queue])
+    return rq.json_response(sizes[queue])
+
+
+async def all_queue_sizes_verbose(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        sizes = await store.all_queue_sizes(conn)
+        unacked = await store.in_progress_counts(conn, list(sizes))
+    return rq.json_response(
+        {q: {"a": {"size": n, "uacked": unacked.get(q, 0)}} for q, n in sizes.items()}
+    )
+
+
+async def requeue(request: web.Request) -> web.Response:
+    """Make the task type's waiting tasks (delayed by a callback or a retry back-off) pollable
+    now; answers with how many tasks the queue holds."""
+    task_type = request.match_info["task_type"]
+    async with request.app[POOL].acquire() as conn:
+        size = await store.requeue(conn, task_type, request.app[CLOCK].now_ms())
+    request.app[WAKEUPS].queues.wake(task_type)
+    return rq.text(str(size))
+
+
 async def poll_data(request: web.Request) -> web.Response:
     task_type = rq.query_str(request, "taskType")
     if task_type is None:
@@ -238,6 +268,9 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{base}/update-v2", update_task_v2),
         web.get(f"{base}/queue/sizes", queue_sizes),
         web.get(f"{base}/queue/all", all_queue_sizes),
+        web.get(f"{base}/queue/all/verbose", all_queue_sizes_verbose),
+        web.get(f"{base}/queue/size", queue_size),
+        web.post(f"{base}/queue/requeue/{{task_type}}", requeue),
         web.get(f"{base}/queue/polldata", poll_data),
         web.get(f"{base}/queue/polldata/all", all_poll_data),
         web.post(f"{base}/{{task_id}}/log", add_log),

@@ -148,6 +148,11 @@ WITH gone AS (DELETE FROM workflow WHERE workflow_id = $1 RETURNING workflow_id)
      )
 SELECT workflow_id FROM gone;
 
+-- name: transaction_async_commit
+-- This transaction's commit does not wait for its WAL to reach disk (for redoable background
+-- work, so its flushes do not queue up with those of the hot path's commits).
+SET LOCAL synchronous_commit = off;
+
 -- name: retention_purge
 -- Remove up to $2 workflows that ended before $1, oldest first, with their tasks (queue rows and
 -- idempotency keys go by cascade), task logs and any leftover timers ($3: the timer kinds a task
@@ -357,6 +362,19 @@ WHERE queue_name = ANY($1::text[]) GROUP BY queue_name;
 -- name: task_queue_all_sizes
 -- Row counts of every queue.
 SELECT queue_name, count(*)::int AS size FROM task_queue GROUP BY queue_name ORDER BY queue_name;
+
+-- name: task_queue_in_progress_counts
+-- Claimed (IN_PROGRESS) worker tasks per queue: Conductor's "unacked" count.
+SELECT body->>'queueName' AS queue_name, count(*)::int AS size FROM task
+WHERE status = 'IN_PROGRESS' AND body->>'queueName' = ANY($1::text[])
+GROUP BY 1;
+
+-- name: task_queue_requeue
+-- Make every waiting task of a queue pollable now (operators' requeue); returns the queue size.
+WITH moved AS (
+    UPDATE task_queue SET visible_at = $2 WHERE queue_name = $1 AND visible_at > $2
+)
+SELECT count(*)::int FROM task_queue WHERE queue_name = $1;
 
 -- name: timer_upsert
 -- Arm (or re-arm) the one timer of a kind for a task or workflow.
