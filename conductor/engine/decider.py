@@ -7,6 +7,8 @@ transaction. Semantics follow Conductor's DeciderService (conductor-spec §4).
 
 from __future__ import annotations
 
+import json
+
 from conductor.engine import scheduling, system_tasks, waits
 from conductor.engine.decision import (
     DecideContext,
@@ -77,7 +79,7 @@ class _Decider(FlowControl, Operations):
             if self._apply_result(event):
                 self.evaluate()
         elif isinstance(event, TerminateWorkflow):
-            self.terminate(event.reason)
+            self.terminate(event.reason, event.trigger_failure_workflow)
         elif isinstance(event, LoopConditionEvaluated):
             if self._apply_loop_condition(event):
                 self.evaluate()
@@ -328,7 +330,13 @@ class _Decider(FlowControl, Operations):
         reason = task.input_data.get("terminationReason") or (
             f"Workflow is {status.value} by TERMINATE task: {task.task_id}"
         )
-        self._end_workflow(status, str(reason), output=dict(task.output_data))
+        self._end_workflow(
+            status,
+            str(reason),
+            output=dict(task.output_data),
+            failure_workflow=status in (WorkflowStatus.FAILED, WorkflowStatus.TERMINATED),
+            failed_task=task,
+        )
 
     def _handle_failure(self, task: TaskState) -> bool:
         """Retry the task, or mark an optional one done; otherwise fail the workflow."""
@@ -374,7 +382,7 @@ class _Decider(FlowControl, Operations):
             f"Task {task.task_id} failed with status: {status.value} and reason: "
             f"'{task.reason_for_incompletion}'"
         )
-        self._end_workflow(status, reason)
+        self._end_workflow(status, reason, failure_workflow=True, failed_task=task)
         return False
 
     def _total_timeout_exceeded(self, task: TaskState) -> bool:
@@ -411,18 +419,29 @@ class _Decider(FlowControl, Operations):
     def _ended(self) -> bool:
         return self.state.status.terminal
 
-    def terminate(self, reason: str | None) -> None:
+    def terminate(self, reason: str | None, trigger_failure_workflow: bool = False) -> None:
         status = self.state.status
         if status is WorkflowStatus.COMPLETED:
             raise Conflict(f"Cannot terminate a {status.value} workflow.")
         if status is WorkflowStatus.TERMINATED:
             self.decision.ignored = True
             return
-        self._end_workflow(WorkflowStatus.TERMINATED, reason)
+        # An operator's terminate starts the failureWorkflow only when asked to (Conductor).
+        self._end_workflow(
+            WorkflowStatus.TERMINATED, reason, failure_workflow=trigger_failure_workflow
+        )
 
     def _end_workflow(
-        self, status: WorkflowStatus, reason: str | None, output: JSON | None = None
+        self,
+        status: WorkflowStatus,
+        reason: str | None,
+        output: JSON | None = None,
+        *,
+        failure_workflow: bool | None = None,
+        failed_task: TaskState | None = None,
     ) -> None:
+        """End the run. `failure_workflow`: start the definition's failureWorkflow (by default
+        when the run failed or timed out)."""
         state = self.state
         for task in state.tasks:
             if not task.status.terminal:
@@ -433,7 +452,42 @@ class _Decider(FlowControl, Operations):
         state.reason_for_incompletion = reason
         state.output = output if output is not None else self._workflow_output()
         state.end_time = self.ctx.now
+        if failure_workflow is None:
+            failure_workflow = status in (WorkflowStatus.FAILED, WorkflowStatus.TIMED_OUT)
+        if failure_workflow:
+            self._start_failure_workflow(status, reason, failed_task)
         self._mark_finished()
+
+    def _start_failure_workflow(
+        self, status: WorkflowStatus, reason: str | None, failed_task: TaskState | None
+    ) -> None:
+        """Durably start the definition's failureWorkflow: a timer due now carries the new
+        run's id (so firing it twice starts one run), recorded in this run's output too."""
+        name = resolve(self.state.definition.get("failureWorkflow"), build_document(self.state))
+        if not isinstance(name, str) or not name.strip():
+            return
+        if failed_task is None:
+            failed_task = next(
+                (t for t in reversed(self.state.tasks) if not t.status.successful), None
+            )
+        run_id = self.ctx.new_id()
+        self.state.output["conductor.failure_workflow"] = run_id
+        payload = {
+            "workflowId": run_id,
+            "name": name.strip(),
+            "reason": reason,
+            "failureStatus": status.value,
+            "failureTaskId": failed_task.task_id if failed_task else None,
+        }
+        self.decision.timers.append(
+            TimerIntent(
+                TimerKind.FAILURE_WORKFLOW,
+                self.state.workflow_id,
+                None,
+                self.ctx.now,
+                json.dumps(payload),
+            )
+        )
 
     def _stop_child(self, task: TaskState, status: WorkflowStatus, reason: str | None) -> None:
         """A parent that ends takes its running child workflow down with it."""

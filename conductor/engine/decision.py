@@ -31,6 +31,9 @@ class TimerKind(StrEnum):
     SUBWORKFLOW_DONE = "SUBWORKFLOW_DONE"
     # A parent ended while its child ran: terminate the child (payload: the reason).
     TERMINATE_WORKFLOW = "TERMINATE_WORKFLOW"
+    # A workflow failed: start its failureWorkflow (payload: JSON with the new run's id, name,
+    # reason, status and failed task), durably and once.
+    FAILURE_WORKFLOW = "FAILURE_WORKFLOW"
 
     @property
     def needs_transition(self) -> bool:

@@ -45,6 +45,7 @@ class LoopConditionEvaluated:
 @dataclass(frozen=True)
 class TerminateWorkflow:
     reason: str | None = None
+    trigger_failure_workflow: bool = False
 
 
 @dataclass(frozen=True)

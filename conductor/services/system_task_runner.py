@@ -9,12 +9,14 @@ pure functions of their input, so running one twice is harmless.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
 
 import asyncpg
 
+from conductor.api.render import workflow_json
 from conductor.engine import loops
 from conductor.engine.decision import TimerKind
 from conductor.engine.events import LoopConditionEvaluated, TaskResultReceived
@@ -53,6 +55,9 @@ class SystemTaskRunner:
     async def run(self, timer: ClaimedTimer) -> None:
         if timer.kind == TimerKind.SUBWORKFLOW_DONE.value:
             await self._child_done(timer)
+            return
+        if timer.kind == TimerKind.FAILURE_WORKFLOW.value:
+            await self._failure_workflow(timer)
             return
         task = await self._load(timer)
         if task is None:
@@ -180,6 +185,36 @@ class SystemTaskRunner:
             reason=reason,
         )
         await self.executor.transition(timer.workflow_id, event, (timer.key, timer.claimed_fire_at))
+
+    async def _failure_workflow(self, timer: ClaimedTimer) -> None:
+        """Start a failed run's failureWorkflow with Conductor's input. The new run's id came
+        with the timer, so a second firing finds it started and does nothing."""
+        request = json.loads(timer.payload or "{}")
+        async with self.pool.acquire() as conn:
+            failed = await wf_store.get(conn, timer.workflow_id, self.executor.definitions)
+        if failed is not None:
+            workflow_input: JSON = {
+                **failed.input,
+                "workflowId": failed.workflow_id,
+                "reason": request.get("reason"),
+                "failureStatus": request.get("failureStatus"),
+                "failedWorkflow": workflow_json(failed),
+            }
+            if request.get("failureTaskId"):
+                workflow_input["failureTaskId"] = request["failureTaskId"]
+            start = StartRequest(
+                name=str(request.get("name")),
+                input=workflow_input,
+                correlation_id=failed.correlation_id,
+                task_to_domain=dict(failed.task_to_domain),
+                workflow_id=str(request.get("workflowId")),
+            )
+            try:
+                await self.executor.start(start)
+            except NotFound as exc:  # no such failure workflow: nothing to retry
+                log.warning("failureWorkflow of %s not started: %s", failed.workflow_id, exc)
+        async with self.pool.acquire() as conn:
+            await timer_store.delete_fired(conn, timer.key, timer.claimed_fire_at)
 
     async def _loop_condition(self, timer: ClaimedTimer, loop_task: TaskState) -> None:
         async with self.pool.acquire() as conn:

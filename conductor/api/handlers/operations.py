@@ -193,7 +193,8 @@ async def bulk_retry(request: web.Request) -> web.Response:
 
 async def bulk_terminate(request: web.Request) -> web.Response:
     reason = rq.query_str(request, "reason")
-    return await _bulk(request, _event_action(TerminateWorkflow(reason)))
+    trigger = rq.query_bool(request, "triggerFailureWorkflow", False)
+    return await _bulk(request, _event_action(TerminateWorkflow(reason, trigger)))
 
 
 async def bulk_remove(request: web.Request) -> web.Response:

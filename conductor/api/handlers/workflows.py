@@ -203,8 +203,9 @@ async def correlated_many(request: web.Request) -> web.Response:
 
 async def terminate(request: web.Request) -> web.Response:
     reason = rq.query_str(request, "reason")
+    trigger = rq.query_bool(request, "triggerFailureWorkflow", False)
     await request.app[EXECUTOR].transition(
-        request.match_info["workflow_id"], TerminateWorkflow(reason)
+        request.match_info["workflow_id"], TerminateWorkflow(reason, trigger)
     )
     return rq.empty()
 
