@@ -7,12 +7,11 @@ Conductor's summaries are (conductor-spec §2.8).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-import asyncpg
-
-from conductor.engine.model import JSON
+from conductor.engine.model import JSON, WorkflowState
 from conductor.engine.templates import java_string
+from conductor.store.rows import workflow_body
 
 
 def iso_time(epoch_ms: int) -> str:
@@ -20,7 +19,32 @@ def iso_time(epoch_ms: int) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{epoch_ms % 1000:03d}Z"
 
 
-def workflow_summary(row: asyncpg.Record) -> JSON:
+def workflow_summary_of(state: WorkflowState) -> JSON:
+    """The summary of a loaded run (for the status listener's webhook)."""
+    return workflow_summary(
+        {
+            "name": state.name,
+            "version": state.version,
+            "workflow_id": state.workflow_id,
+            "correlation_id": state.correlation_id,
+            "create_time": state.create_time,
+            "update_time": state.update_time,
+            "end_time": state.end_time,
+            "status": state.status.value,
+            "priority": state.priority,
+            "parent_workflow_id": state.parent_workflow_id,
+            "body": workflow_body(state),
+        }
+    )
+
+
+class Row(Protocol):
+    """A stored row: an asyncpg Record, or a dict with the same keys."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
+def workflow_summary(row: Row) -> JSON:
     body: JSON = row["body"]
     end = int(row["end_time"] or 0)
     start = int(row["create_time"])
@@ -50,7 +74,7 @@ def workflow_summary(row: asyncpg.Record) -> JSON:
     return {k: v for k, v in summary.items() if v is not None}
 
 
-def task_summary(row: asyncpg.Record) -> JSON:
+def task_summary(row: Row) -> JSON:
     body: JSON = row["body"]
     scheduled = int(row["scheduled_time"] or 0)
     start = int(row["start_time"] or 0)

@@ -56,6 +56,18 @@ from conductor.errors import Conflict
 REASON_LIMIT = 500
 
 
+def webhook_sink(definition: JSON) -> str | None:
+    """The status listener's webhook URL: `workflowStatusListenerSink` as `webhook:<url>` or a
+    plain http(s) URL, when `workflowStatusListenerEnabled`; None otherwise."""
+    if definition.get("workflowStatusListenerEnabled") is not True:
+        return None
+    sink = definition.get("workflowStatusListenerSink")
+    if not isinstance(sink, str):
+        return None
+    url = sink.removeprefix("webhook:").strip()
+    return url if url.startswith(("http://", "https://")) else None
+
+
 def decide(state: WorkflowState, event: Event, ctx: DecideContext) -> Decision:
     """Apply `event` to `state` (mutated in place) and return what must be written."""
     decider = _Decider(state, ctx)
@@ -519,6 +531,17 @@ class _Decider(FlowControl, Operations):
         self.state.update_time = self.ctx.now
         self.decision.workflow_changed = True
         self.decision.finished = True
+        sink = webhook_sink(self.state.definition)
+        if sink is not None:
+            self.decision.timers.append(
+                TimerIntent(
+                    TimerKind.STATUS_LISTENER,
+                    self.state.workflow_id,
+                    None,
+                    self.ctx.now,
+                    json.dumps({"url": sink, "attempt": 0}),
+                )
+            )
         self.decision.cleared_timer_keys.append(
             timer_key(TimerKind.WORKFLOW_TIMEOUT, self.state.workflow_id)
         )

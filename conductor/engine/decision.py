@@ -34,6 +34,9 @@ class TimerKind(StrEnum):
     # A workflow failed: start its failureWorkflow (payload: JSON with the new run's id, name,
     # reason, status and failed task), durably and once.
     FAILURE_WORKFLOW = "FAILURE_WORKFLOW"
+    # A run with workflowStatusListenerEnabled ended: POST its summary to the webhook sink
+    # (payload: JSON with the URL and the attempt number), retried with back-off.
+    STATUS_LISTENER = "STATUS_LISTENER"
 
     @property
     def needs_transition(self) -> bool:

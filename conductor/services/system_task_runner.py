@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from conductor.api.render import workflow_json
+from conductor.api.summaries import workflow_summary_of
 from conductor.engine import loops
 from conductor.engine.decision import TimerKind
 from conductor.engine.events import LoopConditionEvaluated, TaskResultReceived
@@ -35,6 +36,9 @@ from conductor.store.rows import task_from_row
 from conductor.store.timers import ClaimedTimer
 
 log = logging.getLogger(__name__)
+
+LISTENER_ATTEMPTS = 10
+LISTENER_MAX_BACKOFF_MS = 300_000
 
 
 class SystemTaskRunner:
@@ -58,6 +62,9 @@ class SystemTaskRunner:
             return
         if timer.kind == TimerKind.FAILURE_WORKFLOW.value:
             await self._failure_workflow(timer)
+            return
+        if timer.kind == TimerKind.STATUS_LISTENER.value:
+            await self._notify_listener(timer)
             return
         task = await self._load(timer)
         if task is None:
@@ -215,6 +222,36 @@ class SystemTaskRunner:
                 log.warning("failureWorkflow of %s not started: %s", failed.workflow_id, exc)
         async with self.pool.acquire() as conn:
             await timer_store.delete_fired(conn, timer.key, timer.claimed_fire_at)
+
+    async def _notify_listener(self, timer: ClaimedTimer) -> None:
+        """POST the finished run's summary to its webhook; on an error or a non-2xx answer try
+        again with exponential back-off (1 s, 2 s, ... capped at 5 min), up to 10 attempts."""
+        request = json.loads(timer.payload or "{}")
+        attempt = int(request.get("attempt") or 0)
+        async with self.pool.acquire() as conn:
+            state = await wf_store.get(
+                conn, timer.workflow_id, self.executor.definitions, include_tasks=False
+            )
+        delivered = True
+        if state is not None:
+            call = {"uri": request.get("url"), "method": "POST", "body": workflow_summary_of(state)}
+            status, _output, reason = await self.http.call(call)
+            delivered = status is TaskStatus.COMPLETED
+            if not delivered:
+                log.warning(
+                    "status listener of %s, attempt %d: %s", state.workflow_id, attempt + 1, reason
+                )
+        async with self.pool.acquire() as conn:
+            if delivered or attempt + 1 >= LISTENER_ATTEMPTS:
+                await timer_store.delete_fired(conn, timer.key, timer.claimed_fire_at)
+                return
+            delay_ms = min(1000 * 2**attempt, LISTENER_MAX_BACKOFF_MS)
+            retry = json.dumps({**request, "attempt": attempt + 1})
+            now = self.executor.clock.now_ms()
+            await timer_store.reschedule(
+                conn, timer.key, timer.claimed_fire_at, now + delay_ms, retry
+            )
+        self.executor.wakeups.timers_written(now + delay_ms)
 
     async def _loop_condition(self, timer: ClaimedTimer, loop_task: TaskState) -> None:
         async with self.pool.acquire() as conn:

@@ -45,6 +45,12 @@ async def delete_fired(conn: Conn, key: str, claimed_fire_at: int) -> None:
     await conn.execute(sql("timer_delete_fired"), key, claimed_fire_at)
 
 
+async def reschedule(
+    conn: Conn, key: str, claimed_fire_at: int, fire_at: int, payload: str | None
+) -> None:
+    await conn.execute(sql("timer_reschedule"), key, claimed_fire_at, fire_at, payload)
+
+
 async def next_fire_at(conn: Conn) -> int | None:
     value = await conn.fetchval(sql("timer_next_fire_at"))
     return None if value is None else int(value)

@@ -40,7 +40,12 @@ log = logging.getLogger(__name__)
 # Runs a deferred system task for its SYSTEM_TASK timer (see services/system_task_runner.py).
 SystemTaskHandler = Callable[[ClaimedTimer], Awaitable[None]]
 _RUNNER_KINDS = frozenset(
-    {TimerKind.SYSTEM_TASK, TimerKind.SUBWORKFLOW_DONE, TimerKind.FAILURE_WORKFLOW}
+    {
+        TimerKind.SYSTEM_TASK,
+        TimerKind.SUBWORKFLOW_DONE,
+        TimerKind.FAILURE_WORKFLOW,
+        TimerKind.STATUS_LISTENER,
+    }
 )
 # Kinds whose firing is one event to one workflow: these fire in bulk transactions.
 _BULK_KINDS = frozenset(

@@ -408,6 +408,10 @@ SELECT c.*, n.next_due
 FROM (SELECT min(fire_at) AS next_due FROM timer WHERE fire_at > $1) n
 LEFT JOIN claimed c ON true;
 
+-- name: timer_reschedule
+-- Move a claimed timer (by its leased fire time) to a later time with a new payload (a retry).
+UPDATE timer SET fire_at = $3, payload = $4 WHERE timer_key = $1 AND fire_at = $2;
+
 -- name: timer_next_fire_at
 -- The earliest pending fire time, or null.
 SELECT min(fire_at) FROM timer;
