@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from conductor.api.handlers import (
+    dry_run,
     health,
     metadata,
     operations,
@@ -78,6 +79,7 @@ def create_app(
     app.add_routes(health.routes())
     app.add_routes(metadata.routes())
     app.add_routes(search.routes())
+    app.add_routes(dry_run.routes())
     app.add_routes(operations.routes())
     app.add_routes(workflows.routes())
     app.add_routes(tasks.routes())
