@@ -15,6 +15,7 @@ from aiohttp import web
 
 from conductor.api.handlers import (
     dry_run,
+    events,
     health,
     metadata,
     operations,
@@ -41,6 +42,7 @@ from conductor.config import Settings
 from conductor.executor import Executor
 from conductor.metrics import Metrics
 from conductor.services.broadcast import Broadcaster
+from conductor.services.event_processor import EventProcessor
 from conductor.services.http_task import HttpTaskClient
 from conductor.services.jq_runner import JqRunner
 from conductor.services.retention import RetentionPolicy, RetentionService
@@ -62,6 +64,7 @@ BROADCASTER = web.AppKey("broadcaster", Broadcaster)
 SYSTEM_TASK_RUNNER = web.AppKey("system_task_runner", SystemTaskRunner)
 SCHEDULE_SERVICE = web.AppKey("schedule_service", ScheduleService)
 RETENTION_SERVICE = web.AppKey("retention_service", RetentionService)
+EVENT_PROCESSOR = web.AppKey("event_processor", EventProcessor)
 MAX_BODY_BYTES = 12 * 1024 * 1024  # above Conductor's 10 MB payload limit; larger gets 413
 
 
@@ -80,6 +83,7 @@ def create_app(
     app.add_routes(metadata.routes())
     app.add_routes(search.routes())
     app.add_routes(dry_run.routes())
+    app.add_routes(events.routes())
     app.add_routes(operations.routes())
     app.add_routes(workflows.routes())
     app.add_routes(tasks.routes())
@@ -115,6 +119,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         runner = SystemTaskRunner(pool, app[EXECUTOR], app[SANDBOX], jq_runner, http_client)
         app[SYSTEM_TASK_RUNNER] = runner
         app[SCHEDULE_SERVICE] = ScheduleService(pool, app[CLOCK], app[EXECUTOR])
+        app[EVENT_PROCESSOR] = EventProcessor(pool, app[EXECUTOR], app[SANDBOX], app[WAKEUPS])
         if settings.retention_days is not None and settings.retention_days > 0:
             policy = RetentionPolicy(
                 settings.retention_days, settings.retention_archive, settings.retention_batch
@@ -157,6 +162,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(app[SCHEDULE_SERVICE].run(), name="schedules"),
         asyncio.create_task(app[POLLER].run_poll_data_flusher(), name="poll-data-flusher"),
     ]
+    background.append(asyncio.create_task(app[EVENT_PROCESSOR].run(), name="event-processor"))
     if RETENTION_SERVICE in app:
         background.append(asyncio.create_task(app[RETENTION_SERVICE].run(), name="retention"))
     clock = app[CLOCK]
@@ -166,6 +172,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     yield
     timer_service.stop()
     app[SCHEDULE_SERVICE].stop()
+    app[EVENT_PROCESSOR].stop()
     if RETENTION_SERVICE in app:
         app[RETENTION_SERVICE].stop()
     for task in background:

@@ -341,6 +341,8 @@ class Executor:
             if self.broadcaster is not None:
                 self.broadcaster.publish_timer(earliest)
         self.wakeups.workflows.wake(state.workflow_id)
+        if decision.events:
+            self.wakeups.event_messages.set()
         if decision.finished:
             self.metrics.workflows_finished.labels(state.name, state.status.value).inc()
             if self.broadcaster is not None:

@@ -52,6 +52,8 @@ class Wakeups:
     def __init__(self) -> None:
         self.queues = Signals()
         self.workflows = Signals()
+        # Set when a commit published event messages (the event processor waits on it).
+        self.event_messages = asyncio.Event()
         self._timer_listeners: list[Callable[[int], None]] = []
 
     def timers_written(self, earliest_fire_at: int) -> None:

@@ -13,6 +13,12 @@ def _load() -> dict[str, str]:
     catalogue = {name: body.strip() for name, body in _ENTRY.findall(text)}
     if not catalogue:
         raise RuntimeError("the SQL catalogue is empty")
+    # Every entry needs its description line: without one the regex would glue the entry onto
+    # the one before it.
+    declared = re.findall(r"^-- name: (\w+)$", text, re.M)
+    if sorted(declared) != sorted(catalogue):
+        missing = sorted(set(declared) - set(catalogue))
+        raise RuntimeError(f"SQL catalogue entries without a description line: {missing}")
     return catalogue
 
 

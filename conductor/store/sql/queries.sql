@@ -272,6 +272,40 @@ DELETE FROM task WHERE task_id = ANY($1::text[]);
 -- Publish a message to a `conductor` event queue (in the publishing task's transition).
 INSERT INTO event_message (queue, message_id, payload, created_time) VALUES ($1, $2, $3, $4);
 
+-- name: event_handler_insert
+-- Register an event handler; no row back: the name is taken.
+INSERT INTO event_handler (name, event, active, body) VALUES ($1, $2, $3, $4)
+ON CONFLICT (name) DO NOTHING
+RETURNING name;
+
+-- name: event_handler_update
+-- Replace an event handler; no row back: there is none by that name.
+UPDATE event_handler SET event = $2, active = $3, body = $4 WHERE name = $1 RETURNING name;
+
+-- name: event_handler_delete
+-- Remove an event handler; no row back: there is none by that name.
+DELETE FROM event_handler WHERE name = $1 RETURNING name;
+
+-- name: event_handler_list
+-- Every event handler, by name.
+SELECT body FROM event_handler ORDER BY name;
+
+-- name: event_handler_for_event
+-- Handlers of one event (queue), only the active ones when $2.
+SELECT body FROM event_handler WHERE event = $1 AND (active OR NOT $2) ORDER BY name;
+
+-- name: event_message_claim
+-- Take the oldest messages for handling; SKIP LOCKED lets several servers share them. Runs in
+-- the handling transaction's stead: a message is deleted once its actions ran (they are
+-- idempotent, so a crash in between only repeats them).
+SELECT id, queue, message_id, payload, created_time FROM event_message
+ORDER BY id LIMIT $1
+FOR UPDATE SKIP LOCKED;
+
+-- name: event_message_delete
+-- Drop handled messages.
+DELETE FROM event_message WHERE id = ANY($1::bigint[]);
+
 -- name: event_message_list
 -- Messages of one queue, oldest first.
 SELECT queue, message_id, payload, created_time FROM event_message

@@ -1,0 +1,102 @@
+"""/api/event: register, update, list and delete event handlers (Conductor's EventResource)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from conductor.api import requests as rq
+from conductor.api.keys import POOL
+from conductor.errors import Conflict, FieldError, NotFound, ValidationFailed
+from conductor.services.event_processor import ACTIONS
+from conductor.store import events as store
+
+
+def check_handler(handler: dict[str, Any]) -> None:
+    """Conductor's checks, plus: only `conductor:` queues exist on this server."""
+    errors: list[FieldError] = []
+    path = "eventHandler"
+    for key in ("name", "event"):
+        if not isinstance(handler.get(key), str) or not handler[key].strip():
+            errors.append(FieldError(f"{path}.{key}", f"Missing event handler {key}"))
+    event = handler.get("event")
+    if isinstance(event, str) and event and not event.startswith("conductor:"):
+        errors.append(
+            FieldError(f"{path}.event", "only conductor:<queue> events are supported", event)
+        )
+    actions = handler.get("actions")
+    if not isinstance(actions, list) or not actions:
+        errors.append(
+            FieldError(
+                f"{path}.actions", "No actions specified. Please specify at least one action"
+            )
+        )
+    else:
+        for i, action in enumerate(actions):
+            kind = action.get("action") if isinstance(action, dict) else None
+            if kind not in ACTIONS:
+                errors.append(
+                    FieldError(
+                        f"{path}.actions[{i}].action",
+                        f"must be one of {', '.join(ACTIONS)}",
+                        kind,
+                    )
+                )
+            elif not isinstance(action.get(kind), dict):
+                errors.append(FieldError(f"{path}.actions[{i}].{kind}", f"{kind} is missing"))
+    for key, kind in (("condition", str), ("active", bool), ("evaluatorType", str)):
+        if handler.get(key) is not None and not isinstance(handler[key], kind):
+            errors.append(FieldError(f"{path}.{key}", f"must be a {kind.__name__}"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def add_handler(request: web.Request) -> web.Response:
+    handler = await rq.json_object(request, "eventHandler")
+    check_handler(handler)
+    handler.setdefault("active", True)
+    async with request.app[POOL].acquire() as conn:
+        if not await store.insert_handler(conn, handler):
+            raise Conflict(f"EventHandler with name {handler['name']} already exists!")
+    return rq.empty()
+
+
+async def update_handler(request: web.Request) -> web.Response:
+    handler = await rq.json_object(request, "eventHandler")
+    check_handler(handler)
+    handler.setdefault("active", True)
+    async with request.app[POOL].acquire() as conn:
+        if not await store.update_handler(conn, handler):
+            raise NotFound(f"EventHandler with name {handler['name']} not found!")
+    return rq.empty()
+
+
+async def delete_handler(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    async with request.app[POOL].acquire() as conn:
+        if not await store.delete_handler(conn, name):
+            raise NotFound(f"EventHandler with name {name} not found!")
+    return rq.empty()
+
+
+async def list_handlers(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        return rq.json_response(await store.list_handlers(conn))
+
+
+async def handlers_for_event(request: web.Request) -> web.Response:
+    active_only = rq.query_bool(request, "activeOnly", True)
+    async with request.app[POOL].acquire() as conn:
+        found = await store.handlers_for(conn, request.match_info["event"], active_only)
+    return rq.json_response(found)
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/api/event", add_handler),
+        web.put("/api/event", update_handler),
+        web.get("/api/event", list_handlers),
+        web.delete("/api/event/{name}", delete_handler),
+        web.get("/api/event/{event}", handlers_for_event),
+    ]

@@ -1,0 +1,155 @@
+"""Event handlers at work: messages on the `conductor` queues run the matching handlers' actions.
+
+Messages come from EVENT tasks, written in the same transaction that completed the task (an
+outbox). The processor takes the oldest messages under a row lock (SKIP LOCKED, so servers share
+them), runs each active handler of the message's queue whose condition holds, and deletes the
+messages when done. Actions are idempotent, so a crash in between only repeats them:
+`start_workflow` starts a run whose id is derived from the message, the handler and the action;
+task updates and terminations of something already finished change nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+
+from conductor.engine.events import TaskResultReceived, TerminateWorkflow
+from conductor.engine.model import JSON, TaskStatus
+from conductor.engine.templates import resolve
+from conductor.errors import ConductorError
+from conductor.executor import Executor, StartRequest
+from conductor.services.scripts import ScriptError, ScriptSandbox
+from conductor.store import events as store
+from conductor.store import workflows as wf_store
+from conductor.wakeups import Wakeups
+
+log = logging.getLogger(__name__)
+
+# Event handler actions this server runs.
+ACTIONS = ("start_workflow", "complete_task", "fail_task", "terminate_workflow")
+_RUN_IDS = uuid.UUID("6f1d2a3e-8c4b-4e5f-9a0b-1c2d3e4f5a6b")
+
+
+class EventProcessor:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        executor: Executor,
+        sandbox: ScriptSandbox,
+        wakeups: Wakeups,
+        *,
+        batch: int = 50,
+        idle_s: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.executor = executor
+        self.sandbox = sandbox
+        self.wakeups = wakeups
+        self.batch = batch
+        self.idle_s = idle_s
+        self._stopping = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Handle one batch of messages; returns how many were taken."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            messages = await store.claim_messages(conn, self.batch)
+            handlers: dict[str, list[JSON]] = {}
+            for message in messages:
+                queue = message["queue"]
+                if queue not in handlers:
+                    handlers[queue] = await store.handlers_for(conn, queue)
+                for handler in handlers[queue]:
+                    await self._handle(handler, message)
+            if messages:
+                await store.delete_messages(conn, [m["id"] for m in messages])
+        return len(messages)
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            self.wakeups.event_messages.clear()
+            try:
+                taken = await self.run_once()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("event processing failed, retrying: %s", exc)
+                taken = 0
+            if taken < self.batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeups.event_messages.wait(), self.idle_s)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.wakeups.event_messages.set()
+
+    async def _handle(self, handler: JSON, message: asyncpg.Record) -> None:
+        payload: JSON = message["payload"] if isinstance(message["payload"], dict) else {}
+        if not await self._condition_holds(handler, payload):
+            return
+        for index, action in enumerate(handler.get("actions") or []):
+            kind = action.get("action")
+            params = resolve(action.get(kind) or {}, payload)
+            try:
+                await self._act(kind, params, f"{message['message_id']}:{handler['name']}:{index}")
+            except ConductorError as exc:  # e.g. the task or workflow is gone: nothing to redo
+                log.info("event handler %s, action %s: %s", handler["name"], kind, exc.message)
+
+    async def _condition_holds(self, handler: JSON, payload: JSON) -> bool:
+        condition = handler.get("condition")
+        if not isinstance(condition, str) or not condition.strip():
+            return True
+        try:
+            return bool(await self.sandbox.evaluate(condition, payload))
+        except ScriptError as exc:
+            log.warning("event handler %s: condition failed: %s", handler.get("name"), exc)
+            return False
+
+    async def _act(self, kind: str, params: Any, action_id: str) -> None:
+        if not isinstance(params, dict):
+            return
+        if kind == "start_workflow":
+            version = params.get("version")
+            await self.executor.start(
+                StartRequest(
+                    name=str(params.get("name")),
+                    version=version if isinstance(version, int) and version > 0 else None,
+                    input=dict(params.get("input") or {}),
+                    correlation_id=params.get("correlationId"),
+                    task_to_domain=dict(params.get("taskToDomain") or {}),
+                    workflow_id=str(uuid.uuid5(_RUN_IDS, action_id)),
+                )
+            )
+        elif kind in ("complete_task", "fail_task"):
+            await self._update_task(kind, params)
+        elif kind == "terminate_workflow":
+            await self.executor.transition(
+                str(params.get("workflowId")),
+                TerminateWorkflow(params.get("terminationReason")),
+            )
+
+    async def _update_task(self, kind: str, params: JSON) -> None:
+        workflow_id = str(params.get("workflowId"))
+        async with self.pool.acquire() as conn:
+            state = await wf_store.get(conn, workflow_id, self.executor.definitions)
+        if state is None:
+            return
+        task_id = params.get("taskId")
+        ref = params.get("taskRefName")
+        targets = [
+            t
+            for t in state.tasks
+            if not t.status.terminal
+            and (t.task_id == task_id or (not task_id and t.ref_name == ref))
+        ]
+        status = TaskStatus.COMPLETED if kind == "complete_task" else TaskStatus.FAILED
+        for task in targets:
+            event = TaskResultReceived(
+                task.task_id,
+                status,
+                output=dict(params.get("output") or {}),
+                reason=params.get("reasonForIncompletion"),
+            )
+            await self.executor.transition(workflow_id, event)

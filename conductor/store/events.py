@@ -1,0 +1,52 @@
+"""Event handlers and the messages they act on (the `conductor` queue's outbox)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from conductor.engine.model import JSON
+from conductor.store.pool import Conn
+from conductor.store.queries import sql
+
+
+async def insert_handler(conn: Conn, handler: JSON) -> bool:
+    name = await conn.fetchval(
+        sql("event_handler_insert"),
+        handler["name"],
+        handler["event"],
+        bool(handler.get("active", True)),
+        handler,
+    )
+    return name is not None
+
+
+async def update_handler(conn: Conn, handler: JSON) -> bool:
+    name = await conn.fetchval(
+        sql("event_handler_update"),
+        handler["name"],
+        handler["event"],
+        bool(handler.get("active", True)),
+        handler,
+    )
+    return name is not None
+
+
+async def delete_handler(conn: Conn, name: str) -> bool:
+    return await conn.fetchval(sql("event_handler_delete"), name) is not None
+
+
+async def list_handlers(conn: Conn) -> list[JSON]:
+    return [r["body"] for r in await conn.fetch(sql("event_handler_list"))]
+
+
+async def handlers_for(conn: Conn, event: str, active_only: bool = True) -> list[JSON]:
+    return [r["body"] for r in await conn.fetch(sql("event_handler_for_event"), event, active_only)]
+
+
+async def claim_messages(conn: Conn, limit: int) -> list[asyncpg.Record]:
+    """Lock the oldest messages (call inside a transaction; delete them before commit)."""
+    return list(await conn.fetch(sql("event_message_claim"), limit))
+
+
+async def delete_messages(conn: Conn, ids: list[int]) -> None:
+    await conn.execute(sql("event_message_delete"), ids)
