@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import os
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from bench.throughput import (
     postgres_server,
     scrape,
 )
+from bench.timers import percentile
 
 log = logging.getLogger("bench")
 
@@ -90,11 +90,6 @@ LIVE = {
     "timeoutSeconds": 0,
     "tasks": [{"name": "live_task", "taskReferenceName": "only", "type": "SIMPLE"}],
 }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 async def generate(dsn: str, n: int) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from bench.throughput import (
     machine_info,
     postgres_server,
 )
+from bench.timers import percentile
 
 log = logging.getLogger("bench")
 
@@ -105,11 +105,6 @@ def queries(n: int) -> list[tuple[str, dict[str, str]]]:
         ),
         ("freeText alone (full scan)", {"freeText": f"customer-{n // 2 + 11}"}),
     ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 async def populate(dsn: str, n: int) -> float:
