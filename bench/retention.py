@@ -10,7 +10,8 @@ same database:
   B. retention on (``CONDUCTOR_RETENTION_DAYS=30``), so the server purges the backlog (its
      default batches and pacing) while the phase runs.
 
-In each phase 3,000 workflows of one SIMPLE task are started first, so the queue never runs dry,
+In each phase at least 3,000 workflows of one SIMPLE task (1.2 * rate * seconds) are started
+first, so the queue never runs dry,
 then 4 workers poll (``GET /api/tasks/poll/{type}``) and complete (``POST /api/tasks``) tasks
 at a fixed total pace (``--rate`` tasks/s) for ``--seconds``; every request's latency is
 recorded. Reported per phase and pooled per mode: p50 and p99 of each, pooled B ÷ A (target:
@@ -132,7 +133,9 @@ async def phase(
                 async with sem, session.post(f"{api}/workflow/live", json={}) as resp:
                     assert resp.status == 200, await resp.text()
 
-            await asyncio.gather(*(start_one() for _ in range(BACKLOG)))
+            # Enough queued work that the queue never runs dry during the phase.
+            backlog = max(BACKLOG, int(args.rate * args.seconds * 1.2))
+            await asyncio.gather(*(start_one() for _ in range(backlog)))
             before = await scrape(session, server.base_url)
             polls: list[float] = []
             updates: list[float] = []
