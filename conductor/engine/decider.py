@@ -36,6 +36,7 @@ from conductor.engine.events import (
     TaskResultReceived,
     TerminateWorkflow,
     TimerFired,
+    UpdateVariables,
 )
 from conductor.engine.flow_control import FlowControl
 from conductor.engine.model import (
@@ -115,6 +116,8 @@ class _Decider(FlowControl, Operations):
             self.retry()
         elif isinstance(event, RerunWorkflow):
             self.rerun(event)
+        elif isinstance(event, UpdateVariables):
+            self.update_variables(event)
 
     def _apply_result(self, result: TaskResultReceived) -> bool:
         """Record a worker's result; True when the task reached a terminal status."""

@@ -90,6 +90,15 @@ class RetryWorkflow:
 
 
 @dataclass(frozen=True)
+class UpdateVariables:
+    """Set workflow variables (the event handler action `update_workflow_variables`); with
+    `append_array`, a list value is appended to an existing list instead of replacing it."""
+
+    variables: dict[str, Any]
+    append_array: bool = False
+
+
+@dataclass(frozen=True)
 class RerunWorkflow:
     from_task_id: str | None = None
     task_input: dict[str, Any] | None = None
@@ -111,4 +120,5 @@ Event = (
     | RestartWorkflow
     | RetryWorkflow
     | RerunWorkflow
+    | UpdateVariables
 )

@@ -14,7 +14,7 @@ from conductor.engine.decision import (
     timer_key,
 )
 from conductor.engine.definitions import is_worker_task, walk
-from conductor.engine.events import RerunWorkflow, RestartWorkflow, SkipTask
+from conductor.engine.events import RerunWorkflow, RestartWorkflow, SkipTask, UpdateVariables
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState, WorkflowStatus
 from conductor.engine.templates import build_document
 from conductor.errors import BadRequest, Conflict, IllegalState, NotFound
@@ -215,6 +215,22 @@ class Operations:
             self._reset_task(start_from, request.task_input)
         self._arm_workflow_timeout()
         self.evaluate()
+
+    def update_variables(self, request: UpdateVariables) -> None:
+        """Conductor's update_workflow_variables: only a running (or paused) run changes."""
+        state = self.state
+        if state.status.terminal:
+            self.decision.ignored = True
+            return
+        variables = dict(state.variables)
+        for key, value in request.variables.items():
+            current = variables.get(key)
+            if request.append_array and isinstance(current, list) and isinstance(value, list):
+                variables[key] = [*current, *value]
+            else:
+                variables[key] = value
+        state.variables = variables
+        self._workflow_touched()
 
     # -- helpers ------------------------------------------------------------------------------
 

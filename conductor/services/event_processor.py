@@ -5,7 +5,8 @@ outbox). The processor takes the oldest messages under a row lock (SKIP LOCKED, 
 them), runs each active handler of the message's queue whose condition holds, and deletes the
 messages when done. Actions are idempotent, so a crash in between only repeats them:
 `start_workflow` starts a run whose id is derived from the message, the handler and the action;
-task updates and terminations of something already finished change nothing.
+task updates and terminations of something already finished change nothing; setting variables
+again sets the same values (only `appendArray` would append a second time).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from conductor.engine.events import TaskResultReceived, TerminateWorkflow
+from conductor.engine.events import TaskResultReceived, TerminateWorkflow, UpdateVariables
 from conductor.engine.model import JSON, TaskStatus
 from conductor.engine.templates import resolve
 from conductor.errors import ConductorError
@@ -31,7 +32,13 @@ from conductor.wakeups import Wakeups
 log = logging.getLogger(__name__)
 
 # Event handler actions this server runs.
-ACTIONS = ("start_workflow", "complete_task", "fail_task", "terminate_workflow")
+ACTIONS = (
+    "start_workflow",
+    "complete_task",
+    "fail_task",
+    "terminate_workflow",
+    "update_workflow_variables",
+)
 _RUN_IDS = uuid.UUID("6f1d2a3e-8c4b-4e5f-9a0b-1c2d3e4f5a6b")
 
 
@@ -129,6 +136,11 @@ class EventProcessor:
                 str(params.get("workflowId")),
                 TerminateWorkflow(params.get("terminationReason")),
             )
+        elif kind == "update_workflow_variables":
+            variables = params.get("variables")
+            if isinstance(variables, dict):
+                event = UpdateVariables(variables, bool(params.get("appendArray")))
+                await self.executor.transition(str(params.get("workflowId")), event)
 
     async def _update_task(self, kind: str, params: JSON) -> None:
         workflow_id = str(params.get("workflowId"))

@@ -144,3 +144,28 @@ async def test_a_false_condition_skips_the_actions(client, flows) -> None:
     assert await client.server.app[EVENT_PROCESSOR].run_once() == 1
     assert await follow_runs(client) == []
     assert (await workflow(client, waiter))["status"] == "RUNNING"
+
+
+async def test_update_workflow_variables(client, flows) -> None:
+    update = {
+        "name": "remember",
+        "event": EVENT,
+        "actions": [
+            {
+                "action": "update_workflow_variables",
+                "update_workflow_variables": {
+                    "workflowId": "${waiter}",
+                    "variables": {"lastOrder": "${orderId}", "orders": ["${orderId}"]},
+                    "appendArray": True,
+                },
+            }
+        ],
+    }
+    assert (await client.post("/api/event", json=update)).status == 200
+    waiter = await start(client, "waiter")
+    for order in (11, 12):
+        await start(client, "emitter", {"orderId": order, "waiter": waiter})
+    assert await client.server.app[EVENT_PROCESSOR].run_once() == 2
+    run = await workflow(client, waiter)
+    assert run["variables"] == {"lastOrder": 12, "orders": [11, 12]}
+    assert run["status"] == "RUNNING"
