@@ -14,7 +14,7 @@ import random
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
@@ -100,21 +100,24 @@ class Executor:
         self.limits = LimitsCache()
         self._random = random.Random()
 
-    def context(self, active_queues: frozenset[str] = frozenset()) -> DecideContext:
+    def context(self) -> DecideContext:
         return DecideContext(
             now=self.clock.now_ms(),
             new_id=lambda: str(uuid.uuid4()),
             jitter_ms=lambda bound: self._random.randint(0, bound),
-            active_queues=active_queues,
         )
 
-    async def _context_for(self, conn: Conn, states: Sequence[WorkflowState]) -> DecideContext:
-        """The decide context; workflows that map tasks to domains also get the queues polled
-        recently (on any server), so the first listed domain with a live worker is chosen."""
+    async def _context_for(
+        self, conn: Conn, states: Sequence[WorkflowState], ctx: DecideContext | None = None
+    ) -> DecideContext:
+        """The decide context (`ctx`, or a new one); workflows that map tasks to domains also get
+        the queues polled recently (on any server), so the first listed domain with a live worker
+        is chosen."""
+        ctx = ctx or self.context()
         if not any(state.task_to_domain for state in states):
-            return self.context()
-        since = self.clock.now_ms() - ACTIVE_POLLER_MS
-        return self.context(await task_store.recently_polled_queues(conn, since))
+            return ctx
+        since = ctx.now - ACTIVE_POLLER_MS
+        return replace(ctx, active_queues=await task_store.recently_polled_queues(conn, since))
 
     async def resolve_definition(self, conn: Conn, request: StartRequest) -> JSON:
         definition = request.workflow_def
@@ -133,8 +136,7 @@ class Executor:
             definition = await self.resolve_definition(conn, request)
             ctx = self.context()
             state = _new_state(definition, request, ctx)
-            if state.task_to_domain:
-                ctx = await self._context_for(conn, [state])
+            ctx = await self._context_for(conn, [state], ctx)
             try:
                 async with conn.transaction():
                     await wf_store.insert(conn, state, self.definitions)

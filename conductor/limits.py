@@ -39,7 +39,11 @@ class TaskLimits:
 
 
 def has_limits(task_def: dict[str, Any] | None) -> bool:
-    return TaskLimits.from_def("", task_def).active
+    """Cheap enough for every transition's wake-ups."""
+    if not task_def:
+        return False
+    limited = ("concurrentExecLimit", "rateLimitPerFrequency")
+    return any(_positive(task_def.get(key)) for key in limited)
 
 
 class LimitsCache:

@@ -13,7 +13,7 @@ from conductor.engine.decision import (
     task_timer_keys,
     timer_key,
 )
-from conductor.engine.definitions import is_worker_task, walk
+from conductor.engine.definitions import find_position, is_worker_task
 from conductor.engine.events import RerunWorkflow, RestartWorkflow, SkipTask, UpdateVariables
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState, WorkflowStatus
 from conductor.engine.templates import build_document
@@ -282,9 +282,8 @@ class Operations:
 
 
 def _task_by_ref(definition: JSON, ref: str) -> JSON | None:
-    return next(
-        (t for t in walk(definition.get("tasks") or []) if t.get("taskReferenceName") == ref), None
-    )
+    found = find_position(definition.get("tasks") or [], ref)
+    return found[0][found[1]] if found else None
 
 
 def _short(state: WorkflowState) -> str:

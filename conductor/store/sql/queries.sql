@@ -231,8 +231,6 @@ WITH saved AS (
     DELETE FROM task_queue WHERE $11::bool AND task_id IN (SELECT task_id FROM saved)
 ), untimed AS (
     DELETE FROM timer WHERE timer_key = ANY($12::text[]) AND EXISTS (SELECT 1 FROM saved)
-), unslotted AS (
-    DELETE FROM task_slot WHERE task_id IN (SELECT task_id FROM saved) AND $3 <> 'IN_PROGRESS'
 )
 SELECT task_id FROM saved;
 
@@ -257,9 +255,6 @@ WITH input AS (
     DELETE FROM task_queue q USING input u WHERE u.dequeue AND q.task_id = u.task_id
 ), untimed AS (
     DELETE FROM timer WHERE timer_key IN (SELECT unnest(timer_keys) FROM input)
-), unslotted AS (
-    DELETE FROM task_slot s USING input u
-    WHERE s.task_id = u.task_id AND u.status <> 'IN_PROGRESS'
 )
 SELECT count(*) FROM saved;
 
@@ -356,8 +351,14 @@ SELECT * FROM claimed ORDER BY seq;
 SELECT pg_advisory_xact_lock(hashtextextended('task-limit:' || $1, 0));
 
 -- name: task_slot_count
--- IN_PROGRESS tasks of a definition with concurrentExecLimit.
-SELECT count(*) FROM task_slot WHERE task_def = $1;
+-- IN_PROGRESS tasks of a definition with concurrentExecLimit. Slots of tasks that have left
+-- IN_PROGRESS are dropped here, on the limited claim path, rather than by every task write.
+WITH stale AS (
+    DELETE FROM task_slot s USING task t
+    WHERE s.task_def = $1 AND t.task_id = s.task_id AND t.status <> 'IN_PROGRESS'
+    RETURNING s.task_id
+)
+SELECT (SELECT count(*) FROM task_slot WHERE task_def = $1) - (SELECT count(*) FROM stale);
 
 -- name: task_slot_take
 -- Count claimed tasks of a limited definition as running.

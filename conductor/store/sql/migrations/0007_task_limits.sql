@@ -1,7 +1,7 @@
 -- Task limits, enforced at claim time across server processes (claims of a limited task
 -- definition take an advisory lock on its name). Rows exist only for limited definitions.
--- One row per IN_PROGRESS task of a definition with concurrentExecLimit; it goes when the task
--- leaves IN_PROGRESS (task_save) or is deleted.
+-- One row per claimed task of a definition with concurrentExecLimit; the next limited claim drops
+-- the rows of tasks that have left IN_PROGRESS, and deleting a task drops its row.
 CREATE TABLE task_slot (
     task_id  text PRIMARY KEY REFERENCES task ON DELETE CASCADE,
     task_def text   NOT NULL,
