@@ -25,6 +25,7 @@ from conductor.engine.decision import DecideContext, Decision
 from conductor.engine.definitions import populate_task_definitions, task_names
 from conductor.engine.events import Event, StartWorkflow, TaskResultReceived
 from conductor.engine.model import JSON, TaskStatus, WorkflowState, WorkflowStatus
+from conductor.engine.operations import failed_child_id, first_unsuccessful_task
 from conductor.errors import Conflict, NotFound, StaleState
 from conductor.limits import LimitsCache, has_limits
 from conductor.metrics import Metrics
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 ACTIVE_POLLER_MS = 10_000
 _RETRYABLE = (StaleState, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 _MAX_ATTEMPTS = 8
+_MAX_NESTING = 32  # sub-workflow levels followed when looking for the failed run
 
 
 @dataclass
@@ -96,6 +98,7 @@ class Executor:
         self.wakeups = wakeups
         self.metrics = metrics
         self.broadcaster = broadcaster
+        self.committed = 0  # transitions committed so far: background work reads it as load
         self.definitions = ExecutionDefinitions()
         self.limits = LimitsCache()
         self._random = random.Random()
@@ -307,6 +310,32 @@ class Executor:
             registered = await def_store.get_task_defs(conn, sorted(task_names(definition)))
         return populate_task_definitions(definition, registered)
 
+    async def run_to_resume(self, workflow_id: str) -> str | None:
+        """Retry with resumeSubworkflowTasks: the deepest run whose failure failed this one,
+        following failed SUB_WORKFLOW tasks down (Conductor's findLastFailedSubWorkflowIfAny);
+        retrying it in place revives the runs above. None when this run has no unsuccessful
+        task (Conductor then does nothing); the run itself when it cannot be retried, so the
+        retry reports why."""
+        async with self.pool.acquire() as conn:
+            state = await wf_store.get(conn, workflow_id, self.definitions)
+            if state is None:
+                raise NotFound(f"Workflow with id: {workflow_id} not found.")
+            if not state.status.terminal or not state.tasks:
+                return workflow_id
+            failed = first_unsuccessful_task(state)
+            if failed is None:
+                return None
+            for _ in range(_MAX_NESTING):
+                child_id = failed_child_id(state, failed)
+                child = child_id and await wf_store.get(conn, child_id, self.definitions)
+                if not child:
+                    break
+                child_failed = first_unsuccessful_task(child)
+                if child_failed is None:
+                    break
+                state, failed = child, child_failed
+        return state.workflow_id
+
     async def _claim_next(
         self,
         conn: Conn,
@@ -324,6 +353,7 @@ class Executor:
         return await task_store.claim(conn, task.queue_name, now, 1, worker_id or None, limits)
 
     def _after_commit(self, state: WorkflowState, decision: Decision, now: int) -> None:
+        self.committed += 1
         visible = {p.queue_name for p in decision.pushes if p.visible_at <= now}
         # A limited task that stopped running frees room: its queue's pollers may claim again.
         visible.update(

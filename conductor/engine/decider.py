@@ -22,6 +22,7 @@ from conductor.engine.decision import (
 )
 from conductor.engine.definitions import is_worker_task, next_task, task_type_of
 from conductor.engine.events import (
+    ChildReopened,
     Event,
     LoopConditionEvaluated,
     PauseWorkflow,
@@ -118,6 +119,8 @@ class _Decider(FlowControl, Operations):
             self.rerun(event)
         elif isinstance(event, UpdateVariables):
             self.update_variables(event)
+        elif isinstance(event, ChildReopened):
+            self.child_reopened(event)
 
     def _apply_result(self, result: TaskResultReceived) -> bool:
         """Record a worker's result; True when the task reached a terminal status."""

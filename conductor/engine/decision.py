@@ -29,6 +29,9 @@ class TimerKind(StrEnum):
     WAIT = "WAIT"
     # A child workflow ended: report it to the parent's SUB_WORKFLOW task (payload: child id).
     SUBWORKFLOW_DONE = "SUBWORKFLOW_DONE"
+    # A finished child runs again: revive the parent's SUB_WORKFLOW task (and a finished parent)
+    # (payload: JSON with the child's id and the operation).
+    SUBWORKFLOW_REOPENED = "SUBWORKFLOW_REOPENED"
     # A parent ended while its child ran: terminate the child (payload: the reason).
     TERMINATE_WORKFLOW = "TERMINATE_WORKFLOW"
     # A workflow failed: start its failureWorkflow (payload: JSON with the new run's id, name,
@@ -89,6 +92,7 @@ TASK_TIMER_KINDS = (
     TimerKind.QUEUE_VISIBLE,
     TimerKind.SYSTEM_TASK,
     TimerKind.SUBWORKFLOW_DONE,
+    TimerKind.SUBWORKFLOW_REOPENED,
     TimerKind.WAIT,
 )
 

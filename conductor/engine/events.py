@@ -43,6 +43,16 @@ class LoopConditionEvaluated:
 
 
 @dataclass(frozen=True)
+class ChildReopened:
+    """A child workflow runs again (retried, restarted or rerun): the parent's SUB_WORKFLOW task
+    `task_id` waits for it again, and a finished parent runs again."""
+
+    task_id: str
+    child_id: str
+    operation: str  # "retried", "restarted" or "reran", for the task's log
+
+
+@dataclass(frozen=True)
 class TerminateWorkflow:
     reason: str | None = None
     trigger_failure_workflow: bool = False
@@ -121,4 +131,5 @@ Event = (
     | RetryWorkflow
     | RerunWorkflow
     | UpdateVariables
+    | ChildReopened
 )

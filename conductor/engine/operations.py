@@ -5,21 +5,62 @@ rerun. A mixin of the decider (engine/decider.py), with Conductor's refusals and
 
 from __future__ import annotations
 
+import json
+
 from conductor.engine import scheduling
 from conductor.engine.decision import (
     DecideContext,
     Decision,
+    TaskLog,
+    TimerIntent,
     TimerKind,
     task_timer_keys,
     timer_key,
 )
 from conductor.engine.definitions import find_position, is_worker_task
-from conductor.engine.events import RerunWorkflow, RestartWorkflow, SkipTask, UpdateVariables
+from conductor.engine.events import (
+    ChildReopened,
+    RerunWorkflow,
+    RestartWorkflow,
+    SkipTask,
+    UpdateVariables,
+)
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState, WorkflowStatus
 from conductor.engine.templates import build_document
 from conductor.errors import BadRequest, Conflict, IllegalState, NotFound
 
 _JOIN_TYPES = ("JOIN", "EXCLUSIVE_JOIN")
+_UNSUCCESSFUL = (
+    TaskStatus.FAILED,
+    TaskStatus.FAILED_WITH_TERMINAL_ERROR,
+    TaskStatus.TIMED_OUT,
+    TaskStatus.CANCELED,
+)
+
+
+def first_unsuccessful_task(state: WorkflowState) -> TaskState | None:
+    """The earliest task attempt, not since retried, that ended unsuccessfully (retry with
+    resumeSubworkflowTasks starts its search for the failed run here)."""
+    for task in sorted(state.tasks, key=lambda t: t.seq):
+        if task.status in _UNSUCCESSFUL and not task.retried:
+            return task
+    return None
+
+
+def failed_child_id(state: WorkflowState, failed: TaskState) -> str | None:
+    """The child run behind a failed task: a SUB_WORKFLOW's own, or for a failed DO_WHILE that
+    of a failed SUB_WORKFLOW among its iterations."""
+    if failed.task_type == "DO_WHILE":
+        subs = [
+            t for t in state.tasks if t.task_type == "SUB_WORKFLOW" and t.status in _UNSUCCESSFUL
+        ]
+        if not subs:
+            return None
+        failed = min(subs, key=lambda t: t.seq)
+    if failed.task_type != "SUB_WORKFLOW":
+        return None
+    child = failed.output_data.get("subWorkflowId")
+    return child if isinstance(child, str) and child else None
 
 
 class Operations:
@@ -138,6 +179,7 @@ class Operations:
         state.last_retried_time = 0
         self._reopen()
         self._arm_workflow_timeout()
+        self._tell_parent("restarted")
         self.evaluate()
 
     def retry(self) -> None:
@@ -157,12 +199,7 @@ class Operations:
                 status is TaskStatus.CANCELED and task.task_type in ("JOIN", "DO_WHILE")
             ):
                 reopened.append(task)
-            elif status in (
-                TaskStatus.FAILED,
-                TaskStatus.FAILED_WITH_TERMINAL_ERROR,
-                TaskStatus.TIMED_OUT,
-                TaskStatus.CANCELED,
-            ):
+            elif status in _UNSUCCESSFUL:
                 retriable[task.ref_name] = task
             else:
                 retriable.pop(task.ref_name, None)
@@ -174,22 +211,10 @@ class Operations:
         state.last_retried_time = self.ctx.now
         self._reopen(keep_failures=True)
         for task in reopened:
-            task.status = TaskStatus.IN_PROGRESS
-            task.end_time = 0
-            task.executed = False
-            task.update_time = self.ctx.now
-            self.decision.touch(task)
-        doc = build_document(state)
-        for task in sorted(retriable.values(), key=lambda t: t.seq):
-            attempt = scheduling.new_task(state, task.workflow_task, self.ctx, doc, retry_of=task)
-            attempt.reason_for_incompletion = None
-            task.retried = True
-            task.executed = True
-            self.decision.touch(task)
-            scheduling.schedule(state, attempt, self.decision, self.ctx)
-            if attempt.queue_name is None:
-                self._start_system_task(attempt)
+            self._set_in_progress(task)
+        self._fresh_attempts(sorted(retriable.values(), key=lambda t: t.seq))
         self._arm_workflow_timeout()
+        self._tell_parent("retried")
         self.evaluate()
 
     def rerun(self, request: RerunWorkflow) -> None:
@@ -214,6 +239,44 @@ class Operations:
             self._drop_tasks([t for t in state.tasks if t.seq > start_from.seq])
             self._reset_task(start_from, request.task_input)
         self._arm_workflow_timeout()
+        self._tell_parent("reran")
+        self.evaluate()
+
+    def child_reopened(self, event: ChildReopened) -> None:
+        """A child run again: its SUB_WORKFLOW task waits for it again (Conductor's
+        updateAndPushParents). A finished parent runs again too, its canceled tasks revived,
+        and tells its own parent in turn. Ignored when the task has since been superseded
+        (retried, or now watching another child), is optional, or already waits."""
+        state = self.state
+        task = state.task(event.task_id)
+        if (
+            task is None
+            or task.retried
+            or task.task_type != "SUB_WORKFLOW"
+            or task.output_data.get("subWorkflowId") != event.child_id
+            or task.workflow_task.get("optional") is True
+            or not task.status.terminal
+        ):
+            self.decision.ignored = True
+            return
+        now = self.ctx.now
+        task.reason_for_incompletion = None
+        self._set_in_progress(task)
+        self.decision.logs.append(
+            TaskLog(task.task_id, f"Sub workflow {event.child_id} {event.operation}.", now)
+        )
+        if state.status.terminal:
+            state.last_retried_time = now
+            self._reopen()
+            canceled = [t for t in state.tasks if t.status is TaskStatus.CANCELED and not t.retried]
+            for other in canceled:
+                if other.task_type in ("JOIN", "DO_WHILE"):
+                    self._set_in_progress(other)
+            self._fresh_attempts([t for t in canceled if t.task_type not in ("JOIN", "DO_WHILE")])
+            self._arm_workflow_timeout()
+            self._tell_parent(event.operation)
+        else:
+            self._workflow_touched()
         self.evaluate()
 
     def update_variables(self, request: UpdateVariables) -> None:
@@ -249,6 +312,46 @@ class Operations:
             state.failed_reference_task_names = []
             state.failed_task_names = []
         self._workflow_touched()
+
+    def _set_in_progress(self, task: TaskState) -> None:
+        """Reopen a finished task in place (a JOIN, a loop, a SUB_WORKFLOW whose child runs
+        again)."""
+        task.status = TaskStatus.IN_PROGRESS
+        task.end_time = 0
+        task.executed = False
+        task.update_time = self.ctx.now
+        self.decision.touch(task)
+
+    def _fresh_attempts(self, tasks: list[TaskState]) -> None:
+        """Schedule a new attempt of each task (in order), superseding it."""
+        state = self.state
+        doc = build_document(state)
+        for task in tasks:
+            attempt = scheduling.new_task(state, task.workflow_task, self.ctx, doc, retry_of=task)
+            attempt.reason_for_incompletion = None
+            task.retried = True
+            task.executed = True
+            self.decision.touch(task)
+            scheduling.schedule(state, attempt, self.decision, self.ctx)
+            if attempt.queue_name is None:
+                self._start_system_task(attempt)
+
+    def _tell_parent(self, operation: str) -> None:
+        """A child that runs again wakes its parent's SUB_WORKFLOW task, durably (a timer due
+        now, fired after commit into the parent's own transition)."""
+        state = self.state
+        if not (state.parent_workflow_id and state.parent_workflow_task_id):
+            return
+        payload = json.dumps({"child": state.workflow_id, "operation": operation})
+        self.decision.timers.append(
+            TimerIntent(
+                TimerKind.SUBWORKFLOW_REOPENED,
+                state.parent_workflow_id,
+                state.parent_workflow_task_id,
+                self.ctx.now,
+                payload,
+            )
+        )
 
     def _drop_tasks(self, tasks: list[TaskState]) -> None:
         gone = {t.task_id for t in tasks}

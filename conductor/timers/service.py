@@ -16,6 +16,7 @@ a transition writes an earlier timer.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
@@ -25,7 +26,7 @@ import asyncpg
 
 from conductor.clock import Clock
 from conductor.engine.decision import TimerKind
-from conductor.engine.events import Event, TerminateWorkflow, TimerFired
+from conductor.engine.events import ChildReopened, Event, TerminateWorkflow, TimerFired
 from conductor.errors import Conflict, NotFound
 from conductor.executor import Executor, PendingEvent
 from conductor.metrics import Metrics
@@ -57,6 +58,7 @@ _BULK_KINDS = frozenset(
         TimerKind.POLL_TIMEOUT,
         TimerKind.TOTAL_TIMEOUT,
         TimerKind.TERMINATE_WORKFLOW,
+        TimerKind.SUBWORKFLOW_REOPENED,
     }
 )
 
@@ -265,4 +267,7 @@ def _event_for(timer: ClaimedTimer) -> Event:
     kind = TimerKind(timer.kind)
     if kind is TimerKind.TERMINATE_WORKFLOW:
         return TerminateWorkflow(timer.payload)
+    if kind is TimerKind.SUBWORKFLOW_REOPENED:
+        payload = json.loads(timer.payload or "{}")
+        return ChildReopened(timer.task_id or "", payload["child"], payload["operation"])
     return TimerFired(kind, timer.task_id)

@@ -106,9 +106,12 @@ async def restart(request: web.Request) -> web.Response:
 
 
 async def retry(request: web.Request) -> web.Response:
-    # resumeSubworkflowTasks: accepted; a failed child is retried by a fresh SUB_WORKFLOW attempt.
-    rq.query_bool(request, "resumeSubworkflowTasks", False)
-    await _transition(request.app, request.match_info["workflow_id"], RetryWorkflow())
+    workflow_id: str | None = request.match_info["workflow_id"]
+    if rq.query_bool(request, "resumeSubworkflowTasks", False):
+        # Retry the failed child in place (its parents revive) instead of a fresh child.
+        workflow_id = await request.app[EXECUTOR].run_to_resume(str(workflow_id))
+    if workflow_id is not None:
+        await _transition(request.app, workflow_id, RetryWorkflow())
     return rq.empty(204)
 
 
