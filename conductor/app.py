@@ -19,6 +19,7 @@ from conductor.api.handlers import (
     health,
     metadata,
     operations,
+    queue_admin,
     scheduler,
     search,
     tasks,
@@ -84,6 +85,7 @@ def create_app(
     app.add_routes(search.routes())
     app.add_routes(dry_run.routes())
     app.add_routes(events.routes())
+    app.add_routes(queue_admin.routes())
     app.add_routes(operations.routes())
     app.add_routes(workflows.routes())
     app.add_routes(tasks.routes())
@@ -124,7 +126,14 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             policy = RetentionPolicy(
                 settings.retention_days, settings.retention_archive, settings.retention_batch
             )
-            app[RETENTION_SERVICE] = RetentionService(pool, app[CLOCK], app[METRICS], policy)
+            executor, poller = app[EXECUTOR], app[POLLER]
+            app[RETENTION_SERVICE] = RetentionService(
+                pool,
+                app[CLOCK],
+                app[METRICS],
+                policy,
+                hot_path_work=lambda: executor.committed + poller.claimed,
+            )
         app[TIMER_SERVICE] = TimerService(
             timer_pool,
             app[CLOCK],

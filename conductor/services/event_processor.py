@@ -1,7 +1,8 @@
 """Event handlers at work: messages on the `conductor` queues run the matching handlers' actions.
 
 Messages come from EVENT tasks, written in the same transaction that completed the task (an
-outbox). The processor takes the oldest messages under a row lock (SKIP LOCKED, so servers share
+outbox), and from publishes to the default queues (services/notify_queues.py), which complete or
+fail the task a message names instead of running handlers. The processor takes the oldest messages under a row lock (SKIP LOCKED, so servers share
 them), runs each active handler of the message's queue whose condition holds, and deletes the
 messages when done. Actions are idempotent, so a crash in between only repeats them:
 `start_workflow` starts a run whose id is derived from the message, the handler and the action;
@@ -24,6 +25,7 @@ from conductor.engine.model import JSON, TaskStatus
 from conductor.engine.templates import resolve
 from conductor.errors import ConductorError
 from conductor.executor import Executor, StartRequest
+from conductor.services import notify_queues
 from conductor.services.scripts import ScriptError, ScriptSandbox
 from conductor.store import events as store
 from conductor.store import workflows as wf_store
@@ -68,6 +70,8 @@ class EventProcessor:
             handlers: dict[str, list[JSON]] = {}
             for message in messages:
                 queue = message["queue"]
+                if queue in notify_queues.STATUS_OF_QUEUE:
+                    await self._notify(notify_queues.STATUS_OF_QUEUE[queue], message["payload"])
                 if queue not in handlers:
                     handlers[queue] = await store.handlers_for(conn, queue)
                 for handler in handlers[queue]:
@@ -103,6 +107,26 @@ class EventProcessor:
                 await self._act(kind, params, f"{message['message_id']}:{handler['name']}:{index}")
             except ConductorError as exc:  # e.g. the task or workflow is gone: nothing to redo
                 log.info("event handler %s, action %s: %s", handler["name"], kind, exc.message)
+
+    async def _notify(self, status: TaskStatus, payload: Any) -> None:
+        """A default-queue message: complete or fail the task it names (merging the message
+        into the task's output, as Conductor does). Bad or stale messages are dropped."""
+        named = notify_queues.target(payload) if isinstance(payload, dict) else None
+        if named is None:
+            log.warning("dropped a message without a usable externalId: %s", payload)
+            return
+        workflow_id, task_id, ref = named
+        async with self.pool.acquire() as conn:
+            state = await wf_store.get(conn, workflow_id, self.executor.definitions)
+        task = notify_queues.waiting_task(state, task_id, ref) if state is not None else None
+        if task is None:
+            log.info("no waiting task for %s (task %s, reference %s)", workflow_id, task_id, ref)
+            return
+        event = TaskResultReceived(task.task_id, status, output={**task.output_data, **payload})
+        try:
+            await self.executor.transition(workflow_id, event)
+        except ConductorError as exc:
+            log.info("default queue update of %s: %s", workflow_id, exc.message)
 
     async def _condition_holds(self, handler: JSON, payload: JSON) -> bool:
         condition = handler.get("condition")

@@ -50,3 +50,14 @@ async def claim_messages(conn: Conn, limit: int) -> list[asyncpg.Record]:
 
 async def delete_messages(conn: Conn, ids: list[int]) -> None:
     await conn.execute(sql("event_message_delete"), ids)
+
+
+async def publish(conn: Conn, queue: str, message_id: str, payload: JSON, now: int) -> None:
+    """Put one message on a queue (an external publish: /api/queue/update)."""
+    await conn.execute(sql("event_message_insert"), queue, message_id, payload, now)
+
+
+async def queue_sizes(conn: Conn, queues: list[str]) -> dict[str, int]:
+    rows = await conn.fetch(sql("event_message_counts"), queues)
+    counts = {r["queue"]: int(r["n"]) for r in rows}
+    return {queue: counts.get(queue, 0) for queue in queues}

@@ -76,6 +76,7 @@ async def row_counts(client) -> dict[str, int]:
             "task_queue",
             "timer",
             "task_log",
+            "event_message",
         ):
             counts[table] = await conn.fetchval(f"SELECT count(*) FROM {table}")
     return counts

@@ -301,6 +301,10 @@ FOR UPDATE SKIP LOCKED;
 -- Drop handled messages.
 DELETE FROM event_message WHERE id = ANY($1::bigint[]);
 
+-- name: event_message_counts
+-- Messages waiting on each of the given queues (queues with none are left out).
+SELECT queue, count(*) AS n FROM event_message WHERE queue = ANY($1::text[]) GROUP BY queue;
+
 -- name: event_message_list
 -- Messages of one queue, oldest first.
 SELECT queue, message_id, payload, created_time FROM event_message
