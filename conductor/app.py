@@ -118,7 +118,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         app[POLLER] = Poller(pool, app[CLOCK], app[WAKEUPS], app[METRICS], app[EXECUTOR].limits)
         jq_runner = JqRunner()
         http_client = HttpTaskClient()
-        runner = SystemTaskRunner(pool, app[EXECUTOR], app[SANDBOX], jq_runner, http_client)
+        runner = SystemTaskRunner(
+            pool,
+            app[EXECUTOR],
+            app[SANDBOX],
+            jq_runner,
+            http_client,
+            concurrency=max(1, settings.timer_pool_size - 2),
+            lane_size=settings.system_task_lane_size,
+        )
         app[SYSTEM_TASK_RUNNER] = runner
         app[SCHEDULE_SERVICE] = ScheduleService(pool, app[CLOCK], app[EXECUTOR])
         app[EVENT_PROCESSOR] = EventProcessor(pool, app[EXECUTOR], app[SANDBOX], app[WAKEUPS])

@@ -25,6 +25,8 @@ class Settings:
     timer_lease_ms: int = 30_000
     # Upper bound on the timer service's sleep: a safety poll for missed wake-ups.
     timer_max_idle_ms: int = 5_000
+    # HTTP tasks run at most this many at a time per isolation group (TaskDef isolationGroupId).
+    system_task_lane_size: int = 32
     run_background_services: bool = True
     # One log line per request costs ~7% of the server's CPU under load; off unless asked for.
     access_log: bool = False
@@ -32,7 +34,7 @@ class Settings:
     # copying each into workflow_archive first when retention_archive is set.
     retention_days: float | None = None
     retention_archive: bool = False
-    retention_batch: int = 10
+    retention_batch: int = 100
     # A throwaway dev instance whose clock jumps ahead when nothing is runnable.
     virtual_clock: bool = False
 
@@ -51,6 +53,9 @@ class Settings:
             else None,
             "retention_archive": _flag(env.get("CONDUCTOR_RETENTION_ARCHIVE")),
             "retention_batch": int(env.get("CONDUCTOR_RETENTION_BATCH", cls.retention_batch)),
+            "system_task_lane_size": int(
+                env.get("CONDUCTOR_SYSTEM_TASK_LANE_SIZE", cls.system_task_lane_size)
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values["data_dir"], str):

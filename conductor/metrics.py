@@ -45,6 +45,12 @@ class Metrics:
             "Finished workflows removed by retention",
             registry=r,
         )
+        self.system_tasks_postponed = Counter(
+            "conductor_system_tasks_postponed_total",
+            "System tasks put back for a second because their isolation group's lane was full",
+            ["lane"],
+            registry=r,
+        )
         self.timers_fired = Counter(
             "conductor_timers_fired_total", "Durable timers fired", ["kind"], registry=r
         )

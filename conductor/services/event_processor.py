@@ -2,9 +2,10 @@
 
 Messages come from EVENT tasks, written in the same transaction that completed the task (an
 outbox), and from publishes to the default queues (services/notify_queues.py), which complete or
-fail the task a message names instead of running handlers. The processor takes the oldest messages under a row lock (SKIP LOCKED, so servers share
-them), runs each active handler of the message's queue whose condition holds, and deletes the
-messages when done. Actions are idempotent, so a crash in between only repeats them:
+fail the task a message names instead of running handlers. The processor takes the oldest
+messages under a row lock (SKIP LOCKED, so servers share them), runs each active handler of the
+message's queue whose condition holds, and deletes the messages when done. Actions are
+idempotent, so a crash in between only repeats them:
 `start_workflow` starts a run whose id is derived from the message, the handler and the action;
 task updates and terminations of something already finished change nothing; setting variables
 again sets the same values (only `appendArray` would append a second time).

@@ -9,9 +9,11 @@ pure functions of their input, so running one twice is harmless.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -39,6 +41,27 @@ log = logging.getLogger(__name__)
 
 LISTENER_ATTEMPTS = 10
 LISTENER_MAX_BACKOFF_MS = 300_000
+DEFAULT_LANE = "default"
+WEBHOOK_LANE = "status-listener"  # workflow status webhooks, apart from HTTP tasks
+# A call waits this long for room in its lane before it is put back for LANE_FULL_POSTPONE_MS,
+# well inside the timer lease, so a waiting call is never claimed a second time.
+LANE_WAIT_S = 5.0
+LANE_FULL_POSTPONE_MS = 1000
+# Task types that call out of the server and so run in isolation lanes.
+_LANE_TYPES = frozenset({"HTTP"})
+
+
+def lane_of(task: TaskState) -> str:
+    """A task's isolation lane: its TaskDef's isolationGroupId, or the shared default lane."""
+    task_def = task.workflow_task.get("taskDefinition")
+    group = task_def.get("isolationGroupId") if isinstance(task_def, dict) else None
+    return group if isinstance(group, str) and group else DEFAULT_LANE
+
+
+class _Lane:
+    def __init__(self, size: int) -> None:
+        self.slots = asyncio.Semaphore(size)
+        self.waiting = 0
 
 
 class SystemTaskRunner:
@@ -49,12 +72,22 @@ class SystemTaskRunner:
         sandbox: ScriptSandbox,
         jq: JqRunner,
         http: HttpTaskClient,
+        *,
+        concurrency: int = 4,
+        lane_size: int = 32,
     ) -> None:
+        """Scripts and other in-server system tasks run at most `concurrency` at a time. Calls
+        out of the server (HTTP) run in lanes instead, one per isolation group (the TaskDef's
+        isolationGroupId) and a default one, each at most `lane_size` at a time: a slow
+        endpoint holds up only its own lane, never the timers or the other lanes."""
         self.pool = pool
         self.executor = executor
         self.sandbox = sandbox
         self.jq = jq
         self.http = http
+        self.lane_size = lane_size
+        self._limit = asyncio.Semaphore(concurrency)
+        self._lanes: dict[str, _Lane] = {}
 
     async def run(self, timer: ClaimedTimer) -> None:
         if timer.kind == TimerKind.SUBWORKFLOW_DONE.value:
@@ -64,17 +97,55 @@ class SystemTaskRunner:
             await self._failure_workflow(timer)
             return
         if timer.kind == TimerKind.STATUS_LISTENER.value:
-            await self._notify_listener(timer)
+            await self._run_in_lane(timer, WEBHOOK_LANE, lambda: self._notify_listener(timer))
             return
-        task = await self._load(timer)
-        if task is None:
+        async with self._limit:
+            task = await self._load(timer)
+            if task is None:
+                return
+            if task.task_type not in _LANE_TYPES:
+                await self._execute(timer, task)
+                return
+        await self._run_in_lane(timer, lane_of(task), lambda: self._execute(timer, task))
+
+    async def _run_in_lane(
+        self, timer: ClaimedTimer, name: str, work: Callable[[], Awaitable[None]]
+    ) -> None:
+        lane = self._lanes.setdefault(name, _Lane(self.lane_size))
+        if lane.waiting >= 4 * self.lane_size:
+            await self._postpone(timer, name)
             return
+        lane.waiting += 1
+        try:
+            await asyncio.wait_for(lane.slots.acquire(), LANE_WAIT_S)
+        except TimeoutError:
+            await self._postpone(timer, name)
+            return
+        finally:
+            lane.waiting -= 1
+        try:
+            await work()
+        finally:
+            lane.slots.release()
+
+    async def _execute(self, timer: ClaimedTimer, task: TaskState) -> None:
         if task.task_type == "DO_WHILE":
             await self._loop_condition(timer, task)
             return
         status, output, reason = await self.execute(task)
         event = TaskResultReceived(task.task_id, status, output=output, reason=reason)
         await self.executor.transition(timer.workflow_id, event, (timer.key, timer.claimed_fire_at))
+
+    async def _postpone(self, timer: ClaimedTimer, lane: str) -> None:
+        """A full lane: put the timer back a little later instead of holding it in memory (it
+        would count against the timer service's claims and could outlive its lease)."""
+        fire_at = self.executor.clock.now_ms() + LANE_FULL_POSTPONE_MS
+        async with self._limit, self.pool.acquire() as conn:
+            await timer_store.reschedule(
+                conn, timer.key, timer.claimed_fire_at, fire_at, timer.payload
+            )
+        self.executor.metrics.system_tasks_postponed.labels(lane).inc()
+        self.executor.wakeups.timers_written(fire_at)
 
     async def _load(self, timer: ClaimedTimer) -> TaskState | None:
         async with self.pool.acquire() as conn:

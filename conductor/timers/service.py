@@ -48,6 +48,8 @@ _RUNNER_KINDS = frozenset(
         TimerKind.STATUS_LISTENER,
     }
 )
+# Kinds the runner limits itself (in isolation lanes and its own semaphore).
+_OWN_LIMIT_KINDS = frozenset({TimerKind.SYSTEM_TASK, TimerKind.STATUS_LISTENER})
 # Kinds whose firing is one event to one workflow: these fire in bulk transactions.
 _BULK_KINDS = frozenset(
     {
@@ -215,31 +217,39 @@ class TimerService:
         )
 
     async def _fire(self, timer: ClaimedTimer) -> None:
+        try:
+            kind = TimerKind(timer.kind)
+        except ValueError:
+            log.error("dropping timer %s of unknown kind %s", timer.key, timer.kind)
+            await self._drop(timer)
+            return
+        if kind in _OWN_LIMIT_KINDS:
+            # Outside the firing limit: a slow call out (an HTTP task, a webhook) waits in its
+            # own isolation lane (services/system_task_runner.py), not in front of other timers.
+            await self._fire_kind(timer, kind)
+            return
         async with self._limit:
-            try:
-                kind = TimerKind(timer.kind)
-            except ValueError:
-                log.error("dropping timer %s of unknown kind %s", timer.key, timer.kind)
+            await self._fire_kind(timer, kind)
+
+    async def _fire_kind(self, timer: ClaimedTimer, kind: TimerKind) -> None:
+        try:
+            if kind in _RUNNER_KINDS and self.system_tasks is not None:
+                await self.system_tasks(timer)
+            elif kind is TimerKind.TERMINATE_WORKFLOW:
+                await self._terminate(timer)
+            elif kind.needs_transition:
+                await self.executor.transition(
+                    timer.workflow_id, _event_for(timer), (timer.key, timer.claimed_fire_at)
+                )
+            else:
                 await self._drop(timer)
-                return
-            try:
-                if kind in _RUNNER_KINDS and self.system_tasks is not None:
-                    await self.system_tasks(timer)
-                elif kind is TimerKind.TERMINATE_WORKFLOW:
-                    await self._terminate(timer)
-                elif kind.needs_transition:
-                    await self.executor.transition(
-                        timer.workflow_id, _event_for(timer), (timer.key, timer.claimed_fire_at)
-                    )
-                else:
-                    await self._drop(timer)
-                    self._wake_queue(timer.payload)
-                self.metrics.timers_fired.labels(kind.value).inc()
-            except NotFound:
-                await self._drop(timer)  # its workflow was removed
-            except Exception:
-                # The row keeps its leased fire time, so the timer fires again after the lease.
-                log.exception("timer %s failed to fire", timer.key)
+                self._wake_queue(timer.payload)
+            self.metrics.timers_fired.labels(kind.value).inc()
+        except NotFound:
+            await self._drop(timer)  # its workflow was removed
+        except Exception:
+            # The row keeps its leased fire time, so the timer fires again after the lease.
+            log.exception("timer %s failed to fire", timer.key)
 
     async def _terminate(self, timer: ClaimedTimer) -> None:
         try:

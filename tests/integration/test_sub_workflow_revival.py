@@ -85,9 +85,8 @@ async def test_retrying_the_leaf_revives_every_parent(client, three_levels) -> N
         assert run.get("reasonForIncompletion") is None
         [sub] = run["tasks"]  # revived in place: no new SUB_WORKFLOW attempt
         assert sub["status"] == "IN_PROGRESS" and sub["retryCount"] == 0
-    logs = await (
-        await client.get(f"/api/tasks/{(await workflow(client, root_id))['tasks'][0]['taskId']}/log")
-    ).json()
+    root_task_id = (await workflow(client, root_id))["tasks"][0]["taskId"]
+    logs = await (await client.get(f"/api/tasks/{root_task_id}/log")).json()
     assert [line["log"] for line in logs] == [f"Sub workflow {middle_id} retried."]
     await finish_chain(client, root_id)
     for workflow_id in (leaf_id, middle_id, root_id):
