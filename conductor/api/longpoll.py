@@ -41,6 +41,7 @@ class Poller:
         self.metrics = metrics
         self._poll_data: dict[tuple[str, str], tuple[str | None, int]] = {}
         self._stopping = False
+        self.claimed = 0  # tasks handed to workers so far: background work reads it as load
 
     async def poll(
         self,
@@ -86,6 +87,7 @@ class Poller:
         self._note(task_type, claimed)
 
     def _note(self, task_type: str, claimed: list[asyncpg.Record]) -> None:
+        self.claimed += len(claimed)
         self.metrics.tasks_polled.labels(task_type).inc(len(claimed))
         # The claim armed response-timeout timers: let the timer service know the earliest.
         leases = [r["response_timeout_seconds"] for r in claimed if r["response_timeout_seconds"]]

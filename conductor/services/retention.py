@@ -1,8 +1,17 @@
-"""Retention: removes finished workflows older than the configured age, in small batches.
+"""Retention: removes finished workflows older than the configured age, in batches.
 
-Each batch is one short statement (SKIP LOCKED, so it never waits for a running transition), and
-between batches the service rests several times as long as the batch took, so a large backlog
-drains steadily while taking only a small share of the database's time from the hot path.
+Each batch is one short statement (SKIP LOCKED, so it never waits for a running transition).
+Purging yields to the hot path in two ways:
+
+- pacing: after each batch the service rests many times as long as the batch took. The factor
+  is large (`busy_rest`) while work is being served and small (`idle_rest`) otherwise, so a
+  backlog drains fast on an idle server and takes only a sliver of a busy database's time.
+  Busy means this server did work since the last batch (transitions, claims), or the database
+  committed other clients' transactions over the last second or so (other servers' work: the
+  purge statement also reads the database's commit counter);
+- a quiet moment: a batch starts when none of this server's connections is in use (waiting at
+  most `quiet_wait_ms`), so it rarely lands on a request already in flight.
+
 With archiving on, a removed run's rows are kept as one document in `workflow_archive`.
 """
 
@@ -12,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -23,42 +33,112 @@ from conductor.store import retention as store
 log = logging.getLogger(__name__)
 
 DAY_MS = 24 * 3600 * 1000
+QUIET_CHECK_MS = 2
 
 
 @dataclass(frozen=True)
 class RetentionPolicy:
     max_age_days: float  # remove workflows that ended longer ago than this
     archive: bool = False
-    batch: int = 10
-    # While a backlog drains, rest this many times as long as each batch took (and at least
-    # pause_ms): purging then takes at most 1 / (1 + duty_rest) of one connection's time.
-    duty_rest: float = 19.0
-    pause_ms: int = 20
+    batch: int = 100
+    # Rest this many times as long as the last batch took: purging then takes at most
+    # 1 / (1 + rest) of one connection's time (about 0.7 % busy, 20 % idle).
+    busy_rest: float = 149.0
+    idle_rest: float = 4.0
+    pause_ms: int = 20  # the shortest rest between batches
+    max_rest_ms: int = 2_000  # the longest, so one slow batch cannot stall purging
     idle_ms: int = 60_000  # between rounds once nothing is due
+    quiet_wait_ms: int = 50  # longest wait for the hot path's connections to be free
+    # Other clients' commits per second above which the database counts as busy, judged over
+    # windows of at least `window_s` (the statistics system reports commits about once a second).
+    busy_commits_per_s: float = 5.0
+    window_s: float = 1.0
+
+
+def rest_ms(policy: RetentionPolicy, took_ms: float, removed: int, hot_path_busy: bool) -> float:
+    """How long to rest after a batch that took `took_ms` (smoothed) and removed `removed`."""
+    if removed < policy.batch:
+        return policy.idle_ms  # the backlog is gone: look again later
+    factor = policy.busy_rest if hot_path_busy else policy.idle_rest
+    return min(policy.max_rest_ms, max(policy.pause_ms, factor * took_ms))
+
+
+def others_busy(policy: RetentionPolicy, commits: int, own_batches: int, elapsed_s: float) -> bool:
+    """Whether `commits` database commits over `elapsed_s` seconds, of which `own_batches` were
+    purges, show other clients at work. Own commits are counted twice: the statistics system
+    reports them late, so a window may hold some from the window before."""
+    return commits - 2 * own_batches > policy.busy_commits_per_s * elapsed_s
 
 
 class RetentionService:
     def __init__(
-        self, pool: asyncpg.Pool, clock: Clock, metrics: Metrics, policy: RetentionPolicy
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        metrics: Metrics,
+        policy: RetentionPolicy,
+        hot_path_work: Callable[[], int] = lambda: 1,
     ) -> None:
+        """`hot_path_work` counts this server's hot-path work so far (transitions and claims); a
+        change between batches means it is busy. The default always reads as busy."""
         self.pool = pool
         self.clock = clock
         self.metrics = metrics
         self.policy = policy
+        self._hot_path_work = hot_path_work
+        self._seen_work = hot_path_work()
         self._stopping = asyncio.Event()
+        # The database's commit counter at the start of the current window: (seconds on the
+        # monotonic clock, commits, own batches so far); and the last window's verdict.
+        self._window: tuple[float, int, int] | None = None
+        self._batches = 0
+        self._others_busy = False
 
     async def run_once(self) -> int:
         """Remove one batch; returns how many workflows went."""
         now = self.clock.now_ms()
         cutoff = now - int(self.policy.max_age_days * DAY_MS)
         async with self.pool.acquire() as conn:
-            removed = await store.purge(conn, cutoff, self.policy.batch, self.policy.archive, now)
+            removed, commits = await store.purge(
+                conn, cutoff, self.policy.batch, self.policy.archive, now
+            )
         if removed:
             self.metrics.workflows_purged.inc(removed)
+        self._note_commits(commits)
         return removed
 
+    def _note_commits(self, commits: int, at: float | None = None) -> None:
+        self._batches += 1
+        at = time.monotonic() if at is None else at
+        if self._window is None:
+            self._window = (at, commits, self._batches)
+            return
+        started, first, batches = self._window
+        if at - started >= self.policy.window_s:
+            own = self._batches - batches
+            self._others_busy = others_busy(self.policy, commits - first, own, at - started)
+            self._window = (at, commits, self._batches)
+
+    def hot_path_busy(self) -> bool:
+        """Whether this server did hot-path work since the last call, or the last window of
+        database commits showed other clients at work."""
+        work = self._hot_path_work()
+        busy = work != self._seen_work or self._others_busy
+        self._seen_work = work
+        return busy
+
+    async def wait_for_quiet(self) -> None:
+        """Return once no pool connection is in use, or after `quiet_wait_ms`."""
+        deadline = time.monotonic() + self.policy.quiet_wait_ms / 1000
+        while self.pool.get_size() - self.pool.get_idle_size() > 0:
+            if time.monotonic() >= deadline or self._stopping.is_set():
+                return
+            await asyncio.sleep(QUIET_CHECK_MS / 1000)
+
     async def run(self) -> None:
+        cost_ms: float | None = None  # what a batch takes, smoothed
         while not self._stopping.is_set():
+            await self.wait_for_quiet()
             started = time.monotonic()
             try:
                 removed = await self.run_once()
@@ -66,8 +146,9 @@ class RetentionService:
                 log.warning("retention round failed, retrying later: %s", exc)
                 removed = 0
             took_ms = (time.monotonic() - started) * 1000
-            busy = max(self.policy.pause_ms, self.policy.duty_rest * took_ms)
-            pause = busy if removed >= self.policy.batch else self.policy.idle_ms
+            # Smoothed: a batch slowed by a burst of load must not stall purging for long.
+            cost_ms = took_ms if cost_ms is None else 0.8 * cost_ms + 0.2 * took_ms
+            pause = rest_ms(self.policy, cost_ms, removed, self.hot_path_busy())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), pause / 1000)
 

@@ -7,13 +7,15 @@ from conductor.store.pool import Conn
 from conductor.store.queries import sql
 
 
-async def purge(conn: Conn, ended_before: int, limit: int, archive: bool, now: int) -> int:
-    """Remove up to `limit` workflows that ended before `ended_before`; how many went."""
+async def purge(
+    conn: Conn, ended_before: int, limit: int, archive: bool, now: int
+) -> tuple[int, int]:
+    """Remove up to `limit` workflows that ended before `ended_before`: (how many went, the
+    database's commit counter, all clients' commits as the statistics system last saw them)."""
     kinds = [kind.value for kind in TASK_TIMER_KINDS]
     async with conn.transaction():
         # A purge lost in a crash is simply done again: no need to wait for the disk.
         await conn.execute(sql("transaction_async_commit"))
-        removed = await conn.fetchval(
-            sql("retention_purge"), ended_before, limit, kinds, archive, now
-        )
-    return int(removed)
+        row = await conn.fetchrow(sql("retention_purge"), ended_before, limit, kinds, archive, now)
+    assert row is not None
+    return int(row["removed"]), int(row["commits"] or 0)

@@ -3,6 +3,7 @@ idempotency keys), oldest first and a batch at a time; running and recent ones s
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import asyncpg
@@ -11,6 +12,8 @@ import pytest
 from conductor.api.keys import CLOCK, METRICS, POOL
 from conductor.services.retention import RetentionPolicy, RetentionService
 from conductor.store.queries import QUERIES
+from conductor.store.retention import purge
+from tests.conftest import wait_until
 from tests.integration.api import complete, poll, register_workflow, row_counts, sequence, start
 
 pytestmark = pytest.mark.integration
@@ -120,3 +123,53 @@ async def test_removals_find_timers_and_logs_by_index(db_dsn, query, args) -> No
         await conn.close()
     assert "timer_pkey" in plan
     assert "task_log_task_idx" in plan
+
+
+async def test_the_service_drains_a_backlog_and_tells_busy_from_idle(client, clock) -> None:
+    await register_workflow(client, sequence("kept", "a"))
+    old = [await finished_run(client) for _ in range(5)]
+    clock.advance(31 * DAY_S)
+    recent = await finished_run(client)
+    work = [0]
+    app = client.server.app
+    purger = RetentionService(
+        app[POOL],
+        app[CLOCK],
+        app[METRICS],
+        RetentionPolicy(max_age_days=30, batch=2, pause_ms=1),
+        hot_path_work=lambda: work[0],
+    )
+    assert not purger.hot_path_busy()
+    work[0] += 3  # the hot path did something since the last look
+    assert purger.hot_path_busy()
+    assert not purger.hot_path_busy()
+    running = asyncio.create_task(purger.run())
+
+    async def all_gone() -> bool:
+        return not any([await exists(client, workflow_id) for workflow_id in old])
+
+    try:
+        await wait_until(all_gone)
+    finally:
+        purger.stop()
+        await running
+    assert await exists(client, recent)
+
+
+async def test_the_purge_reads_the_databases_commit_counter(client, db_dsn) -> None:
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        removed, before = await purge(conn, 0, 1, False, 0)
+        assert removed == 0 and before > 0
+        for _ in range(5):
+            await conn.execute("SELECT 1")  # five transactions of another client
+        await conn.execute("SELECT pg_stat_force_next_flush()")
+        last = [before]
+
+        async def counted() -> bool:
+            last[0] = (await purge(conn, 0, 1, False, 0))[1]
+            return last[0] >= before + 5
+
+        await wait_until(counted)
+    finally:
+        await conn.close()

@@ -1,0 +1,55 @@
+"""Retention's pacing: long rests while the hot path is busy, short ones when it is idle, a cap
+so one slow batch cannot stall purging, and a long idle rest once the backlog is gone."""
+
+from __future__ import annotations
+
+from conductor.services.retention import RetentionPolicy, RetentionService, others_busy, rest_ms
+
+POLICY = RetentionPolicy(max_age_days=30, batch=100)
+
+
+def test_a_busy_server_gets_a_small_share() -> None:
+    rest = rest_ms(POLICY, took_ms=5.0, removed=100, hot_path_busy=True)
+    assert rest == 5.0 * POLICY.busy_rest
+    assert 5.0 / (5.0 + rest) < 0.01  # under 1 % of one connection's time
+
+
+def test_an_idle_server_drains_fast() -> None:
+    rest = rest_ms(POLICY, took_ms=5.0, removed=100, hot_path_busy=False)
+    assert rest == POLICY.pause_ms  # 4 x 5 ms is under the shortest rest
+    assert rest_ms(POLICY, took_ms=50.0, removed=100, hot_path_busy=False) == 200.0
+
+
+def test_one_slow_batch_cannot_stall_purging() -> None:
+    assert rest_ms(POLICY, took_ms=500.0, removed=100, hot_path_busy=True) == POLICY.max_rest_ms
+
+
+def test_a_partial_batch_means_the_backlog_is_gone() -> None:
+    assert rest_ms(POLICY, took_ms=1.0, removed=99, hot_path_busy=False) == POLICY.idle_ms
+    assert rest_ms(POLICY, took_ms=1.0, removed=0, hot_path_busy=True) == POLICY.idle_ms
+
+
+def test_other_clients_commits_make_the_database_busy() -> None:
+    # 40 purges in a second (an idle server draining) and nothing else: not busy, even when
+    # the statistics system reports last window's purges late.
+    assert not others_busy(POLICY, commits=40, own_batches=40, elapsed_s=1.0)
+    assert not others_busy(POLICY, commits=75, own_batches=40, elapsed_s=1.0)
+    # Another server's work: busy.
+    assert others_busy(POLICY, commits=200, own_batches=1, elapsed_s=2.0)
+    assert not others_busy(POLICY, commits=4, own_batches=0, elapsed_s=1.0)
+
+
+class _Metrics:
+    pass
+
+
+def test_the_commit_window_decides_once_a_window() -> None:
+    service = RetentionService(None, None, _Metrics(), POLICY, hot_path_work=lambda: 0)  # type: ignore[arg-type]
+    assert not service.hot_path_busy()
+    service._note_commits(1000, at=0.0)
+    service._note_commits(1300, at=0.5)  # inside the first window: no verdict yet
+    assert not service.hot_path_busy()
+    service._note_commits(1500, at=1.0)  # 500 commits, 2 of them purges: busy
+    assert service.hot_path_busy()
+    service._note_commits(1502, at=2.1)  # then only the purge itself
+    assert not service.hot_path_busy()
