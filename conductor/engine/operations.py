@@ -39,24 +39,28 @@ _UNSUCCESSFUL = (
 
 
 def first_unsuccessful_task(state: WorkflowState) -> TaskState | None:
-    """The earliest task attempt, not since retried, that ended unsuccessfully (retry with
-    resumeSubworkflowTasks starts its search for the failed run here)."""
-    for task in sorted(state.tasks, key=lambda t: t.seq):
-        if task.status in _UNSUCCESSFUL and not task.retried:
-            return task
-    return None
+    """The task attempt, not since retried, whose failure ended the run: the earliest failed or
+    timed-out one, else the earliest canceled one (retry with resumeSubworkflowTasks starts its
+    search for the failed run here)."""
+    candidates = sorted(
+        (t for t in state.tasks if t.status in _UNSUCCESSFUL and not t.retried),
+        key=lambda t: (t.status is TaskStatus.CANCELED, t.seq),
+    )
+    return candidates[0] if candidates else None
 
 
 def failed_child_id(state: WorkflowState, failed: TaskState) -> str | None:
     """The child run behind a failed task: a SUB_WORKFLOW's own, or for a failed DO_WHILE that
-    of a failed SUB_WORKFLOW among its iterations."""
+    of a failed SUB_WORKFLOW attempt (not since retried) among its iterations."""
     if failed.task_type == "DO_WHILE":
         subs = [
-            t for t in state.tasks if t.task_type == "SUB_WORKFLOW" and t.status in _UNSUCCESSFUL
+            t
+            for t in state.tasks
+            if t.task_type == "SUB_WORKFLOW" and t.status in _UNSUCCESSFUL and not t.retried
         ]
         if not subs:
             return None
-        failed = min(subs, key=lambda t: t.seq)
+        failed = min(subs, key=lambda t: (t.status is TaskStatus.CANCELED, t.seq))
     if failed.task_type != "SUB_WORKFLOW":
         return None
     child = failed.output_data.get("subWorkflowId")
@@ -189,20 +193,7 @@ class Operations:
             raise NotFound(f"Workflow is still running.  status={state.status.value}")
         if not state.tasks:
             raise Conflict("Workflow has not started yet")
-        retriable: dict[str, TaskState] = {}
-        reopened: list[TaskState] = []
-        for task in sorted(state.tasks, key=lambda t: t.seq):
-            if task.retried:
-                continue
-            status = task.status
-            if (status is TaskStatus.FAILED and task.task_type in _JOIN_TYPES) or (
-                status is TaskStatus.CANCELED and task.task_type in ("JOIN", "DO_WHILE")
-            ):
-                reopened.append(task)
-            elif status in _UNSUCCESSFUL:
-                retriable[task.ref_name] = task
-            else:
-                retriable.pop(task.ref_name, None)
+        reopened, retriable = self._retry_selection()
         if not retriable and state.status is not WorkflowStatus.TIMED_OUT:
             raise Conflict(
                 "There are no retryable tasks! Use restart if you want to attempt entire "
@@ -212,7 +203,7 @@ class Operations:
         self._reopen(keep_failures=True)
         for task in reopened:
             self._set_in_progress(task)
-        self._fresh_attempts(sorted(retriable.values(), key=lambda t: t.seq))
+        self._fresh_attempts(retriable)
         self._arm_workflow_timeout()
         self._tell_parent("retried")
         self.evaluate()
@@ -244,9 +235,10 @@ class Operations:
 
     def child_reopened(self, event: ChildReopened) -> None:
         """A child run again: its SUB_WORKFLOW task waits for it again (Conductor's
-        updateAndPushParents). A finished parent runs again too, its canceled tasks revived,
-        and tells its own parent in turn. Ignored when the task has since been superseded
-        (retried, or now watching another child), is optional, or already waits."""
+        updateAndPushParents). A finished parent runs again too, the rest of its failed part
+        retried as `retry` would, and tells its own parent in turn. Ignored when the task has
+        since been superseded (retried, or now watching another child), is optional, already
+        waits, or succeeded (the parent went on with that child's result)."""
         state = self.state
         task = state.task(event.task_id)
         if (
@@ -255,28 +247,35 @@ class Operations:
             or task.task_type != "SUB_WORKFLOW"
             or task.output_data.get("subWorkflowId") != event.child_id
             or task.workflow_task.get("optional") is True
-            or not task.status.terminal
+            or task.status not in _UNSUCCESSFUL
         ):
             self.decision.ignored = True
             return
         now = self.ctx.now
-        task.reason_for_incompletion = None
-        self._set_in_progress(task)
-        self.decision.logs.append(
-            TaskLog(task.task_id, f"Sub workflow {event.child_id} {event.operation}.", now)
-        )
         if state.status.terminal:
+            reopened, retriable = self._retry_selection(skip_ref=task.ref_name)
             state.last_retried_time = now
             self._reopen()
-            canceled = [t for t in state.tasks if t.status is TaskStatus.CANCELED and not t.retried]
-            for other in canceled:
-                if other.task_type in ("JOIN", "DO_WHILE"):
-                    self._set_in_progress(other)
-            self._fresh_attempts([t for t in canceled if t.task_type not in ("JOIN", "DO_WHILE")])
+            for other in reopened:
+                self._set_in_progress(other)
+            self._fresh_attempts(retriable)
             self._arm_workflow_timeout()
             self._tell_parent(event.operation)
         else:
             self._workflow_touched()
+        task.reason_for_incompletion = None
+        task.start_time = now  # its timeouts count from the revival
+        self._set_in_progress(task)
+        self.decision.logs.append(
+            TaskLog(task.task_id, f"Sub workflow {event.child_id} {event.operation}.", now)
+        )
+        # The child may already have ended again (its retry failed at once, or its report came
+        # first and was ignored): look at it now, as a child's own report does.
+        self.decision.timers.append(
+            TimerIntent(
+                TimerKind.SUBWORKFLOW_DONE, state.workflow_id, task.task_id, now, event.child_id
+            )
+        )
         self.evaluate()
 
     def update_variables(self, request: UpdateVariables) -> None:
@@ -312,6 +311,27 @@ class Operations:
             state.failed_reference_task_names = []
             state.failed_task_names = []
         self._workflow_touched()
+
+    def _retry_selection(
+        self, skip_ref: str | None = None
+    ) -> tuple[list[TaskState], list[TaskState]]:
+        """What a retry runs again: (JOINs and loops to reopen in place, the latest failed or
+        canceled attempt of each other reference, to attempt afresh, in schedule order)."""
+        retriable: dict[str, TaskState] = {}
+        reopened: list[TaskState] = []
+        for task in sorted(self.state.tasks, key=lambda t: t.seq):
+            if task.retried or task.ref_name == skip_ref:
+                continue
+            status = task.status
+            if (status is TaskStatus.FAILED and task.task_type in _JOIN_TYPES) or (
+                status is TaskStatus.CANCELED and task.task_type in ("JOIN", "DO_WHILE")
+            ):
+                reopened.append(task)
+            elif status in _UNSUCCESSFUL:
+                retriable[task.ref_name] = task
+            else:
+                retriable.pop(task.ref_name, None)
+        return reopened, sorted(retriable.values(), key=lambda t: t.seq)
 
     def _set_in_progress(self, task: TaskState) -> None:
         """Reopen a finished task in place (a JOIN, a loop, a SUB_WORKFLOW whose child runs

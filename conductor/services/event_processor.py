@@ -72,7 +72,8 @@ class EventProcessor:
             for message in messages:
                 queue = message["queue"]
                 if queue in notify_queues.STATUS_OF_QUEUE:
-                    await self._notify(notify_queues.STATUS_OF_QUEUE[queue], message["payload"])
+                    status = notify_queues.STATUS_OF_QUEUE[queue]
+                    await self._notify(status, message["payload"], message["created_time"])
                 if queue not in handlers:
                     handlers[queue] = await store.handlers_for(conn, queue)
                 for handler in handlers[queue]:
@@ -109,7 +110,7 @@ class EventProcessor:
             except ConductorError as exc:  # e.g. the task or workflow is gone: nothing to redo
                 log.info("event handler %s, action %s: %s", handler["name"], kind, exc.message)
 
-    async def _notify(self, status: TaskStatus, payload: Any) -> None:
+    async def _notify(self, status: TaskStatus, payload: Any, published_at: int) -> None:
         """A default-queue message: complete or fail the task it names (merging the message
         into the task's output, as Conductor does). Bad or stale messages are dropped."""
         named = notify_queues.target(payload) if isinstance(payload, dict) else None
@@ -119,7 +120,9 @@ class EventProcessor:
         workflow_id, task_id, ref = named
         async with self.pool.acquire() as conn:
             state = await wf_store.get(conn, workflow_id, self.executor.definitions)
-        task = notify_queues.waiting_task(state, task_id, ref) if state is not None else None
+        task = None
+        if state is not None:
+            task = notify_queues.waiting_task(state, task_id, ref, published_at)
         if task is None:
             log.info("no waiting task for %s (task %s, reference %s)", workflow_id, task_id, ref)
             return

@@ -35,7 +35,9 @@ class HttpTaskClient:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            # No pool-wide cap: the runner's isolation lanes bound the calls per group, and a
+            # shared cap would let one slow group's calls hold up every other group's.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         return self._session
 
     async def close(self) -> None:

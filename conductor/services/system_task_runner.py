@@ -106,13 +106,20 @@ class SystemTaskRunner:
             if task.task_type not in _LANE_TYPES:
                 await self._execute(timer, task)
                 return
-        await self._run_in_lane(timer, lane_of(task), lambda: self._execute(timer, task))
+        await self._run_in_lane(timer, lane_of(task), lambda: self._execute_current(timer, task))
+
+    async def _execute_current(self, timer: ClaimedTimer, task: TaskState) -> None:
+        """Run a task that may have waited for its lane, unless it ended meanwhile."""
+        async with self._limit:
+            current = await self._load(timer)
+        if current is not None:
+            await self._execute(timer, current)
 
     async def _run_in_lane(
         self, timer: ClaimedTimer, name: str, work: Callable[[], Awaitable[None]]
     ) -> None:
         lane = self._lanes.setdefault(name, _Lane(self.lane_size))
-        if lane.waiting >= 4 * self.lane_size:
+        if lane.waiting >= self.lane_size:
             await self._postpone(timer, name)
             return
         lane.waiting += 1

@@ -198,10 +198,19 @@ class TimerService:
             await self._gate.sleep(wait_ms / 1000, now)
 
     async def _fire_bulk(self, timers: list[ClaimedTimer]) -> None:
-        events = [
-            PendingEvent(timer.workflow_id, _event_for(timer), (timer.key, timer.claimed_fire_at))
-            for timer in timers
-        ]
+        events = []
+        for timer in timers:
+            try:
+                event = _event_for(timer)
+            except (ValueError, KeyError, TypeError):
+                log.error("dropping timer %s with a malformed payload %r", timer.key, timer.payload)
+                await self._drop(timer)
+                continue
+            events.append(
+                PendingEvent(timer.workflow_id, event, (timer.key, timer.claimed_fire_at))
+            )
+        kept = {event.fired_timer for event in events}
+        timers = [t for t in timers if (t.key, t.claimed_fire_at) in kept]
         async with self._limit:
             try:
                 leftover = await self.executor.transition_many(events, self.pool)
@@ -238,8 +247,14 @@ class TimerService:
             elif kind is TimerKind.TERMINATE_WORKFLOW:
                 await self._terminate(timer)
             elif kind.needs_transition:
+                try:
+                    event = _event_for(timer)
+                except (ValueError, KeyError, TypeError):
+                    log.error("dropping timer %s with a malformed payload", timer.key)
+                    await self._drop(timer)
+                    return
                 await self.executor.transition(
-                    timer.workflow_id, _event_for(timer), (timer.key, timer.claimed_fire_at)
+                    timer.workflow_id, event, (timer.key, timer.claimed_fire_at)
                 )
             else:
                 await self._drop(timer)

@@ -213,3 +213,76 @@ async def test_resume_after_terminate_retries_the_canceled_leaf(client, three_le
     await finish_chain(client, root_id)
     for workflow_id in (leaf_id, middle_id, root_id):
         assert (await workflow(client, workflow_id))["status"] == "COMPLETED"
+
+
+async def test_a_child_that_fails_again_at_once_fails_its_revived_parent(
+    client, three_levels
+) -> None:
+    """The child's retry fails before the parent hears of it: whichever report the parent
+    takes first, it must not be left RUNNING over a finished child."""
+    root_id, middle_id, leaf_id = await failed_chain(client)
+    assert (await client.post(f"/api/workflow/{leaf_id}/retry")).status == 204
+    [task] = await poll(client, "work")
+    await complete(client, task, status="FAILED", reasonForIncompletion="again")
+    await drain(client)
+    for workflow_id in (leaf_id, middle_id, root_id):
+        assert (await workflow(client, workflow_id))["status"] == "FAILED"
+
+
+async def test_a_revived_parent_retries_its_other_failed_branch(client) -> None:
+    """FORK: branch b fails, which cancels the sub-workflow branch and terminates its child.
+    Retrying the child revives the parent: b gets a fresh attempt and the JOIN waits again."""
+    await register_task_defs(client, {"name": "work", "retryCount": 0})
+    await register_task_defs(client, {"name": "other", "retryCount": 0})
+    await register_workflow(client, sequence("leaf", "w"))
+    await register_workflow(
+        client,
+        {
+            "name": "forked",
+            "tasks": [
+                {
+                    "name": "fork",
+                    "taskReferenceName": "fork",
+                    "type": "FORK_JOIN",
+                    "forkTasks": [
+                        [sub_task("to_leaf", "leaf")],
+                        [{"name": "other", "taskReferenceName": "b"}],
+                    ],
+                },
+                {
+                    "name": "join",
+                    "taskReferenceName": "join",
+                    "type": "JOIN",
+                    "joinOn": ["to_leaf", "b"],
+                },
+            ],
+        },
+    )
+    parent_id = await start(client, "forked")
+    await drain(client)
+    leaf_id = next(
+        t["subWorkflowId"]
+        for t in (await workflow(client, parent_id))["tasks"]
+        if t["referenceTaskName"] == "to_leaf"
+    )
+    [b] = await poll(client, "other")
+    await complete(client, b, status="FAILED", reasonForIncompletion="b broke")
+    await drain(client)
+    assert (await workflow(client, parent_id))["status"] == "FAILED"
+    assert (await workflow(client, leaf_id))["status"] == "TERMINATED"
+    assert (await client.post(f"/api/workflow/{leaf_id}/retry")).status == 204
+    await drain(client)
+    parent = await workflow(client, parent_id)
+    assert parent["status"] == "RUNNING"
+    by_ref = {}
+    for task in parent["tasks"]:
+        by_ref.setdefault(task["referenceTaskName"], []).append(task["status"])
+    assert by_ref["to_leaf"] == ["IN_PROGRESS"]
+    assert by_ref["b"] == ["FAILED", "SCHEDULED"]
+    assert by_ref["join"] == ["IN_PROGRESS"]
+    [w] = await poll(client, "work")
+    await complete(client, w)
+    [b] = await poll(client, "other")
+    await complete(client, b)
+    await drain(client)
+    assert (await workflow(client, parent_id))["status"] == "COMPLETED"

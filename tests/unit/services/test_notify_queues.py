@@ -32,14 +32,19 @@ def test_waiting_task_by_id_by_reference_or_the_first_wait() -> None:
     run = Run([simple("a"), wait("hold")])
     run.start()
     [a] = run.pending()
-    assert notify_queues.waiting_task(run.state, a.task_id, None) is a
-    assert notify_queues.waiting_task(run.state, None, "a") is a
-    assert notify_queues.waiting_task(run.state, None, None) is None  # no WAIT yet
+    assert notify_queues.waiting_task(run.state, a.task_id, None, run.now) is a
+    assert notify_queues.waiting_task(run.state, None, "a", run.now) is a
+    assert notify_queues.waiting_task(run.state, None, None, run.now) is None  # no WAIT yet
     run.claim(a)
     run.result(a, TaskStatus.COMPLETED)
     [hold] = run.pending()
-    assert notify_queues.waiting_task(run.state, a.task_id, None) is None  # finished
-    assert notify_queues.waiting_task(run.state, None, None) is hold
-    # A loop iteration's reference matches without its suffix.
+    assert notify_queues.waiting_task(run.state, a.task_id, None, run.now) is None  # finished
+    assert notify_queues.waiting_task(run.state, None, None, run.now) is hold
+    # A loop iteration's reference matches with or without its suffix.
     hold.ref_name = "hold__2"
-    assert notify_queues.waiting_task(run.state, None, "hold") is hold
+    assert notify_queues.waiting_task(run.state, None, "hold", run.now) is hold
+    assert notify_queues.waiting_task(run.state, None, "hold__2", run.now) is hold
+    assert notify_queues.waiting_task(run.state, None, "hold__1", run.now) is None
+    # A message published before the task was scheduled (handled again after a crash, say)
+    # does not reach it.
+    assert notify_queues.waiting_task(run.state, None, "hold", hold.scheduled_time - 1) is None
