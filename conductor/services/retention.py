@@ -6,9 +6,9 @@ Purging yields to the hot path in two ways:
 - pacing: after each batch the service rests many times as long as the batch took. The factor
   is large (`busy_rest`) while work is being served and small (`idle_rest`) otherwise, so a
   backlog drains fast on an idle server and takes only a sliver of a busy database's time.
-  Busy means this server did work since the last batch (transitions, claims), or the database
-  committed other clients' transactions over the last second or so (other servers' work: the
-  purge statement also reads the database's commit counter);
+  Busy means this server did work since the last batch (transitions, claims), or other clients
+  wrote rows over the last second or so (other servers' work: the purge statement also reads
+  the database's counters of inserted and updated rows; idle pollers write nothing);
 - a quiet moment: a batch starts when none of this server's connections is in use (waiting at
   most `quiet_wait_ms`), so it rarely lands on a request already in flight.
 
@@ -49,9 +49,10 @@ class RetentionPolicy:
     max_rest_ms: int = 2_000  # the longest, so one slow batch cannot stall purging
     idle_ms: int = 60_000  # between rounds once nothing is due
     quiet_wait_ms: int = 50  # longest wait for the hot path's connections to be free
-    # Other clients' commits per second above which the database counts as busy, judged over
-    # windows of at least `window_s` (the statistics system reports commits about once a second).
-    busy_commits_per_s: float = 5.0
+    # Rows other clients insert or update per second above which the database counts as busy,
+    # judged over windows of at least `window_s` (the statistics system reports about once a
+    # second).
+    busy_writes_per_s: float = 20.0
     window_s: float = 1.0
 
 
@@ -63,11 +64,12 @@ def rest_ms(policy: RetentionPolicy, took_ms: float, removed: int, hot_path_busy
     return min(policy.max_rest_ms, max(policy.pause_ms, factor * took_ms))
 
 
-def others_busy(policy: RetentionPolicy, commits: int, own_batches: int, elapsed_s: float) -> bool:
-    """Whether `commits` database commits over `elapsed_s` seconds, of which `own_batches` were
-    purges, show other clients at work. Own commits are counted twice: the statistics system
-    reports them late, so a window may hold some from the window before."""
-    return commits - 2 * own_batches > policy.busy_commits_per_s * elapsed_s
+def others_busy(policy: RetentionPolicy, writes: int, own_writes: int, elapsed_s: float) -> bool:
+    """Whether `writes` rows inserted or updated over `elapsed_s` seconds, of which `own_writes`
+    were retention's own (archive copies), show other clients at work. Own rows are counted
+    twice: the statistics system reports them late, so a window may hold some from the one
+    before."""
+    return writes - 2 * own_writes > policy.busy_writes_per_s * elapsed_s
 
 
 class RetentionService:
@@ -88,10 +90,10 @@ class RetentionService:
         self._hot_path_work = hot_path_work
         self._seen_work = hot_path_work()
         self._stopping = asyncio.Event()
-        # The database's commit counter at the start of the current window: (seconds on the
-        # monotonic clock, commits, own batches so far); and the last window's verdict.
+        # The database's row-write counter at the start of the current window: (seconds on the
+        # monotonic clock, rows written, own rows written so far); and the last window's verdict.
         self._window: tuple[float, int, int] | None = None
-        self._batches = 0
+        self._own_writes = 0
         self._others_busy = False
 
     async def run_once(self) -> int:
@@ -99,29 +101,31 @@ class RetentionService:
         now = self.clock.now_ms()
         cutoff = now - int(self.policy.max_age_days * DAY_MS)
         async with self.pool.acquire() as conn:
-            removed, commits = await store.purge(
+            removed, writes = await store.purge(
                 conn, cutoff, self.policy.batch, self.policy.archive, now
             )
         if removed:
             self.metrics.workflows_purged.inc(removed)
-        self._note_commits(commits)
+        self._note_writes(writes, removed if self.policy.archive else 0)
         return removed
 
-    def _note_commits(self, commits: int, at: float | None = None) -> None:
-        self._batches += 1
+    def _note_writes(self, writes: int, own: int, at: float | None = None) -> None:
+        self._own_writes += own
         at = time.monotonic() if at is None else at
         if self._window is None:
-            self._window = (at, commits, self._batches)
+            self._window = (at, writes, self._own_writes)
             return
-        started, first, batches = self._window
+        started, first, own_first = self._window
         if at - started >= self.policy.window_s:
-            own = self._batches - batches
-            self._others_busy = others_busy(self.policy, commits - first, own, at - started)
-            self._window = (at, commits, self._batches)
+            own_in_window = self._own_writes - own_first
+            self._others_busy = others_busy(
+                self.policy, writes - first, own_in_window, at - started
+            )
+            self._window = (at, writes, self._own_writes)
 
     def hot_path_busy(self) -> bool:
         """Whether this server did hot-path work since the last call, or the last window of
-        database commits showed other clients at work."""
+        the database's row writes showed other clients at work."""
         work = self._hot_path_work()
         busy = work != self._seen_work or self._others_busy
         self._seen_work = work

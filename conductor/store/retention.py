@@ -10,12 +10,12 @@ from conductor.store.queries import sql
 async def purge(
     conn: Conn, ended_before: int, limit: int, archive: bool, now: int
 ) -> tuple[int, int]:
-    """Remove up to `limit` workflows that ended before `ended_before`: (how many went, the
-    database's commit counter, all clients' commits as the statistics system last saw them)."""
+    """Remove up to `limit` workflows that ended before `ended_before`: (how many went, rows the
+    database has inserted and updated so far, as the statistics system last saw them)."""
     kinds = [kind.value for kind in TASK_TIMER_KINDS]
     async with conn.transaction():
         # A purge lost in a crash is simply done again: no need to wait for the disk.
         await conn.execute(sql("transaction_async_commit"))
         row = await conn.fetchrow(sql("retention_purge"), ended_before, limit, kinds, archive, now)
     assert row is not None
-    return int(row["removed"]), int(row["commits"] or 0)
+    return int(row["removed"]), int(row["writes"] or 0)

@@ -157,9 +157,10 @@ SET LOCAL synchronous_commit = off;
 -- Remove up to $2 workflows that ended before $1, oldest first, with their tasks (queue rows and
 -- idempotency keys go by cascade), task logs and any leftover timers ($3: the timer kinds a task
 -- can own). With $4 each is first copied into workflow_archive as one document of its rows.
--- SKIP LOCKED: a workflow some transition holds is left for the next round. Also returns the
--- database's commit counter (all servers' commits, as the statistics system last saw them), by
--- which retention tells a busy database from an idle one.
+-- SKIP LOCKED: a workflow some transition holds is left for the next round. Also returns how
+-- many rows the database has inserted and updated so far (all clients, as the statistics system
+-- last saw them), by which retention tells a busy database from an idle one: idle pollers and
+-- other reads write nothing, and purging itself only deletes (and archives).
 WITH doomed AS (
     SELECT workflow_id FROM workflow
     WHERE end_time > 0 AND end_time < $1
@@ -193,7 +194,8 @@ WITH doomed AS (
     RETURNING w.workflow_id
 )
 SELECT (SELECT count(*) FROM gone) AS removed,
-       (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits;
+       (SELECT tup_inserted + tup_updated FROM pg_stat_database
+        WHERE datname = current_database()) AS writes;
 
 -- name: workflow_by_correlation
 -- Workflows of one definition name with a correlation id, newest first.

@@ -29,27 +29,27 @@ def test_a_partial_batch_means_the_backlog_is_gone() -> None:
     assert rest_ms(POLICY, took_ms=1.0, removed=0, hot_path_busy=True) == POLICY.idle_ms
 
 
-def test_other_clients_commits_make_the_database_busy() -> None:
-    # 40 purges in a second (an idle server draining) and nothing else: not busy, even when
-    # the statistics system reports last window's purges late.
-    assert not others_busy(POLICY, commits=40, own_batches=40, elapsed_s=1.0)
-    assert not others_busy(POLICY, commits=75, own_batches=40, elapsed_s=1.0)
+def test_other_clients_writes_make_the_database_busy() -> None:
+    # Idle: nothing written but retention's own archive copies (reported late, maybe twice
+    # in one window).
+    assert not others_busy(POLICY, writes=0, own_writes=0, elapsed_s=1.0)
+    assert not others_busy(POLICY, writes=190, own_writes=100, elapsed_s=1.0)
     # Another server's work: busy.
-    assert others_busy(POLICY, commits=200, own_batches=1, elapsed_s=2.0)
-    assert not others_busy(POLICY, commits=4, own_batches=0, elapsed_s=1.0)
+    assert others_busy(POLICY, writes=400, own_writes=0, elapsed_s=2.0)
+    assert not others_busy(POLICY, writes=15, own_writes=0, elapsed_s=1.0)
 
 
 class _Metrics:
     pass
 
 
-def test_the_commit_window_decides_once_a_window() -> None:
+def test_the_write_window_decides_once_a_window() -> None:
     service = RetentionService(None, None, _Metrics(), POLICY, hot_path_work=lambda: 0)  # type: ignore[arg-type]
     assert not service.hot_path_busy()
-    service._note_commits(1000, at=0.0)
-    service._note_commits(1300, at=0.5)  # inside the first window: no verdict yet
+    service._note_writes(1000, own=0, at=0.0)
+    service._note_writes(1300, own=0, at=0.5)  # inside the first window: no verdict yet
     assert not service.hot_path_busy()
-    service._note_commits(1500, at=1.0)  # 500 commits, 2 of them purges: busy
+    service._note_writes(1500, own=0, at=1.0)  # 500 rows written by others: busy
     assert service.hot_path_busy()
-    service._note_commits(1502, at=2.1)  # then only the purge itself
+    service._note_writes(1502, own=0, at=2.1)  # then next to nothing
     assert not service.hot_path_busy()
