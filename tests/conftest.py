@@ -55,6 +55,12 @@ async def fire_timers(client: TestClient[Any, Any]) -> int:
     return total
 
 
+async def drain(client: TestClient[Any, Any]) -> None:
+    """Fire timers until none is due, including those that firing made due."""
+    while await fire_timers(client):
+        pass
+
+
 async def wait_until(
     predicate: Callable[[], Awaitable[bool]], timeout: float = 10.0, interval: float = 0.02
 ) -> None:

@@ -80,3 +80,14 @@ async def row_counts(client) -> dict[str, int]:
         ):
             counts[table] = await conn.fetchval(f"SELECT count(*) FROM {table}")
     return counts
+
+
+def sub_workflow_task(ref: str, name: str, **extra: Any) -> dict[str, Any]:
+    """A SUB_WORKFLOW task of the latest `name` (extra WorkflowTask fields as given)."""
+    return {
+        "name": ref,
+        "taskReferenceName": ref,
+        "type": "SUB_WORKFLOW",
+        "subWorkflowParam": {"name": name},
+        **extra,
+    }

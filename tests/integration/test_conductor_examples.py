@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.conftest import fire_timers
+from tests.conftest import drain
 from tests.integration.api import (
     complete,
     poll,
@@ -44,11 +44,6 @@ async def register(client, *fixtures: str, base_url: str | None = None) -> list[
     for definition in definitions:
         await register_workflow(client, definition)
     return definitions
-
-
-async def drain(client) -> None:
-    while await fire_timers(client):
-        pass
 
 
 async def begin(

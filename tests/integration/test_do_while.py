@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import fire_timers
+from tests.conftest import drain
 from tests.integration.api import complete, poll, register_workflow, start, workflow
 
 pytestmark = pytest.mark.integration
-
-
-async def drain(client) -> None:
-    while await fire_timers(client):
-        pass
 
 
 NESTED = {

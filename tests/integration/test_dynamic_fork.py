@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import fire_timers
+from tests.conftest import drain
 from tests.integration.api import complete, poll, register_workflow, start, workflow
 
 pytestmark = pytest.mark.integration
 
 JOIN = {"name": "join", "taskReferenceName": "join", "type": "JOIN"}
-
-
-async def drain(client) -> None:
-    while await fire_timers(client):
-        pass
 
 
 async def test_simple_style_forks_one_task_per_input(client) -> None:

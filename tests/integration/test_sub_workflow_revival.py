@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import fire_timers
+from tests.conftest import drain
 from tests.integration.api import (
     complete,
     poll,
@@ -13,25 +13,11 @@ from tests.integration.api import (
     register_workflow,
     sequence,
     start,
+    sub_workflow_task,
     workflow,
 )
 
 pytestmark = pytest.mark.integration
-
-
-async def drain(client) -> None:
-    while await fire_timers(client):
-        pass
-
-
-def sub_task(ref: str, name: str, **extra) -> dict:
-    return {
-        "name": ref,
-        "taskReferenceName": ref,
-        "type": "SUB_WORKFLOW",
-        "subWorkflowParam": {"name": name},
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -39,12 +25,17 @@ async def three_levels(client):
     """root -> middle -> leaf; the leaf's one task ("work") has no retries."""
     await register_task_defs(client, {"name": "work", "retryCount": 0})
     await register_workflow(client, sequence("leaf", "w"))
-    await register_workflow(client, {"name": "middle", "tasks": [sub_task("to_leaf", "leaf")]})
+    await register_workflow(
+        client, {"name": "middle", "tasks": [sub_workflow_task("to_leaf", "leaf")]}
+    )
     await register_workflow(
         client,
         {
             "name": "root",
-            "tasks": [sub_task("to_middle", "middle"), {"name": "after", "taskReferenceName": "z"}],
+            "tasks": [
+                sub_workflow_task("to_middle", "middle"),
+                {"name": "after", "taskReferenceName": "z"},
+            ],
         },
     )
     await register_task_defs(client, {"name": "after", "retryCount": 0})
@@ -155,7 +146,7 @@ async def test_an_optional_sub_workflow_does_not_revive_its_parent(client) -> No
     await register_task_defs(client, {"name": "work", "retryCount": 0})
     await register_workflow(client, sequence("leaf", "w"))
     await register_workflow(
-        client, {"name": "lenient", "tasks": [sub_task("to_leaf", "leaf", optional=True)]}
+        client, {"name": "lenient", "tasks": [sub_workflow_task("to_leaf", "leaf", optional=True)]}
     )
     parent_id = await start(client, "lenient")
     await drain(client)
@@ -245,7 +236,7 @@ async def test_a_revived_parent_retries_its_other_failed_branch(client) -> None:
                     "taskReferenceName": "fork",
                     "type": "FORK_JOIN",
                     "forkTasks": [
-                        [sub_task("to_leaf", "leaf")],
+                        [sub_workflow_task("to_leaf", "leaf")],
                         [{"name": "other", "taskReferenceName": "b"}],
                     ],
                 },

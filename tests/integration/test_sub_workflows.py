@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import fire_timers
+from tests.conftest import drain
 from tests.integration.api import (
     complete,
     poll,
@@ -12,25 +12,20 @@ from tests.integration.api import (
     register_workflow,
     sequence,
     start,
+    sub_workflow_task,
     workflow,
 )
 
 pytestmark = pytest.mark.integration
 
 
-async def drain(client) -> None:
-    while await fire_timers(client):
-        pass
-
-
 def sub_task(ref: str, name: str, **params) -> dict:
-    return {
-        "name": ref,
-        "taskReferenceName": ref,
-        "type": "SUB_WORKFLOW",
-        "subWorkflowParam": {"name": name, **params},
-        "inputParameters": {"item": "${workflow.input.item}"},
-    }
+    return sub_workflow_task(
+        ref,
+        name,
+        subWorkflowParam={"name": name, **params},
+        inputParameters={"item": "${workflow.input.item}"},
+    )
 
 
 @pytest.fixture
