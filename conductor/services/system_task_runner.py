@@ -97,7 +97,7 @@ class SystemTaskRunner:
             await self._failure_workflow(timer)
             return
         if timer.kind == TimerKind.STATUS_LISTENER.value:
-            await self._run_in_lane(timer, WEBHOOK_LANE, lambda: self._notify_listener(timer))
+            await self._run_in_lane(timer, WEBHOOK_LANE, lambda _: self._notify_listener(timer))
             return
         async with self._limit:
             task = await self._load(timer)
@@ -106,19 +106,26 @@ class SystemTaskRunner:
             if task.task_type not in _LANE_TYPES:
                 await self._execute(timer, task)
                 return
-        await self._run_in_lane(timer, lane_of(task), lambda: self._execute_current(timer, task))
+        await self._run_in_lane(
+            timer, lane_of(task), lambda waited: self._execute_current(timer, task, waited)
+        )
 
-    async def _execute_current(self, timer: ClaimedTimer, task: TaskState) -> None:
-        """Run a task that may have waited for its lane, unless it ended meanwhile."""
-        async with self._limit:
-            current = await self._load(timer)
+    async def _execute_current(self, timer: ClaimedTimer, task: TaskState, waited: bool) -> None:
+        """Run a task; one that waited for its lane is read again, and skipped if it ended."""
+        current: TaskState | None = task
+        if waited:
+            async with self._limit:
+                current = await self._load(timer)
         if current is not None:
             await self._execute(timer, current)
 
     async def _run_in_lane(
-        self, timer: ClaimedTimer, name: str, work: Callable[[], Awaitable[None]]
+        self, timer: ClaimedTimer, name: str, work: Callable[[bool], Awaitable[None]]
     ) -> None:
+        """Run `work` in lane `name` (told whether it had to wait for room), or put the timer
+        back when the lane stays full."""
         lane = self._lanes.setdefault(name, _Lane(self.lane_size))
+        waited = lane.slots.locked()
         if lane.waiting >= self.lane_size:
             await self._postpone(timer, name)
             return
@@ -131,7 +138,7 @@ class SystemTaskRunner:
         finally:
             lane.waiting -= 1
         try:
-            await work()
+            await work(waited)
         finally:
             lane.slots.release()
 
