@@ -81,10 +81,11 @@ class RetentionService:
         clock: Clock,
         metrics: Metrics,
         policy: RetentionPolicy,
-        hot_path_work: Callable[[], int] = lambda: 1,
+        hot_path_work: Callable[[], int] = lambda: 0,
     ) -> None:
         """`hot_path_work` counts this server's hot-path work so far (transitions and claims); a
-        change between batches means it is busy. The default always reads as busy."""
+        change between batches means it is busy. The default reports none, so only other
+        clients' writes make the database read as busy."""
         self.pool = pool
         self.clock = clock
         self.metrics = metrics
