@@ -336,6 +336,25 @@ async def test_bulk_actions_report_each_id(client) -> None:
     assert (await client.get(f"/api/workflow/{ids[0]}")).status == 404
 
 
+async def test_bulk_search_returns_each_found_workflow(client) -> None:
+    await setup_flow(client)
+    ids = [await start(client, "ops") for _ in range(2)]
+    response = await client.post("/api/workflow/bulk/search", json=[*ids, UNKNOWN])
+    assert response.status == 200
+    result = await response.json()
+    assert [w["workflowId"] for w in result["bulkSuccessfulResults"]] == ids
+    assert all(len(w["tasks"]) == 1 for w in result["bulkSuccessfulResults"])
+    assert result["bulkErrorResults"] == {UNKNOWN: f"Workflow with id: {UNKNOWN} not found."}
+    result = await (
+        await client.post(
+            "/api/workflow/bulk/search", params={"includeTasks": "false"}, json=ids[:1]
+        )
+    ).json()
+    [only] = result["bulkSuccessfulResults"]
+    assert only["workflowId"] == ids[0] and only["tasks"] == []
+    assert (await client.post("/api/workflow/bulk/search", json=[])).status == 400
+
+
 @pytest.mark.parametrize("body", [None, [], {"ids": ["x"]}, [1, 2], ["x"] * 1001 + [""]], ids=str)
 async def test_bulk_refuses_bad_id_lists(client, body) -> None:
     response = await client.put("/api/workflow/bulk/pause", json=body)

@@ -1,5 +1,6 @@
 """Operator actions on workflows: /api/workflow/{id}/pause, resume, skiptask, resetcallbacks,
-restart, retry, rerun, terminate-remove, and the bulk forms under /api/workflow/bulk.
+restart, retry, rerun, terminate-remove, and the bulk forms under /api/workflow/bulk (with bulk
+search, several workflows by id).
 
 Each action is one transition of the workflow (engine/operations.py decides and refuses); a bulk
 request applies it to each id in turn and reports per id, as Conductor's BulkResponse does.
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.keys import EXECUTOR, POOL
+from conductor.api.render import workflow_json
 from conductor.engine.events import (
     Event,
     PauseWorkflow,
@@ -208,6 +210,24 @@ async def bulk_terminate_remove(request: web.Request) -> web.Response:
     return await _bulk(request, _terminate_remove_action(rq.query_str(request, "reason")))
 
 
+async def bulk_search(request: web.Request) -> web.Response:
+    """Several workflows by id (Conductor's bulk search): the found ones, and an error per
+    missing id."""
+    ids = await _bulk_ids(request)
+    include_tasks = rq.query_bool(request, "includeTasks", True)
+    definitions = request.app[EXECUTOR].definitions
+    found: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
+    async with request.app[POOL].acquire() as conn:
+        for workflow_id in ids:
+            state = await store.get(conn, workflow_id, definitions, include_tasks=include_tasks)
+            if state is None:
+                failed[workflow_id] = f"Workflow with id: {workflow_id} not found."
+            else:
+                found.append(workflow_json(state, include_tasks))
+    return rq.json_response({"bulkErrorResults": failed, "bulkSuccessfulResults": found})
+
+
 def routes() -> list[web.RouteDef]:
     """Registered before the generic /api/workflow/{id} routes, so `bulk` is never an id."""
     bulk = "/api/workflow/bulk"
@@ -220,6 +240,7 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{bulk}/terminate", bulk_terminate),
         web.delete(f"{bulk}/remove", bulk_remove),
         web.delete(f"{bulk}/terminate-remove", bulk_terminate_remove),
+        web.post(f"{bulk}/search", bulk_search),
         web.put(f"{one}/pause", pause),
         web.put(f"{one}/resume", resume),
         web.put(f"{one}/skiptask/{{task_reference_name}}", skip_task),
