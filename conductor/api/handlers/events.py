@@ -53,23 +53,27 @@ def check_handler(handler: dict[str, Any]) -> None:
 
 
 async def add_handler(request: web.Request) -> web.Response:
-    handler = await rq.json_object(request, "eventHandler")
-    check_handler(handler)
-    handler.setdefault("active", True)
-    async with request.app[POOL].acquire() as conn:
-        if not await store.insert_handler(conn, handler):
-            raise Conflict(f"EventHandler with name {handler['name']} already exists!")
+    await _save_handler(request, new=True)
     return rq.empty()
 
 
 async def update_handler(request: web.Request) -> web.Response:
+    await _save_handler(request, new=False)
+    return rq.empty()
+
+
+async def _save_handler(request: web.Request, new: bool) -> None:
+    """Insert a handler (409 when the name is taken) or update one (404 when it is not)."""
     handler = await rq.json_object(request, "eventHandler")
     check_handler(handler)
     handler.setdefault("active", True)
+    save = store.insert_handler if new else store.update_handler
     async with request.app[POOL].acquire() as conn:
-        if not await store.update_handler(conn, handler):
-            raise NotFound(f"EventHandler with name {handler['name']} not found!")
-    return rq.empty()
+        saved = await save(conn, handler)
+    if not saved and new:
+        raise Conflict(f"EventHandler with name {handler['name']} already exists!")
+    if not saved:
+        raise NotFound(f"EventHandler with name {handler['name']} not found!")
 
 
 async def delete_handler(request: web.Request) -> web.Response:
