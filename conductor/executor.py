@@ -23,7 +23,7 @@ from conductor.clock import Clock
 from conductor.engine.decider import decide
 from conductor.engine.decision import DecideContext, Decision
 from conductor.engine.definitions import populate_task_definitions, task_names
-from conductor.engine.events import Event, StartWorkflow, TaskResultReceived
+from conductor.engine.inputs import Input, StartWorkflow, TaskResultReceived
 from conductor.engine.model import JSON, TaskStatus, WorkflowState, WorkflowStatus
 from conductor.engine.operations import failed_child_id, first_unsuccessful_task
 from conductor.errors import Conflict, NotFound, StaleState
@@ -72,7 +72,7 @@ class PendingEvent:
     """An event for `Executor.transition_many`."""
 
     workflow_id: str
-    event: Event
+    event: Input
     fired_timer: tuple[str, int] | None = None
 
 
@@ -192,7 +192,7 @@ class Executor:
     async def transition(
         self,
         workflow_id: str,
-        event: Event,
+        event: Input,
         fired_timer: tuple[str, int] | None = None,
         *,
         claim_next_for: str | None = None,
@@ -223,7 +223,7 @@ class Executor:
     async def _transition_once(
         self,
         workflow_id: str,
-        event: Event,
+        event: Input,
         fired_timer: tuple[str, int] | None,
         claim_next_for: str | None,
     ) -> tuple[Transition, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from conductor.engine import scheduling, system_tasks, waits
+from conductor.engine import attempts
 from conductor.engine.decision import (
     DecideContext,
     Decision,
@@ -20,10 +20,11 @@ from conductor.engine.decision import (
     task_timer_keys,
     timer_key,
 )
-from conductor.engine.definitions import is_worker_task, next_task, task_type_of
-from conductor.engine.events import (
+from conductor.engine.definitions import next_task
+from conductor.engine.flow_control import FlowControl
+from conductor.engine.inputs import (
     ChildReopened,
-    Event,
+    Input,
     LoopConditionEvaluated,
     PauseWorkflow,
     Reevaluate,
@@ -39,19 +40,20 @@ from conductor.engine.events import (
     TimerFired,
     UpdateVariables,
 )
-from conductor.engine.flow_control import FlowControl
 from conductor.engine.model import (
     JSON,
     TaskState,
     TaskStatus,
+    TaskType,
     TimeoutPolicy,
     WorkflowState,
     WorkflowStatus,
 )
 from conductor.engine.operations import Operations
 from conductor.engine.retry import can_retry, retry_delay_seconds
-from conductor.engine.system_tasks import selected_branch
-from conductor.engine.templates import base_ref, build_document, java_string, resolve
+from conductor.engine.task_starts import StartResult, record_case, selected_branch
+from conductor.engine.task_types import Shape, is_worker_task, spec_of
+from conductor.engine.templates import base_ref, build_document, resolve
 from conductor.engine.timeouts import check_task, workflow_deadline, workflow_timeout_reason
 from conductor.errors import Conflict
 
@@ -70,10 +72,10 @@ def webhook_sink(definition: JSON) -> str | None:
     return url if url.startswith(("http://", "https://")) else None
 
 
-def decide(state: WorkflowState, event: Event, ctx: DecideContext) -> Decision:
-    """Apply `event` to `state` (mutated in place) and return what must be written."""
+def decide(state: WorkflowState, given: Input, ctx: DecideContext) -> Decision:
+    """Apply `given` to `state` (mutated in place) and return what must be written."""
     decider = _Decider(state, ctx)
-    decider.handle(event)
+    decider.handle(given)
     return decider.decision
 
 
@@ -85,7 +87,7 @@ class _Decider(FlowControl, Operations):
 
     # -- events -------------------------------------------------------------------------------
 
-    def handle(self, event: Event) -> None:
+    def handle(self, event: Input) -> None:
         if isinstance(event, StartWorkflow):
             self._arm_workflow_timeout()
             self.evaluate()
@@ -102,7 +104,7 @@ class _Decider(FlowControl, Operations):
         else:
             self._operate(event)
 
-    def _operate(self, event: Event) -> None:
+    def _operate(self, event: Input) -> None:
         if isinstance(event, PauseWorkflow):
             self.pause()
         elif isinstance(event, ResumeWorkflow):
@@ -145,14 +147,14 @@ class _Decider(FlowControl, Operations):
         if result.status is TaskStatus.IN_PROGRESS:
             if is_worker_task(task.workflow_task):
                 delay = max(result.callback_after_seconds, 0)
-                scheduling.requeue(self.state, task, self.decision, self.ctx, delay)
+                attempts.requeue(self.state, task, self.decision, self.ctx, delay)
             elif task.status is TaskStatus.SCHEDULED:  # a system task reports it has started
                 task.status = TaskStatus.IN_PROGRESS
                 task.start_time = task.start_time or now
             return False
         self._finish_task(task, result.status)
-        if task.task_type in ("SWITCH", "DECISION"):
-            system_tasks.record_case(task)
+        if spec_of(task.workflow_task).shape is Shape.BRANCH:
+            record_case(task)
         return True
 
     def _finish_task(self, task: TaskState, status: TaskStatus) -> None:
@@ -205,7 +207,7 @@ class _Decider(FlowControl, Operations):
             self._schedule(tasks[0])
 
     def _schedule(self, workflow_task: JSON, iteration: int = 0) -> None:
-        ref = scheduling.loop_ref(str(workflow_task.get("taskReferenceName")), iteration)
+        ref = attempts.loop_ref(str(workflow_task.get("taskReferenceName")), iteration)
         existing = next((t for t in self.state.tasks if t.ref_name == ref), None)
         if existing is not None:  # never create a task twice for one reference
             if existing.status is TaskStatus.SKIPPED:  # skipped by an operator: jump over it
@@ -214,13 +216,15 @@ class _Decider(FlowControl, Operations):
                     self._schedule(following, iteration)
             return
         doc = build_document(self.state)
-        if task_type_of(workflow_task) == "DYNAMIC":
-            chosen = self._dynamic_task(workflow_task, doc)
-            if chosen is None:
+        substitute = spec_of(workflow_task).substitute
+        if substitute is not None:
+            chosen = substitute(workflow_task, doc)
+            if isinstance(chosen, str):
+                self._end_workflow(WorkflowStatus.FAILED, chosen)
                 return
             workflow_task = chosen
         delay = workflow_task.get("startDelay")
-        task = scheduling.new_task(
+        task = attempts.new_task(
             self.state,
             workflow_task,
             self.ctx,
@@ -228,37 +232,19 @@ class _Decider(FlowControl, Operations):
             iteration=iteration,
             delay_seconds=delay if isinstance(delay, int) and delay > 0 else 0,
         )
-        scheduling.schedule(self.state, task, self.decision, self.ctx)
+        attempts.schedule(self.state, task, self.decision, self.ctx)
         if task.queue_name is None:
             self._start_system_task(task, task.start_delay_seconds * 1000)
-            if task.task_type == "DO_WHILE" and task.status is TaskStatus.IN_PROGRESS:
+            is_loop = spec_of(task.workflow_task).shape is Shape.LOOP
+            if is_loop and task.status is TaskStatus.IN_PROGRESS:
                 self._begin_iteration(task, 1)
-
-    def _start_wait(self, task: TaskState) -> None:
-        """WAIT: IN_PROGRESS until its due time (a durable timer) or an external update."""
-        task.start_time = self.ctx.now
-        try:
-            due = waits.due_time(
-                task.input_data.get("duration"), task.input_data.get("until"), self.ctx.now
-            )
-        except waits.WaitError as exc:
-            task.status = TaskStatus.FAILED_WITH_TERMINAL_ERROR
-            task.reason_for_incompletion = str(exc)
-            task.end_time = self.ctx.now
-            return
-        task.status = TaskStatus.IN_PROGRESS
-        if due is not None:
-            task.wait_until = max(due, 1)
-            self.decision.timers.append(
-                TimerIntent(TimerKind.WAIT, task.workflow_id, task.task_id, task.wait_until)
-            )
 
     def _check_waits(self) -> bool:
         """Complete timed WAITs whose due time has come; True if any did."""
         done = False
         for task in self.state.tasks:
             if (
-                task.task_type == "WAIT"
+                task.task_type == TaskType.WAIT
                 and task.status is TaskStatus.IN_PROGRESS
                 and 0 < task.wait_until <= self.ctx.now
             ):
@@ -266,49 +252,42 @@ class _Decider(FlowControl, Operations):
                 done = True
         return done
 
-    def _dynamic_task(self, workflow_task: JSON, doc: JSON) -> JSON | None:
-        """A DYNAMIC node as the worker task its input names; fails the workflow without one."""
-        param = str(workflow_task.get("dynamicTaskNameParam"))
-        params = workflow_task.get("inputParameters") or {}
-        name = resolve(params.get(param), doc)
-        if not isinstance(name, str) or not name:
-            self._end_workflow(
-                WorkflowStatus.FAILED,
-                "Cannot map a dynamic task based on the parameter and input. "
-                f"Parameter= {param}, input= {java_string(resolve(params, doc))}",
-            )
-            return None
-        return {**workflow_task, "name": name, "type": "SIMPLE"}
-
     def _start_system_task(self, task: TaskState, delay_ms: int = 0) -> None:
-        if task.task_type == "WAIT":
-            self._start_wait(task)
-            return
-        if system_tasks.is_deferred(task.workflow_task):
-            system_tasks.prepare(task, build_document(self.state))
+        """Hand a system task to its runtime (a SYSTEM_TASK timer), or let its starter give it
+        its first status and output now."""
+        spec = spec_of(task.workflow_task)
+        if spec.deferred(task.workflow_task):
+            if spec.prepare is not None:
+                spec.prepare(task, build_document(self.state))
             fire_at = self.ctx.now + delay_ms
             self.decision.timers.append(
                 TimerIntent(TimerKind.SYSTEM_TASK, task.workflow_id, task.task_id, fire_at)
             )
             return
+        now = self.ctx.now
         variables_before = self.state.variables
-        result = system_tasks.start(task, self.state)
-        task.start_time = self.ctx.now
-        if result is None:  # validation refuses such definitions; a stored one fails cleanly
-            result = system_tasks.StartResult(
+        if spec.start is not None:
+            result = spec.start(task, self.state, now)
+        else:  # validation refuses such definitions; a stored one fails cleanly
+            result = StartResult(
                 TaskStatus.FAILED_WITH_TERMINAL_ERROR,
                 {},
                 f"Task type {task.task_type} is not supported by this server",
             )
+        task.start_time = now
         task.status = result.status
         task.output_data = result.output
         task.reason_for_incompletion = result.reason
         if result.status.terminal:
-            task.end_time = self.ctx.now
-        if task.task_type == "EVENT" and result.status is TaskStatus.COMPLETED:
-            queue = str(result.output["event_produced"])
+            task.end_time = now
+        if result.wake_at is not None:
+            task.wait_until = result.wake_at
+            self.decision.timers.append(
+                TimerIntent(TimerKind.WAIT, task.workflow_id, task.task_id, result.wake_at)
+            )
+        if result.publish_to is not None:
             self.decision.events.append(
-                EventMessage(queue, task.task_id, dict(result.output), self.ctx.now)
+                EventMessage(result.publish_to, task.task_id, dict(result.output), now)
             )
         if self.state.variables is not variables_before:
             self.decision.workflow_changed = True
@@ -321,22 +300,22 @@ class _Decider(FlowControl, Operations):
         self.decision.touch(task)
         if task.retried:
             return True
-        kind = task_type_of(task.workflow_task)
-        if kind == "TERMINATE" and task.status is TaskStatus.COMPLETED:
+        shape = spec_of(task.workflow_task).shape
+        if shape is Shape.TERMINATE and task.status is TaskStatus.COMPLETED:
             self._terminate_by_task(task)
             return False
         # A loop's own successor is outside it; anything else stays in its iteration.
-        iteration = 0 if kind == "DO_WHILE" else task.iteration
-        if kind in ("SWITCH", "DECISION"):
+        iteration = 0 if shape is Shape.LOOP else task.iteration
+        if shape is Shape.BRANCH:
             branch = selected_branch(task.workflow_task, str(task.input_data.get("case")))
             if branch:
                 self._schedule(branch[0], iteration)
                 return True
-        if kind == "FORK_JOIN":
+        if shape is Shape.FORK:
             for fork in task.workflow_task.get("forkTasks") or []:
                 if fork:
                     self._schedule(fork[0], iteration)
-        if kind == "FORK_JOIN_DYNAMIC":
+        if shape is Shape.DYNAMIC_FORK:
             return self._fork_dynamically(task, iteration)
         following = next_task(self.state.definition, base_ref(task.ref_name))
         if following is not None:
@@ -367,7 +346,7 @@ class _Decider(FlowControl, Operations):
         allowed_override = int(override) if isinstance(override, int) else None
         if (
             task.status.retriable
-            and task.task_type not in system_tasks.BUILT_IN_TYPES
+            and spec_of(task.workflow_task).retried
             and can_retry(settings, allowed_override, task.retry_count)
             and not self._total_timeout_exceeded(task)
         ):
@@ -376,10 +355,10 @@ class _Decider(FlowControl, Operations):
                 self.ctx.jitter_ms(settings.backoff_jitter_ms) if settings.backoff_jitter_ms else 0
             )
             doc = build_document(self.state)
-            retry = scheduling.new_task(
+            retry = attempts.new_task(
                 self.state, task.workflow_task, self.ctx, doc, retry_of=task, delay_seconds=delay
             )
-            scheduling.schedule(self.state, retry, self.decision, self.ctx, jitter)
+            attempts.schedule(self.state, retry, self.decision, self.ctx, jitter)
             if retry.queue_name is None:  # a system task (HTTP, ...) runs again after the delay
                 self._start_system_task(retry, delay * 1000 + jitter)
             task.retried = True
@@ -509,7 +488,8 @@ class _Decider(FlowControl, Operations):
 
     def _stop_child(self, task: TaskState, status: WorkflowStatus, reason: str | None) -> None:
         """A parent that ends takes its running child workflow down with it."""
-        child = task.output_data.get("subWorkflowId") if task.task_type == "SUB_WORKFLOW" else None
+        is_sub_workflow = task.task_type == TaskType.SUB_WORKFLOW
+        child = task.output_data.get("subWorkflowId") if is_sub_workflow else None
         if not isinstance(child, str):
             return
         why = (

@@ -1,89 +1,13 @@
-"""Reading workflow definitions: the task tree, what comes next, and task definitions filled in."""
+"""Reading workflow definitions: what comes next, task definitions filled in, and queue names."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 from conductor.engine.model import JSON, TASK_DEF_DEFAULTS
-
-# Task types the server executes itself. A type not listed here is a worker task polled by name.
-SYSTEM_TASK_TYPES = frozenset(
-    {
-        "SWITCH",
-        "DECISION",
-        "FORK_JOIN",
-        "FORK_JOIN_DYNAMIC",
-        "JOIN",
-        "EXCLUSIVE_JOIN",
-        "DO_WHILE",
-        "SUB_WORKFLOW",
-        "START_WORKFLOW",
-        "INLINE",
-        "LAMBDA",
-        "JSON_JQ_TRANSFORM",
-        "SET_VARIABLE",
-        "TERMINATE",
-        "NOOP",
-        "HUMAN",
-        "DYNAMIC",
-        "HTTP",
-        "EVENT",
-        "WAIT",
-        "KAFKA_PUBLISH",
-    }
-)
-
-
-def task_type_of(workflow_task: JSON) -> str:
-    return str(workflow_task.get("type") or "SIMPLE")
-
-
-def is_worker_task(workflow_task: JSON) -> bool:
-    return task_type_of(workflow_task) not in SYSTEM_TASK_TYPES
-
-
-def children(workflow_task: JSON) -> Iterator[list[JSON]]:
-    """Every nested task list of a node (switch cases, fork branches, loop body)."""
-    cases = workflow_task.get("decisionCases")
-    if isinstance(cases, dict):
-        for branch in cases.values():
-            if isinstance(branch, list):
-                yield branch
-    for key in ("defaultCase", "loopOver"):
-        nested = workflow_task.get(key)
-        if isinstance(nested, list):
-            yield nested
-    forks = workflow_task.get("forkTasks")
-    if isinstance(forks, list):
-        for branch in forks:
-            if isinstance(branch, list):
-                yield branch
-
-
-def walk(tasks: list[Any]) -> Iterator[JSON]:
-    """Depth-first over every WorkflowTask in a task list."""
-    for task in tasks:
-        if not isinstance(task, dict):
-            continue
-        yield task
-        for nested in children(task):
-            yield from walk(nested)
-
-
-def find_position(
-    tasks: list[JSON], ref: str, parent: JSON | None = None
-) -> tuple[list[JSON], int, JSON | None] | None:
-    """The sibling list holding `ref`, its index in it, and the node owning that list."""
-    for i, task in enumerate(tasks):
-        if task.get("taskReferenceName") == ref:
-            return tasks, i, parent
-        for nested in children(task):
-            found = find_position(nested, ref, task)
-            if found is not None:
-                return found
-    return None
+from conductor.engine.task_tree import find_position, walk
+from conductor.engine.task_types import Shape, is_worker_task, spec_of
 
 
 def next_task(definition: JSON, ref: str) -> JSON | None:
@@ -100,7 +24,7 @@ def next_task(definition: JSON, ref: str) -> JSON | None:
         return siblings[index + 1]
     if parent is None:
         return None
-    if task_type_of(parent) in ("SWITCH", "DECISION"):
+    if spec_of(parent).shape is Shape.BRANCH:
         return next_task(definition, str(parent.get("taskReferenceName")))
     return None
 

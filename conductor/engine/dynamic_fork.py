@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conductor.engine.definitions import SYSTEM_TASK_TYPES
-from conductor.engine.model import JSON
+from conductor.engine.model import JSON, TaskType
+from conductor.engine.task_types import is_system_type
 
 NO_TASKS = "No dynamic tasks could be created"
 
@@ -30,11 +30,11 @@ def _simple_style(fork: JSON, input_data: JSON, other_dynamic_forks: bool) -> li
     inputs = input_data.get("forkTaskInputs")
     if not isinstance(inputs, list):
         raise DynamicForkError("forkTaskInputs must be a list")
-    task_type = str(input_data.get("forkTaskType") or "SIMPLE")
+    task_type = str(input_data.get("forkTaskType") or TaskType.SIMPLE)
     sub_workflow = input_data.get("forkTaskWorkflow")
     if sub_workflow:
-        task_type = "SUB_WORKFLOW"
-    default_name = task_type if task_type in SYSTEM_TASK_TYPES else fork.get("taskReferenceName")
+        task_type = TaskType.SUB_WORKFLOW
+    default_name = task_type if is_system_type(task_type) else fork.get("taskReferenceName")
     name = str(input_data.get("forkTaskName") or default_name)
     prefix = f"_{fork.get('taskReferenceName')}_" if other_dynamic_forks else "_"
     tasks = []
@@ -85,7 +85,7 @@ def _task_list_style(fork: JSON, input_data: JSON) -> list[JSON]:
         if isinstance(extra, dict):
             params.update(extra)
         merged["inputParameters"] = params
-        merged.setdefault("type", "SIMPLE")
+        merged.setdefault("type", TaskType.SIMPLE.value)
         merged.setdefault("name", task["taskReferenceName"])
         tasks.append(merged)
     return tasks
@@ -101,7 +101,7 @@ def _legacy_style(fork: JSON, input_data: JSON) -> list[JSON]:
         {
             "name": entry.get("taskName"),
             "taskReferenceName": entry.get("referenceName"),
-            "type": entry.get("type") or "SIMPLE",
+            "type": entry.get("type") or TaskType.SIMPLE.value,
             "inputParameters": dict(entry.get("input") or {}),
         }
         for entry in entries

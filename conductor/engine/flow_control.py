@@ -6,7 +6,7 @@ and decision, and call back into the decider to schedule, finish or end.
 
 from __future__ import annotations
 
-from conductor.engine import dynamic_fork, loops, scheduling, system_tasks
+from conductor.engine import attempts, dynamic_fork, loops
 from conductor.engine.decision import (
     DecideContext,
     Decision,
@@ -14,9 +14,17 @@ from conductor.engine.decision import (
     TimerKind,
     task_timer_keys,
 )
-from conductor.engine.definitions import ad_hoc_task_def, is_worker_task, next_task
-from conductor.engine.events import LoopConditionEvaluated
-from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState, WorkflowStatus
+from conductor.engine.definitions import ad_hoc_task_def, next_task
+from conductor.engine.inputs import LoopConditionEvaluated
+from conductor.engine.model import (
+    JSON,
+    TaskState,
+    TaskStatus,
+    TaskType,
+    WorkflowState,
+    WorkflowStatus,
+)
+from conductor.engine.task_types import FORK_TASK_TYPE, is_worker_task, spec_of
 from conductor.engine.templates import base_ref
 
 
@@ -40,9 +48,9 @@ class FlowControl:
     def _fork_dynamically(self, fork: TaskState, iteration: int) -> bool:
         """Schedule one branch per dynamic entry, then the JOIN waiting on exactly those."""
         others = any(
-            t.task_type == "FORK"
+            t.task_type == FORK_TASK_TYPE
             and t is not fork
-            and t.workflow_task.get("type") == "FORK_JOIN_DYNAMIC"
+            and t.workflow_task.get("type") == TaskType.FORK_JOIN_DYNAMIC
             for t in self.state.tasks
         )
         existing = {base_ref(t.ref_name) for t in self.state.tasks}
@@ -52,7 +60,7 @@ class FlowControl:
         except dynamic_fork.DynamicForkError as exc:
             self._end_workflow(WorkflowStatus.FAILED, str(exc))
             return False
-        refs = [scheduling.loop_ref(str(n["taskReferenceName"]), iteration) for n in nodes]
+        refs = [attempts.loop_ref(str(n["taskReferenceName"]), iteration) for n in nodes]
         fork.input_data["forkedTasks"] = refs
         fork.input_data["forkedTaskDefs"] = nodes
         self.decision.touch(fork)
@@ -64,9 +72,9 @@ class FlowControl:
         following = next_task(self.state.definition, base_ref(fork.ref_name))
         if following is not None:
             self._schedule(following, iteration)
-            join_ref = scheduling.loop_ref(str(following.get("taskReferenceName")), iteration)
+            join_ref = attempts.loop_ref(str(following.get("taskReferenceName")), iteration)
             join = next((t for t in self.state.tasks if t.ref_name == join_ref), None)
-            if join is not None and join.task_type == "JOIN":
+            if join is not None and join.task_type == TaskType.JOIN:
                 join.input_data["joinOn"] = refs
         return True
 
@@ -100,7 +108,7 @@ class FlowControl:
         """Close DO_WHILE iterations whose tasks have all ended; True if any state changed."""
         changed = False
         for loop_task in list(self.state.tasks):
-            if loop_task.task_type != "DO_WHILE" or loop_task.status.terminal:
+            if loop_task.task_type != TaskType.DO_WHILE or loop_task.status.terminal:
                 continue
             n = loop_task.iteration
             if loop_task.awaiting_iteration == n:
@@ -154,20 +162,16 @@ class FlowControl:
     def _check_joins(self) -> bool:
         """Complete or fail JOINs whose branches have ended; True if any did."""
         joins = [
-            t
+            (t, rule)
             for t in self.state.tasks
-            if t.task_type in ("JOIN", "EXCLUSIVE_JOIN") and not t.status.terminal
+            if not t.status.terminal and (rule := spec_of(t.workflow_task).join) is not None
         ]
         if not joins:
             return False
         latest = {t.ref_name: t for t in self.state.tasks}
         ended = False
-        for join in joins:
-            outcome = (
-                system_tasks.join_outcome(join, latest)
-                if join.task_type == "JOIN"
-                else system_tasks.exclusive_join_outcome(join, latest)
-            )
+        for join, rule in joins:
+            outcome = rule(join, latest)
             if outcome is None:
                 continue
             join.output_data = outcome.output

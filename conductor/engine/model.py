@@ -82,6 +82,39 @@ class WorkflowStatus(StrEnum):
         return self in (WorkflowStatus.RUNNING, WorkflowStatus.PAUSED, WorkflowStatus.COMPLETED)
 
 
+class TaskType(StrEnum):
+    """The WorkflowTask types Conductor defines (engine/task_types.py says what each one does).
+    Any other type name is a worker task polled under that name, like SIMPLE."""
+
+    SIMPLE = "SIMPLE"
+    SWITCH = "SWITCH"
+    DECISION = "DECISION"
+    FORK_JOIN = "FORK_JOIN"
+    FORK_JOIN_DYNAMIC = "FORK_JOIN_DYNAMIC"
+    JOIN = "JOIN"
+    EXCLUSIVE_JOIN = "EXCLUSIVE_JOIN"
+    DO_WHILE = "DO_WHILE"
+    SUB_WORKFLOW = "SUB_WORKFLOW"
+    START_WORKFLOW = "START_WORKFLOW"
+    INLINE = "INLINE"
+    LAMBDA = "LAMBDA"
+    JSON_JQ_TRANSFORM = "JSON_JQ_TRANSFORM"
+    SET_VARIABLE = "SET_VARIABLE"
+    TERMINATE = "TERMINATE"
+    NOOP = "NOOP"
+    HUMAN = "HUMAN"
+    DYNAMIC = "DYNAMIC"
+    HTTP = "HTTP"
+    EVENT = "EVENT"
+    WAIT = "WAIT"
+    KAFKA_PUBLISH = "KAFKA_PUBLISH"
+
+
+def task_type_of(workflow_task: JSON) -> str:
+    """A WorkflowTask's type as written (SIMPLE when absent): a TaskType or a worker's own name."""
+    return str(workflow_task.get("type") or TaskType.SIMPLE)
+
+
 class RetryLogic(StrEnum):
     FIXED = "FIXED"
     LINEAR_BACKOFF = "LINEAR_BACKOFF"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from conductor.engine import scheduling
+from conductor.engine import attempts
 from conductor.engine.decision import (
     DecideContext,
     Decision,
@@ -17,19 +17,26 @@ from conductor.engine.decision import (
     task_timer_keys,
     timer_key,
 )
-from conductor.engine.definitions import find_position, is_worker_task
-from conductor.engine.events import (
+from conductor.engine.inputs import (
     ChildReopened,
     RerunWorkflow,
     RestartWorkflow,
     SkipTask,
     UpdateVariables,
 )
-from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState, WorkflowStatus
+from conductor.engine.model import (
+    JSON,
+    TaskState,
+    TaskStatus,
+    TaskType,
+    WorkflowState,
+    WorkflowStatus,
+)
+from conductor.engine.task_tree import task_by_ref
+from conductor.engine.task_types import Shape, is_worker_task, spec_of
 from conductor.engine.templates import build_document
 from conductor.errors import BadRequest, Conflict, IllegalState, NotFound
 
-_JOIN_TYPES = ("JOIN", "EXCLUSIVE_JOIN")
 _UNSUCCESSFUL = (
     TaskStatus.FAILED,
     TaskStatus.FAILED_WITH_TERMINAL_ERROR,
@@ -52,16 +59,16 @@ def first_unsuccessful_task(state: WorkflowState) -> TaskState | None:
 def failed_child_id(state: WorkflowState, failed: TaskState) -> str | None:
     """The child run behind a failed task: a SUB_WORKFLOW's own, or for a failed DO_WHILE that
     of a failed SUB_WORKFLOW attempt (not since retried) among its iterations."""
-    if failed.task_type == "DO_WHILE":
+    if failed.task_type == TaskType.DO_WHILE:
         subs = [
             t
             for t in state.tasks
-            if t.task_type == "SUB_WORKFLOW" and t.status in _UNSUCCESSFUL and not t.retried
+            if t.task_type == TaskType.SUB_WORKFLOW and t.status in _UNSUCCESSFUL and not t.retried
         ]
         if not subs:
             return None
         failed = min(subs, key=lambda t: (t.status is TaskStatus.CANCELED, t.seq))
-    if failed.task_type != "SUB_WORKFLOW":
+    if failed.task_type != TaskType.SUB_WORKFLOW:
         return None
     child = failed.output_data.get("subWorkflowId")
     return child if isinstance(child, str) and child else None
@@ -116,7 +123,7 @@ class Operations:
                 f"The workflow {state.workflow_id} is not running so the task referenced by "
                 f"{ref} cannot be skipped"
             )
-        workflow_task = _task_by_ref(state.definition, ref)
+        workflow_task = task_by_ref(state.definition.get("tasks") or [], ref)
         if workflow_task is None:
             raise IllegalState(
                 f"The task referenced by {ref} does not exist in the WorkflowDefinition "
@@ -160,7 +167,7 @@ class Operations:
                 and task.callback_after_seconds > 0
                 and is_worker_task(task.workflow_task)
             ):
-                scheduling.requeue(state, task, self.decision, self.ctx, 0)
+                attempts.requeue(state, task, self.decision, self.ctx, 0)
                 self.decision.cleared_timer_keys.append(
                     timer_key(TimerKind.QUEUE_VISIBLE, task.task_id)
                 )
@@ -244,7 +251,7 @@ class Operations:
         if (
             task is None
             or task.retried
-            or task.task_type != "SUB_WORKFLOW"
+            or task.task_type != TaskType.SUB_WORKFLOW
             or task.output_data.get("subWorkflowId") != event.child_id
             or task.workflow_task.get("optional") is True
             or task.status not in _UNSUCCESSFUL
@@ -323,8 +330,10 @@ class Operations:
             if task.retried or task.ref_name == skip_ref:
                 continue
             status = task.status
-            if (status is TaskStatus.FAILED and task.task_type in _JOIN_TYPES) or (
-                status is TaskStatus.CANCELED and task.task_type in ("JOIN", "DO_WHILE")
+            shape = spec_of(task.workflow_task).shape
+            if (status is TaskStatus.FAILED and shape is Shape.JOIN) or (
+                status is TaskStatus.CANCELED
+                and task.task_type in (TaskType.JOIN, TaskType.DO_WHILE)
             ):
                 reopened.append(task)
             elif status in _UNSUCCESSFUL:
@@ -347,12 +356,12 @@ class Operations:
         state = self.state
         doc = build_document(state)
         for task in tasks:
-            attempt = scheduling.new_task(state, task.workflow_task, self.ctx, doc, retry_of=task)
+            attempt = attempts.new_task(state, task.workflow_task, self.ctx, doc, retry_of=task)
             attempt.reason_for_incompletion = None
             task.retried = True
             task.executed = True
             self.decision.touch(task)
-            scheduling.schedule(state, attempt, self.decision, self.ctx)
+            attempts.schedule(state, attempt, self.decision, self.ctx)
             if attempt.queue_name is None:
                 self._start_system_task(attempt)
 
@@ -399,14 +408,9 @@ class Operations:
         task.callback_after_seconds = 0
         self.decision.touch(task)
         if task.queue_name is not None:
-            scheduling.requeue(self.state, task, self.decision, self.ctx, 0)
+            attempts.requeue(self.state, task, self.decision, self.ctx, 0)
         else:
             self._start_system_task(task)
-
-
-def _task_by_ref(definition: JSON, ref: str) -> JSON | None:
-    found = find_position(definition.get("tasks") or [], ref)
-    return found[0][found[1]] if found else None
 
 
 def _short(state: WorkflowState) -> str:

@@ -1,5 +1,6 @@
-"""Per-type WorkflowTask rules (conductor-spec §1.1 and §5): what each system task needs, forks
-followed by joins, and the scripts and jq queries a definition holds (checked by the API)."""
+"""Per-type WorkflowTask rules (conductor-spec §1.1 and §5): what each system task needs (the
+table in engine/task_types.py says which rules a type has), forks followed by joins, and the
+scripts and jq queries a definition holds (checked by the API)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from conductor.engine import waits
-from conductor.engine.definitions import children, walk
+from conductor.engine.model import TaskType
 from conductor.engine.problems import ValidationError
 from conductor.engine.problems import is_blank as _is_blank
-from conductor.engine.system_tasks import SCRIPT_EVALUATORS, TERMINATION_STATUSES, event_queue
+from conductor.engine.task_starts import SCRIPT_EVALUATORS, TERMINATION_STATUSES, event_queue
+from conductor.engine.task_tree import children, walk
 
 SUPPORTED_SWITCH_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
 INLINE_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
@@ -18,7 +20,7 @@ INLINE_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
 Rule = Callable[[dict[str, Any], str], list[ValidationError]]
 
 
-def _cases(task: dict[str, Any], where: str) -> list[ValidationError]:
+def cases(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     cases = task.get("decisionCases")
     if not isinstance(cases, dict) or not cases:
@@ -40,7 +42,7 @@ def _cases(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _switch(task: dict[str, Any], where: str) -> list[ValidationError]:
+def switch(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     evaluator = task.get("evaluatorType")
     if _is_blank(evaluator):
@@ -60,7 +62,7 @@ def _switch(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _inline(task: dict[str, Any], where: str) -> list[ValidationError]:
+def inline(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     params = task.get("inputParameters") or {}
     evaluator = params.get("evaluatorType", "javascript")
@@ -81,7 +83,7 @@ def _inline(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _do_while(task: dict[str, Any], where: str) -> list[ValidationError]:
+def do_while(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     if _is_blank(task.get("loopCondition")):
         errors.append(
@@ -90,7 +92,7 @@ def _do_while(task: dict[str, Any], where: str) -> list[ValidationError]:
     body = task.get("loopOver")
     if not isinstance(body, list) or not body:
         errors.append(ValidationError(f"{where}.loopOver", "loopOver should have atleast one task"))
-    elif any(t.get("type") == "DO_WHILE" for t in walk(body)):
+    elif any(t.get("type") == TaskType.DO_WHILE for t in walk(body)):
         errors.append(
             ValidationError(f"{where}.loopOver", "a DO_WHILE inside a DO_WHILE is not supported")
         )
@@ -103,7 +105,7 @@ def _do_while(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _event(task: dict[str, Any], where: str) -> list[ValidationError]:
+def event(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     sink = task.get("sink")
     if _is_blank(sink):
@@ -120,7 +122,7 @@ def _event(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _sub_workflow(task: dict[str, Any], where: str) -> list[ValidationError]:
+def sub_workflow(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     params = task.get("subWorkflowParam")
     if not isinstance(params, dict) or (
@@ -135,7 +137,7 @@ def _sub_workflow(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _dynamic(task: dict[str, Any], where: str) -> list[ValidationError]:
+def dynamic(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     if _is_blank(task.get("dynamicTaskNameParam")):
         errors.append(
@@ -146,7 +148,7 @@ def _dynamic(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _jq(task: dict[str, Any], where: str) -> list[ValidationError]:
+def jq(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     query = (task.get("inputParameters") or {}).get("queryExpression")
     if not isinstance(query, str) or not query.strip():
@@ -159,7 +161,7 @@ def _jq(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _http(task: dict[str, Any], where: str) -> list[ValidationError]:
+def http(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     params = task.get("inputParameters") or {}
     request = params.get("http_request")
@@ -181,7 +183,7 @@ def _http(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _decision(task: dict[str, Any], where: str) -> list[ValidationError]:
+def decision(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     if task.get("caseExpression") is not None:
         if _is_blank(task.get("caseExpression")):
@@ -198,7 +200,7 @@ def _decision(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _dynamic_fork(task: dict[str, Any], where: str) -> list[ValidationError]:
+def dynamic_fork(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     params = task.get("inputParameters") or {}
     simple = "forkTaskInputs" in params
@@ -218,7 +220,7 @@ def _dynamic_fork(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _fork(task: dict[str, Any], where: str) -> list[ValidationError]:
+def fork(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     forks = task.get("forkTasks")
     if not isinstance(forks, list) or not forks or not all(isinstance(f, list) for f in forks):
@@ -228,7 +230,7 @@ def _fork(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _join(task: dict[str, Any], where: str) -> list[ValidationError]:
+def join(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     join_on = task.get("joinOn")
     if join_on is not None and (
@@ -240,7 +242,7 @@ def _join(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _terminate(task: dict[str, Any], where: str) -> list[ValidationError]:
+def terminate(task: dict[str, Any], where: str) -> list[ValidationError]:
     errors: list[ValidationError] = []
     if task.get("optional"):
         errors.append(ValidationError(f"{where}.optional", "TERMINATE task cannot be optional"))
@@ -256,7 +258,7 @@ def _terminate(task: dict[str, Any], where: str) -> list[ValidationError]:
     return errors
 
 
-def _wait(task: dict[str, Any], where: str) -> list[ValidationError]:
+def wait(task: dict[str, Any], where: str) -> list[ValidationError]:
     params = task.get("inputParameters") or {}
     duration, until = params.get("duration"), params.get("until")
     if duration not in (None, "") and until not in (None, ""):
@@ -278,29 +280,6 @@ def _wait(task: dict[str, Any], where: str) -> list[ValidationError]:
     return []
 
 
-_RULES: dict[str, tuple[Rule, ...]] = {
-    "WAIT": (_wait,),
-    "SWITCH": (_cases, _switch),
-    "DECISION": (_cases, _decision),
-    "INLINE": (_inline,),
-    "DO_WHILE": (_do_while,),
-    "EVENT": (_event,),
-    "SUB_WORKFLOW": (_sub_workflow,),
-    "DYNAMIC": (_dynamic,),
-    "JSON_JQ_TRANSFORM": (_jq,),
-    "HTTP": (_http,),
-    "FORK_JOIN_DYNAMIC": (_dynamic_fork,),
-    "FORK_JOIN": (_fork,),
-    "JOIN": (_join,),
-    "TERMINATE": (_terminate,),
-}
-
-
-def type_rules(task: dict[str, Any], kind: str, where: str) -> list[ValidationError]:
-    """What the task's type needs on its WorkflowTask."""
-    return [error for rule in _RULES.get(kind, ()) for error in rule(task, where)]
-
-
 def forks_and_joins(
     tasks: list[dict[str, Any]], refs: set[str], path: str
 ) -> list[ValidationError]:
@@ -315,9 +294,9 @@ def forks_and_joins(
                 continue
             lists.extend(children(task))
             where = f"{path}.tasks[{task.get('taskReferenceName')}]"
-            if task.get("type") in ("FORK_JOIN", "FORK_JOIN_DYNAMIC"):
+            if task.get("type") in (TaskType.FORK_JOIN, TaskType.FORK_JOIN_DYNAMIC):
                 following = siblings[i + 1] if i + 1 < len(siblings) else None
-                if not isinstance(following, dict) or following.get("type") != "JOIN":
+                if not isinstance(following, dict) or following.get("type") != TaskType.JOIN:
                     errors.append(
                         ValidationError(
                             where,
@@ -334,13 +313,13 @@ def scripts_of(definition: dict[str, Any], path: str = "workflowDef") -> list[tu
     for task in walk(definition.get("tasks") or []):
         where = f"{path}.tasks[{task.get('taskReferenceName')}]"
         kind = task.get("type")
-        if kind == "SWITCH" and task.get("evaluatorType") in SCRIPT_EVALUATORS:
+        if kind == TaskType.SWITCH and task.get("evaluatorType") in SCRIPT_EVALUATORS:
             found.append((f"{where}.expression", str(task.get("expression") or "")))
-        elif kind == "DO_WHILE" and isinstance(task.get("loopCondition"), str):
+        elif kind == TaskType.DO_WHILE and isinstance(task.get("loopCondition"), str):
             found.append((f"{where}.loopCondition", task["loopCondition"]))
-        elif kind == "DECISION" and isinstance(task.get("caseExpression"), str):
+        elif kind == TaskType.DECISION and isinstance(task.get("caseExpression"), str):
             found.append((f"{where}.caseExpression", task["caseExpression"]))
-        elif kind == "INLINE":
+        elif kind == TaskType.INLINE:
             params = task.get("inputParameters") or {}
             code = params.get("expression")
             if params.get("evaluatorType", "javascript") in SCRIPT_EVALUATORS and (
@@ -354,7 +333,7 @@ def jq_queries_of(definition: dict[str, Any], path: str = "workflowDef") -> list
     """(field path, jq query) of every literal JSON_JQ_TRANSFORM query, for a compile check."""
     found: list[tuple[str, str]] = []
     for task in walk(definition.get("tasks") or []):
-        if task.get("type") != "JSON_JQ_TRANSFORM":
+        if task.get("type") != TaskType.JSON_JQ_TRANSFORM:
             continue
         query = (task.get("inputParameters") or {}).get("queryExpression")
         if isinstance(query, str) and "${" not in query:

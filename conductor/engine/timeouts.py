@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conductor.engine.definitions import is_worker_task
 from conductor.engine.model import TaskState, TaskStatus, TimeoutPolicy, WorkflowState
+from conductor.engine.task_types import is_worker_task
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from conductor.engine.definitions import SYSTEM_TASK_TYPES, walk
 from conductor.engine.model import RetryLogic, TimeoutPolicy
 from conductor.engine.problems import ValidationError
 from conductor.engine.problems import is_blank as _is_blank
 from conductor.engine.problems import non_negative_int as _non_negative_int
-from conductor.engine.system_tasks import SUPPORTED_TYPES
-from conductor.engine.task_rules import forks_and_joins, jq_queries_of, scripts_of, type_rules
+from conductor.engine.task_rules import forks_and_joins, jq_queries_of, scripts_of
+from conductor.engine.task_tree import walk
+from conductor.engine.task_types import TASK_TYPES
 from conductor.engine.templates import references
 
-# System task types this build executes. Others are refused at definition time, not at run time.
-SUPPORTED_SYSTEM_TYPES: frozenset[str] = SUPPORTED_TYPES
 _WF_TIMEOUT_POLICIES = {"TIME_OUT_WF", "ALERT_ONLY"}
 
 __all__ = [
@@ -154,58 +152,66 @@ def _validate_tasks(
     if errors:
         return errors
     for task in walk(tasks):
-        ref = task.get("taskReferenceName")
-        where = f"{path}.tasks[{ref or task.get('name')}]"
-        if _is_blank(task.get("name")):
-            errors.append(
-                ValidationError(f"{where}.name", "WorkflowTask name cannot be empty or null")
-            )
-        if _is_blank(ref):
-            errors.append(
-                ValidationError(
-                    f"{where}.taskReferenceName",
-                    "WorkflowTask taskReferenceName name cannot be empty or null",
-                )
-            )
-        elif ref in seen:
-            errors.append(
-                ValidationError(
-                    f"{where}.taskReferenceName",
-                    f"taskReferenceName: {ref} should be unique across tasks for a given "
-                    f"workflowDefinition: {definition.get('name')}",
-                    ref,
-                )
-            )
-        else:
-            seen.add(str(ref))
-        kind = task.get("type", "SIMPLE")
-        if not isinstance(kind, str) or not kind:
-            errors.append(ValidationError(f"{where}.type", "type must be a non-empty string", kind))
-        elif kind in SYSTEM_TASK_TYPES and kind not in SUPPORTED_SYSTEM_TYPES:
-            errors.append(
-                ValidationError(
-                    f"{where}.type", f"task type {kind} is not supported by this server yet", kind
-                )
-            )
-        if not _non_negative_int(task.get("startDelay")):
-            errors.append(ValidationError(f"{where}.startDelay", "startDelay must be >= 0"))
-        if task.get("inputParameters") is not None and not isinstance(
-            task.get("inputParameters"), dict
-        ):
-            errors.append(
-                ValidationError(f"{where}.inputParameters", "inputParameters must be a JSON object")
-            )
-        retry = task.get("retryCount")
-        if retry is not None and not _non_negative_int(retry):
-            errors.append(ValidationError(f"{where}.retryCount", "retryCount must be >= 0", retry))
-        inline_def = task.get("taskDefinition")
-        if inline_def is not None:
-            errors.extend(validate_task_def(inline_def, f"{where}.taskDefinition"))
-        if isinstance(kind, str):
-            errors.extend(type_rules(task, kind, where))
+        errors.extend(_task_problems(definition, task, seen, path))
     if not errors:
         errors.extend(_validate_references(definition, tasks, seen, path))
         errors.extend(forks_and_joins(tasks, seen, path))
+    return errors
+
+
+def _task_problems(
+    definition: dict[str, Any], task: dict[str, Any], seen: set[str], path: str
+) -> list[ValidationError]:
+    """One WorkflowTask's problems (its reference is added to `seen`, to find repeats)."""
+    errors: list[ValidationError] = []
+    ref = task.get("taskReferenceName")
+    where = f"{path}.tasks[{ref or task.get('name')}]"
+    if _is_blank(task.get("name")):
+        errors.append(ValidationError(f"{where}.name", "WorkflowTask name cannot be empty or null"))
+    if _is_blank(ref):
+        errors.append(
+            ValidationError(
+                f"{where}.taskReferenceName",
+                "WorkflowTask taskReferenceName name cannot be empty or null",
+            )
+        )
+    elif ref in seen:
+        errors.append(
+            ValidationError(
+                f"{where}.taskReferenceName",
+                f"taskReferenceName: {ref} should be unique across tasks for a given "
+                f"workflowDefinition: {definition.get('name')}",
+                ref,
+            )
+        )
+    else:
+        seen.add(str(ref))
+    kind = task.get("type", "SIMPLE")
+    if not isinstance(kind, str) or not kind:
+        errors.append(ValidationError(f"{where}.type", "type must be a non-empty string", kind))
+    elif kind in TASK_TYPES and not TASK_TYPES[kind].supported:
+        errors.append(
+            ValidationError(
+                f"{where}.type", f"task type {kind} is not supported by this server yet", kind
+            )
+        )
+    if not _non_negative_int(task.get("startDelay")):
+        errors.append(ValidationError(f"{where}.startDelay", "startDelay must be >= 0"))
+    if task.get("inputParameters") is not None and not isinstance(
+        task.get("inputParameters"), dict
+    ):
+        errors.append(
+            ValidationError(f"{where}.inputParameters", "inputParameters must be a JSON object")
+        )
+    retry = task.get("retryCount")
+    if retry is not None and not _non_negative_int(retry):
+        errors.append(ValidationError(f"{where}.retryCount", "retryCount must be >= 0", retry))
+    inline_def = task.get("taskDefinition")
+    if inline_def is not None:
+        errors.extend(validate_task_def(inline_def, f"{where}.taskDefinition"))
+    spec = TASK_TYPES.get(kind) if isinstance(kind, str) else None
+    if spec is not None and spec.supported:  # what the type needs (engine/task_types.py)
+        errors.extend(error for rule in spec.rules for error in rule(task, where))
     return errors
 
 

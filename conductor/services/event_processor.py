@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from conductor.engine.events import TaskResultReceived, TerminateWorkflow, UpdateVariables
+from conductor.engine.inputs import TaskResultReceived, TerminateWorkflow, UpdateVariables
 from conductor.engine.model import JSON, TaskStatus
 from conductor.engine.templates import resolve
 from conductor.errors import ConductorError

@@ -22,8 +22,9 @@ from conductor.api.render import workflow_json
 from conductor.api.summaries import workflow_summary_of
 from conductor.engine import loops
 from conductor.engine.decision import TimerKind
-from conductor.engine.events import LoopConditionEvaluated, TaskResultReceived
+from conductor.engine.inputs import LoopConditionEvaluated, TaskResultReceived
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowStatus
+from conductor.engine.task_types import Lane, spec_of
 from conductor.engine.templates import java_string
 from conductor.engine.validation import validate_workflow_def
 from conductor.errors import NotFound
@@ -47,8 +48,6 @@ WEBHOOK_LANE = "status-listener"  # workflow status webhooks, apart from HTTP ta
 # well inside the timer lease, so a waiting call is never claimed a second time.
 LANE_WAIT_S = 5.0
 LANE_FULL_POSTPONE_MS = 1000
-# Task types that call out of the server and so run in isolation lanes.
-_LANE_TYPES = frozenset({"HTTP"})
 
 
 def lane_of(task: TaskState) -> str:
@@ -103,7 +102,7 @@ class SystemTaskRunner:
             task = await self._load(timer)
             if task is None:
                 return
-            if task.task_type not in _LANE_TYPES:
+            if spec_of(task.workflow_task).lane is not Lane.ISOLATED:
                 await self._execute(timer, task)
                 return
         await self._run_in_lane(

@@ -26,7 +26,7 @@ import asyncpg
 
 from conductor.clock import Clock
 from conductor.engine.decision import TimerKind
-from conductor.engine.events import ChildReopened, Event, TerminateWorkflow, TimerFired
+from conductor.engine.inputs import ChildReopened, Input, TerminateWorkflow, TimerFired
 from conductor.errors import Conflict, NotFound
 from conductor.executor import Executor, PendingEvent
 from conductor.metrics import Metrics
@@ -288,7 +288,7 @@ class TimerService:
             self.broadcaster.publish_queues({queue_name})
 
 
-def _event_for(timer: ClaimedTimer) -> Event:
+def _event_for(timer: ClaimedTimer) -> Input:
     kind = TimerKind(timer.kind)
     if kind is TimerKind.TERMINATE_WORKFLOW:
         return TerminateWorkflow(timer.payload)

@@ -19,7 +19,7 @@ from conductor.api import requests as rq
 from conductor.api.handlers.workflows import parse_start_request
 from conductor.api.keys import EXECUTOR, POOL, WAKEUPS
 from conductor.api.render import workflow_json
-from conductor.engine.events import TaskResultReceived
+from conductor.engine.inputs import TaskResultReceived
 from conductor.engine.model import RESULT_STATUSES, TaskState, TaskStatus, WorkflowState
 from conductor.engine.templates import base_ref
 from conductor.errors import FieldError, NotFound, ValidationFailed

@@ -16,8 +16,8 @@ from aiohttp import web
 from conductor.api import requests as rq
 from conductor.api.keys import EXECUTOR, POOL
 from conductor.api.render import workflow_json
-from conductor.engine.events import (
-    Event,
+from conductor.engine.inputs import (
+    Input,
     PauseWorkflow,
     RerunWorkflow,
     ResetCallbacks,
@@ -36,11 +36,11 @@ MAX_BULK_IDS = 1000
 Action = Callable[[web.Application, str], Awaitable[None]]
 
 
-async def _transition(app: web.Application, workflow_id: str, event: Event) -> None:
+async def _transition(app: web.Application, workflow_id: str, event: Input) -> None:
     await app[EXECUTOR].transition(workflow_id, event)
 
 
-def _event_action(event: Event) -> Action:
+def _event_action(event: Input) -> Action:
     async def act(app: web.Application, workflow_id: str) -> None:
         await _transition(app, workflow_id, event)
 

@@ -11,7 +11,7 @@ from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL, WAKEUPS
 from conductor.api.longpoll import MAX_POLL_TIMEOUT_MS
 from conductor.api.render import task_json_from_row
 from conductor.engine.definitions import queue_name
-from conductor.engine.events import TaskResultReceived
+from conductor.engine.inputs import TaskResultReceived
 from conductor.engine.model import RESULT_STATUSES, TaskStatus
 from conductor.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from conductor.store import tasks as store

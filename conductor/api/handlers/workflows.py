@@ -12,7 +12,7 @@ from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
 from conductor.api.keys import EXECUTOR, POOL, WAKEUPS
 from conductor.api.render import workflow_json, workflow_run_json, workflow_status_json
-from conductor.engine.events import Reevaluate, TerminateWorkflow
+from conductor.engine.inputs import Reevaluate, TerminateWorkflow
 from conductor.engine.model import TaskStatus, WorkflowState
 from conductor.errors import FieldError, NotFound, ValidationFailed
 from conductor.executor import StartRequest

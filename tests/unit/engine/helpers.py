@@ -8,7 +8,7 @@ from typing import Any
 from conductor.engine.decider import decide
 from conductor.engine.decision import DecideContext, Decision
 from conductor.engine.definitions import populate_task_definitions
-from conductor.engine.events import Event, StartWorkflow, TaskResultReceived
+from conductor.engine.inputs import Input, StartWorkflow, TaskResultReceived
 from conductor.engine.model import TaskState, TaskStatus, WorkflowState, WorkflowStatus
 
 T0 = 1_700_000_000_000
@@ -42,7 +42,7 @@ class Run:
     def ctx(self) -> DecideContext:
         return DecideContext(now=self.now, new_id=lambda: f"t{next(self._ids)}")
 
-    def send(self, event: Event) -> Decision:
+    def send(self, event: Input) -> Decision:
         decision = decide(self.state, event, self.ctx())
         self.decisions.append(decision)
         return decision

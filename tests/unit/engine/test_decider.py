@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from conductor.engine.decision import TimerKind
-from conductor.engine.events import TerminateWorkflow, TimerFired
+from conductor.engine.inputs import TerminateWorkflow, TimerFired
 from conductor.engine.model import TaskStatus, WorkflowStatus
 from conductor.errors import Conflict
 from tests.unit.engine.helpers import T0, Run, simple

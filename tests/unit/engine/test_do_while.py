@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conductor.engine.decision import TimerKind
-from conductor.engine.events import LoopConditionEvaluated, Reevaluate
+from conductor.engine.inputs import LoopConditionEvaluated, Reevaluate
 from conductor.engine.model import TaskStatus, WorkflowStatus
 from tests.unit.engine.helpers import Run, simple
 

@@ -1,4 +1,5 @@
-"""Inputs to the decider: every change to a workflow arrives as one of these."""
+"""Inputs to the decider: every change to a workflow arrives as one of these (results, timers,
+operator actions). Not to be confused with Conductor's events (event handlers, EVENT tasks)."""
 
 from __future__ import annotations
 
@@ -116,7 +117,7 @@ class RerunWorkflow:
     correlation_id: str | None = None
 
 
-Event = (
+Input = (
     StartWorkflow
     | TaskResultReceived
     | TimerFired

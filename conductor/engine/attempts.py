@@ -1,4 +1,4 @@
-"""Creating task attempts from WorkflowTask nodes: ids, resolved input, queue, delay and timers."""
+"""Task attempts from WorkflowTask nodes: ids, resolved input, queue row, delay and timers."""
 
 from __future__ import annotations
 
@@ -10,16 +10,17 @@ from conductor.engine.decision import (
     TimerKind,
     timer_key,
 )
-from conductor.engine.definitions import is_worker_task, pick_domain, queue_name, task_type_of
-from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState
-from conductor.engine.templates import resolve_task_input
-
-# The taskType a task of these WorkflowTask types carries (both forks run as a FORK task).
-_TASK_TYPE_NAMES = {"FORK_JOIN": "FORK", "FORK_JOIN_DYNAMIC": "FORK"}
-# Flow-control tasks whose taskDefName is their type, whatever the WorkflowTask's name.
-_TYPE_NAMED_DEFS = frozenset(
-    {"SWITCH", "DECISION", "FORK_JOIN", "FORK_JOIN_DYNAMIC", "JOIN", "EXCLUSIVE_JOIN"}
+from conductor.engine.definitions import pick_domain, queue_name
+from conductor.engine.model import (
+    JSON,
+    TaskState,
+    TaskStatus,
+    TaskType,
+    WorkflowState,
+    task_type_of,
 )
+from conductor.engine.task_types import spec_of
+from conductor.engine.templates import resolve_task_input
 
 
 def loop_ref(ref: str, iteration: int) -> str:
@@ -48,10 +49,12 @@ def new_task(
         task_id,
     )
     kind = task_type_of(workflow_task)
+    spec = spec_of(workflow_task)
     name = str(workflow_task.get("name", ""))
-    worker = is_worker_task(workflow_task)
-    task_type = name if kind == "SIMPLE" else _TASK_TYPE_NAMES.get(kind, kind)
-    if kind in _TYPE_NAMED_DEFS:
+    worker = spec.worker
+    # A SIMPLE task's queue is its name; another worker type's is the type's own name.
+    task_type = name if kind == TaskType.SIMPLE else spec.task_type or kind
+    if spec.named_by_type:
         name = task_type
     domain = pick_domain(state.task_to_domain, name, ctx.active_queues) if worker else None
     ref = loop_ref(str(workflow_task.get("taskReferenceName", "")), iteration)
