@@ -114,7 +114,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         broadcaster = Broadcaster(dsn, app[WAKEUPS]) if settings.run_background_services else None
         if broadcaster is not None:
             app[BROADCASTER] = broadcaster
-        app[EXECUTOR] = Executor(pool, app[CLOCK], app[WAKEUPS], app[METRICS], broadcaster)
+            app[WAKEUPS].subscribe(broadcaster)
+        app[EXECUTOR] = Executor(pool, app[CLOCK], app[WAKEUPS], app[METRICS])
         app[POLLER] = Poller(pool, app[CLOCK], app[WAKEUPS], app[METRICS], app[EXECUTOR].limits)
         jq_runner = JqRunner()
         http_client = HttpTaskClient()
@@ -148,7 +149,6 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             app[EXECUTOR],
             app[WAKEUPS],
             app[METRICS],
-            broadcaster,
             batch=settings.timer_batch,
             bulk_size=settings.timer_bulk_size,
             concurrency=max(1, settings.timer_pool_size - 2),  # two for the claiming lanes

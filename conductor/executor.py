@@ -29,7 +29,6 @@ from conductor.engine.operations import failed_child_id, first_unsuccessful_task
 from conductor.errors import Conflict, NotFound, StaleState
 from conductor.limits import LimitsCache, has_limits
 from conductor.metrics import Metrics
-from conductor.services.broadcast import Broadcaster
 from conductor.store import definitions as def_store
 from conductor.store import idempotency
 from conductor.store import tasks as task_store
@@ -91,13 +90,11 @@ class Executor:
         clock: Clock,
         wakeups: Wakeups,
         metrics: Metrics,
-        broadcaster: Broadcaster | None = None,
     ) -> None:
         self.pool = pool
         self.clock = clock
         self.wakeups = wakeups
         self.metrics = metrics
-        self.broadcaster = broadcaster
         self.committed = 0  # transitions committed so far: background work reads it as load
         self.definitions = ExecutionDefinitions()
         self.limits = LimitsCache()
@@ -364,21 +361,16 @@ class Executor:
             and has_limits(t.workflow_task.get("taskDefinition"))
         )
         if visible:
-            self.wakeups.queues.wake_many(visible)
-            if self.broadcaster is not None:
-                self.broadcaster.publish_queues(visible)
+            self.wakeups.queues_ready(visible)
         if decision.timers:
-            earliest = min(t.fire_at for t in decision.timers)
-            self.wakeups.timers_written(earliest)
-            if self.broadcaster is not None:
-                self.broadcaster.publish_timer(earliest)
-        self.wakeups.workflows.wake(state.workflow_id)
+            self.wakeups.timers_written(min(t.fire_at for t in decision.timers))
         if decision.events:
-            self.wakeups.event_messages.set()
+            self.wakeups.event_messages_written()
         if decision.finished:
+            self.wakeups.workflow_finished(state.workflow_id)
             self.metrics.workflows_finished.labels(state.name, state.status.value).inc()
-            if self.broadcaster is not None:
-                self.broadcaster.publish_workflow(state.workflow_id)
+        else:
+            self.wakeups.workflow_changed(state.workflow_id)
         if decision.ignored:
             self.metrics.task_updates_ignored.inc()
 

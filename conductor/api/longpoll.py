@@ -92,7 +92,7 @@ class Poller:
         # The claim armed response-timeout timers: let the timer service know the earliest.
         leases = [r["response_timeout_seconds"] for r in claimed if r["response_timeout_seconds"]]
         if leases:
-            self.wakeups.timers_written(self.clock.now_ms() + min(leases) * 1000)
+            self.wakeups.timer_due(self.clock.now_ms() + min(leases) * 1000)
 
     def stop(self) -> None:
         """Make waiting polls return empty now (two-phase shutdown)."""

@@ -1,4 +1,4 @@
-"""Cross-process wake-ups over PostgreSQL LISTEN/NOTIFY.
+"""Cross-process wake-ups over PostgreSQL LISTEN/NOTIFY: the relay of conductor/wakeups.py.
 
 Wake-ups are hints: the data is already committed, so a lost NOTIFY only delays a poller until its
 long-poll times out or the timer service's safety poll. Notices are coalesced and sent after the
@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import asyncpg
 
@@ -38,14 +38,17 @@ class Broadcaster:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
 
-    def publish_queues(self, names: set[str]) -> None:
+    def queues_ready(self, names: Collection[str]) -> None:
         self._publish({f"q:{n}" for n in names})
 
-    def publish_timer(self, fire_at: int) -> None:
-        self._publish({f"t:{fire_at}"})
+    def timers_written(self, earliest_fire_at: int) -> None:
+        self._publish({f"t:{earliest_fire_at}"})
 
-    def publish_workflow(self, workflow_id: str) -> None:
+    def workflow_finished(self, workflow_id: str) -> None:
         self._publish({f"w:{workflow_id}"})
+
+    def event_messages_written(self) -> None:
+        self._publish({"e:"})
 
     def _publish(self, notices: set[str]) -> None:
         self._pending |= notices
@@ -96,9 +99,10 @@ class Broadcaster:
                 lost = asyncio.Event()
                 conn.add_termination_listener(_setter(lost))
                 await conn.add_listener(CHANNEL, self._on_notice)
-                # Anything sent while we were not listening is lost: poll everything once.
+                # Anything sent while we were not listening is lost: look at everything once.
                 self._wakeups.queues.wake_all()
-                self._wakeups.timers_written(0)
+                self._wakeups.timer_due(0)
+                self._wakeups.event_messages.set()
                 backoff = 0.1
                 await lost.wait()
             except (OSError, asyncpg.PostgresError) as exc:
@@ -120,7 +124,9 @@ class Broadcaster:
             elif kind == "w":
                 self._wakeups.workflows.wake(key)
             elif kind == "t" and key.isdigit():
-                self._wakeups.timers_written(int(key))
+                self._wakeups.timer_due(int(key))
+            elif kind == "e":
+                self._wakeups.event_messages.set()
 
 
 def _setter(event: asyncio.Event) -> Callable[[object], None]:

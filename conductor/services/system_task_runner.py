@@ -158,7 +158,7 @@ class SystemTaskRunner:
                 conn, timer.key, timer.claimed_fire_at, fire_at, timer.payload
             )
         self.executor.metrics.system_tasks_postponed.labels(lane).inc()
-        self.executor.wakeups.timers_written(fire_at)
+        self.executor.wakeups.timer_due(fire_at)
 
     async def _load(self, timer: ClaimedTimer) -> TaskState | None:
         async with self.pool.acquire() as conn:
@@ -335,7 +335,7 @@ class SystemTaskRunner:
             await timer_store.reschedule(
                 conn, timer.key, timer.claimed_fire_at, now + delay_ms, retry
             )
-        self.executor.wakeups.timers_written(now + delay_ms)
+        self.executor.wakeups.timer_due(now + delay_ms)
 
     async def _loop_condition(self, timer: ClaimedTimer, loop_task: TaskState) -> None:
         async with self.pool.acquire() as conn:

@@ -30,7 +30,6 @@ from conductor.engine.inputs import ChildReopened, Input, TerminateWorkflow, Tim
 from conductor.errors import Conflict, NotFound
 from conductor.executor import Executor, PendingEvent
 from conductor.metrics import Metrics
-from conductor.services.broadcast import Broadcaster
 from conductor.store import timers as timer_store
 from conductor.store.timers import ClaimedTimer
 from conductor.timers.gate import TimerGate
@@ -73,7 +72,6 @@ class TimerService:
         executor: Executor,
         wakeups: Wakeups,
         metrics: Metrics,
-        broadcaster: Broadcaster | None = None,
         *,
         batch: int = 500,
         bulk_size: int = 200,
@@ -87,7 +85,6 @@ class TimerService:
         self.executor = executor
         self.wakeups = wakeups
         self.metrics = metrics
-        self.broadcaster = broadcaster
         self.batch = batch
         self.bulk_size = bulk_size
         self.lease_ms = lease_ms
@@ -129,7 +126,7 @@ class TimerService:
 
     def stop(self) -> None:
         self._stopping.set()
-        self.wakeups.timers_written(0)
+        self.wakeups.timer_due(0)
 
     async def run_once(self) -> int:
         """Claim and fire one batch of due timers, waiting for the firing; returns how many were
@@ -283,9 +280,7 @@ class TimerService:
     def _wake_queue(self, queue_name: str | None) -> None:
         if not queue_name:
             return
-        self.wakeups.queues.wake(queue_name)
-        if self.broadcaster is not None:
-            self.broadcaster.publish_queues({queue_name})
+        self.wakeups.queues_ready({queue_name})
 
 
 def _event_for(timer: ClaimedTimer) -> Input:

@@ -52,5 +52,5 @@ class VirtualClockDriver:
         self.clock.jump_to(target)
         log.info("virtual clock jumped %.0f s ahead", (target - now) / 1000)
         # The timer service sleeps until a deadline computed before the jump: wake it now.
-        self.wakeups.timers_written(0)
+        self.wakeups.timer_due(0)
         return target

@@ -50,7 +50,7 @@ async def _publish(
     message_id, payload = notify_queues.message(workflow_id, task_id, ref_name, output)
     async with request.app[POOL].acquire() as conn:
         await store.publish(conn, queue, message_id, payload, request.app[CLOCK].now_ms())
-    request.app[WAKEUPS].event_messages.set()
+    request.app[WAKEUPS].event_messages_written()
 
 
 def routes() -> list[web.RouteDef]:

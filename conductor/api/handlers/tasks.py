@@ -219,7 +219,7 @@ async def requeue(request: web.Request) -> web.Response:
     task_type = request.match_info["task_type"]
     async with request.app[POOL].acquire() as conn:
         size = await store.requeue(conn, task_type, request.app[CLOCK].now_ms())
-    request.app[WAKEUPS].queues.wake(task_type)
+    request.app[WAKEUPS].queues_ready({task_type})
     return rq.text(str(size))
 
 
