@@ -52,6 +52,7 @@ from conductor.services.system_task_runner import SystemTaskRunner
 from conductor.store.embedded import EmbeddedPostgres
 from conductor.store.migrate import migrate
 from conductor.store.pool import create_pool
+from conductor.timers.routes import HANDLER_KINDS
 from conductor.timers.scheduler import ScheduleService
 from conductor.timers.service import TimerService
 from conductor.timers.virtual import VirtualClockDriver
@@ -149,12 +150,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             app[EXECUTOR],
             app[WAKEUPS],
             app[METRICS],
+            {kind: runner.run for kind in HANDLER_KINDS},
             batch=settings.timer_batch,
             bulk_size=settings.timer_bulk_size,
             concurrency=max(1, settings.timer_pool_size - 2),  # two for the claiming lanes
             lease_ms=settings.timer_lease_ms,
             max_idle_ms=settings.timer_max_idle_ms,
-            system_tasks=runner.run,
         )
         yield
         jq_runner.close()

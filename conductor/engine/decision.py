@@ -14,6 +14,8 @@ from conductor.engine.model import TaskState
 
 
 class TimerKind(StrEnum):
+    """What a durable timer is for; timers/routes.py says how each kind fires."""
+
     WORKFLOW_TIMEOUT = "WORKFLOW_TIMEOUT"
     RESPONSE_TIMEOUT = "RESPONSE_TIMEOUT"
     TASK_TIMEOUT = "TASK_TIMEOUT"
@@ -40,10 +42,6 @@ class TimerKind(StrEnum):
     # A run with workflowStatusListenerEnabled ended: POST its summary to the webhook sink
     # (payload: JSON with the URL and the attempt number), retried with back-off.
     STATUS_LISTENER = "STATUS_LISTENER"
-
-    @property
-    def needs_transition(self) -> bool:
-        return self is not TimerKind.QUEUE_VISIBLE
 
 
 @dataclass(frozen=True)

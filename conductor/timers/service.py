@@ -4,8 +4,9 @@ PostgreSQL is the only source of truth. Each round claims a batch of due timers 
 several servers share the work), pushing their fire time out by a lease; firing deletes the row in
 the transition's own transaction, so a crash between claim and fire only delays it by the lease.
 Timers are wake-ups: the decider re-checks the state, so firing one twice does nothing harmful.
-Timers that only feed an event to their workflow (WAIT, timeouts) fire in bulk: one transaction
-for a chunk of workflows, so a burst of thousands due at once drains at batch speed.
+How each kind fires is in the routing table (timers/routes.py). Timers that only feed an input
+to their workflow (WAIT, timeouts) fire in bulk: one transaction for a chunk of workflows, so a
+burst of thousands due at once drains at batch speed.
 Claiming is pipelined with firing: the claimer hands each batch to background tasks and claims
 again at once, holding at most one batch unfired. The service has its own small pool, so a flood
 of API requests never makes a due timer wait for a connection. When nothing more is due it sleeps
@@ -16,52 +17,31 @@ a transition writes an earlier timer.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import asyncpg
 
 from conductor.clock import Clock
 from conductor.engine.decision import TimerKind
-from conductor.engine.inputs import ChildReopened, Input, TerminateWorkflow, TimerFired
+from conductor.engine.inputs import Input
 from conductor.errors import Conflict, NotFound
 from conductor.executor import Executor, PendingEvent
 from conductor.metrics import Metrics
 from conductor.store import timers as timer_store
 from conductor.store.timers import ClaimedTimer
 from conductor.timers.gate import TimerGate
+from conductor.timers.routes import HANDLER_KINDS, Firing, TimerRoute, route_of
 from conductor.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
 
-# Runs a deferred system task for its SYSTEM_TASK timer (see services/system_task_runner.py).
-SystemTaskHandler = Callable[[ClaimedTimer], Awaitable[None]]
-_RUNNER_KINDS = frozenset(
-    {
-        TimerKind.SYSTEM_TASK,
-        TimerKind.SUBWORKFLOW_DONE,
-        TimerKind.FAILURE_WORKFLOW,
-        TimerKind.STATUS_LISTENER,
-    }
-)
-# Kinds the runner limits itself (in isolation lanes and its own semaphore).
-_OWN_LIMIT_KINDS = frozenset({TimerKind.SYSTEM_TASK, TimerKind.STATUS_LISTENER})
-# Kinds whose firing is one event to one workflow: these fire in bulk transactions.
-_BULK_KINDS = frozenset(
-    {
-        TimerKind.WAIT,
-        TimerKind.WORKFLOW_TIMEOUT,
-        TimerKind.RESPONSE_TIMEOUT,
-        TimerKind.TASK_TIMEOUT,
-        TimerKind.POLL_TIMEOUT,
-        TimerKind.TOTAL_TIMEOUT,
-        TimerKind.TERMINATE_WORKFLOW,
-        TimerKind.SUBWORKFLOW_REOPENED,
-    }
-)
+# Fires one timer of a HANDLER kind and reports through the transition path (which deletes the
+# timer), or deletes or reschedules the timer itself.
+TimerHandler = Callable[[ClaimedTimer], Awaitable[None]]
+_MALFORMED = (ValueError, KeyError, TypeError)
 
 
 class TimerService:
@@ -72,14 +52,17 @@ class TimerService:
         executor: Executor,
         wakeups: Wakeups,
         metrics: Metrics,
+        handlers: Mapping[TimerKind, TimerHandler],
         *,
         batch: int = 500,
         bulk_size: int = 200,
         lease_ms: int = 30_000,
         max_idle_ms: int = 5_000,
         concurrency: int = 8,
-        system_tasks: SystemTaskHandler | None = None,
     ) -> None:
+        missing = HANDLER_KINDS - set(handlers)
+        if missing:
+            raise ValueError(f"no handler for timer kinds {sorted(missing)}")
         self.pool = pool
         self.clock = clock
         self.executor = executor
@@ -90,7 +73,7 @@ class TimerService:
         self.lease_ms = lease_ms
         self.max_idle_ms = max_idle_ms
         self._limit = asyncio.Semaphore(concurrency)
-        self.system_tasks = system_tasks
+        self.handlers = dict(handlers)
         self._gate = TimerGate(wakeups)
         self._stopping = asyncio.Event()
         # Claimed timers whose firing has not finished, and the tasks firing them.
@@ -146,11 +129,15 @@ class TimerService:
 
     def _firings(self, claimed: list[ClaimedTimer]) -> list[tuple[int, Coroutine[Any, Any, None]]]:
         """How to fire claimed timers: (timers covered, coroutine) per bulk chunk or timer."""
-        bulk = [t for t in claimed if t.kind in _BULK_KINDS]
+        bulk: list[ClaimedTimer] = []
+        single: list[ClaimedTimer] = []
+        for timer in claimed:
+            route = route_of(timer.kind)
+            (bulk if route is not None and route.firing is Firing.BULK else single).append(timer)
         chunks = [bulk[i : i + self.bulk_size] for i in range(0, len(bulk), self.bulk_size)]
         return [
             *((len(chunk), self._fire_bulk(chunk)) for chunk in chunks),
-            *((1, self._fire(t)) for t in claimed if t.kind not in _BULK_KINDS),
+            *((1, self._fire(t)) for t in single),
         ]
 
     def _dispatch(self, claimed: list[ClaimedTimer]) -> None:
@@ -197,15 +184,10 @@ class TimerService:
     async def _fire_bulk(self, timers: list[ClaimedTimer]) -> None:
         events = []
         for timer in timers:
-            try:
-                event = _event_for(timer)
-            except (ValueError, KeyError, TypeError):
-                log.error("dropping timer %s with a malformed payload %r", timer.key, timer.payload)
-                await self._drop(timer)
-                continue
-            events.append(
-                PendingEvent(timer.workflow_id, event, (timer.key, timer.claimed_fire_at))
-            )
+            given = await self._input_for(timer)
+            if given is not None:
+                key = (timer.key, timer.claimed_fire_at)
+                events.append(PendingEvent(timer.workflow_id, given, key))
         kept = {event.fired_timer for event in events}
         timers = [t for t in timers if (t.key, t.claimed_fire_at) in kept]
         async with self._limit:
@@ -223,55 +205,59 @@ class TimerService:
         )
 
     async def _fire(self, timer: ClaimedTimer) -> None:
-        try:
-            kind = TimerKind(timer.kind)
-        except ValueError:
+        route = route_of(timer.kind)
+        if route is None:
             log.error("dropping timer %s of unknown kind %s", timer.key, timer.kind)
             await self._drop(timer)
             return
-        if kind in _OWN_LIMIT_KINDS:
+        if route.own_limit:
             # Outside the firing limit: a slow call out (an HTTP task, a webhook) waits in its
-            # own isolation lane (services/system_task_runner.py), not in front of other timers.
-            await self._fire_kind(timer, kind)
+            # own isolation lane (services/lanes.py), not in front of other timers.
+            await self._fire_routed(timer, route)
             return
         async with self._limit:
-            await self._fire_kind(timer, kind)
+            await self._fire_routed(timer, route)
 
-    async def _fire_kind(self, timer: ClaimedTimer, kind: TimerKind) -> None:
+    async def _fire_routed(self, timer: ClaimedTimer, route: TimerRoute) -> None:
         try:
-            if kind in _RUNNER_KINDS and self.system_tasks is not None:
-                await self.system_tasks(timer)
-            elif kind is TimerKind.TERMINATE_WORKFLOW:
-                await self._terminate(timer)
-            elif kind.needs_transition:
-                try:
-                    event = _event_for(timer)
-                except (ValueError, KeyError, TypeError):
-                    log.error("dropping timer %s with a malformed payload", timer.key)
-                    await self._drop(timer)
-                    return
-                await self.executor.transition(
-                    timer.workflow_id, event, (timer.key, timer.claimed_fire_at)
-                )
+            if route.firing is Firing.HANDLER:
+                await self.handlers[TimerKind(timer.kind)](timer)
+            elif route.firing is Firing.BULK:
+                await self._transition(timer)
             else:
                 await self._drop(timer)
                 self._wake_queue(timer.payload)
-            self.metrics.timers_fired.labels(kind.value).inc()
+            self.metrics.timers_fired.labels(timer.kind).inc()
         except NotFound:
             await self._drop(timer)  # its workflow was removed
         except Exception:
             # The row keeps its leased fire time, so the timer fires again after the lease.
             log.exception("timer %s failed to fire", timer.key)
 
-    async def _terminate(self, timer: ClaimedTimer) -> None:
+    async def _transition(self, timer: ClaimedTimer) -> None:
+        """Fire one BULK timer on its own (it could not join a bulk chunk)."""
+        given = await self._input_for(timer)
+        if given is None:
+            return
         try:
             await self.executor.transition(
-                timer.workflow_id,
-                TerminateWorkflow(timer.payload),
-                (timer.key, timer.claimed_fire_at),
+                timer.workflow_id, given, (timer.key, timer.claimed_fire_at)
             )
-        except Conflict:  # it completed on its own meanwhile
+        except Conflict:  # the workflow refuses it (a terminate after it completed on its own)
             await self._drop(timer)
+
+    async def _input_for(self, timer: ClaimedTimer) -> Input | None:
+        """The decider input a BULK timer stands for; None, and the timer dropped, when its
+        payload is malformed (it would fail the same way every time)."""
+        route = route_of(timer.kind)
+        try:
+            if route is None or route.to_input is None:
+                raise ValueError(f"timer kind {timer.kind} is not fired as an input")
+            return route.to_input(timer)
+        except _MALFORMED:
+            log.error("dropping timer %s with a malformed payload %r", timer.key, timer.payload)
+            await self._drop(timer)
+            return None
 
     async def _drop(self, timer: ClaimedTimer) -> None:
         async with self.pool.acquire() as conn:
@@ -281,13 +267,3 @@ class TimerService:
         if not queue_name:
             return
         self.wakeups.queues_ready({queue_name})
-
-
-def _event_for(timer: ClaimedTimer) -> Input:
-    kind = TimerKind(timer.kind)
-    if kind is TimerKind.TERMINATE_WORKFLOW:
-        return TerminateWorkflow(timer.payload)
-    if kind is TimerKind.SUBWORKFLOW_REOPENED:
-        payload = json.loads(timer.payload or "{}")
-        return ChildReopened(timer.task_id or "", payload["child"], payload["operation"])
-    return TimerFired(kind, timer.task_id)

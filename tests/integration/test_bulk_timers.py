@@ -187,6 +187,7 @@ async def test_the_running_service_claims_while_earlier_batches_still_fire(
         app[EXECUTOR],
         app[WAKEUPS],
         app[METRICS],
+        app[TIMER_SERVICE].handlers,
         batch=60,
         bulk_size=20,
         max_idle_ms=20,
