@@ -67,6 +67,12 @@ class Metrics:
         self.long_polls_waiting = Gauge(
             "conductor_long_polls_waiting", "Long-poll requests waiting for work", registry=r
         )
+        self.background_crashes = Counter(
+            "conductor_background_service_crashes_total",
+            "Background services restarted after an unexpected error",
+            ["service"],
+            registry=r,
+        )
         self.http_requests = Histogram(
             "conductor_http_request_seconds",
             "HTTP request latency",
