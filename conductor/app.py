@@ -1,16 +1,16 @@
-"""Composition root: builds the aiohttp Application and owns every resource's life cycle.
+"""The aiohttp Application: routes, and the life cycle of the database and of the server's parts.
 
 Cleanup contexts run in order and unwind in reverse: the database (embedded or external, migrated,
-pooled) comes up first and goes down last; background services start after it and stop before it.
+pooled) comes up first and goes down last; the parts (conductor/wiring.py) are built on it; the
+supervisor starts the background services after them and stops them first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
 from aiohttp import web
 
 from conductor.api.handlers import (
@@ -35,38 +35,32 @@ from conductor.api.keys import (
     SANDBOX,
     SETTINGS,
     WAKEUPS,
+    WORKFLOWS,
 )
-from conductor.api.longpoll import Poller
 from conductor.api.middleware import errors
-from conductor.clock import Clock, JumpingClock, SystemClock
+from conductor.background import Supervisor
+from conductor.clock import Clock, SystemClock
 from conductor.config import Settings
-from conductor.executor import Executor
 from conductor.metrics import Metrics
-from conductor.services.broadcast import Broadcaster
 from conductor.services.event_processor import EventProcessor
-from conductor.services.http_task import HttpTaskClient
-from conductor.services.jq_runner import JqRunner
-from conductor.services.retention import RetentionPolicy, RetentionService
+from conductor.services.retention import RetentionService
 from conductor.services.scripts import ScriptSandbox
-from conductor.services.system_task_runner import SystemTaskRunner
 from conductor.store.embedded import EmbeddedPostgres
 from conductor.store.migrate import migrate
 from conductor.store.pool import create_pool
-from conductor.timers.routes import HANDLER_KINDS
 from conductor.timers.scheduler import ScheduleService
 from conductor.timers.service import TimerService
-from conductor.timers.virtual import VirtualClockDriver
 from conductor.ui import routes as ui_routes
 from conductor.wakeups import Wakeups
+from conductor.wiring import Components, wire
 
-log = logging.getLogger(__name__)
-
+COMPONENTS = web.AppKey("components", Components)
 TIMER_SERVICE = web.AppKey("timer_service", TimerService)
-BROADCASTER = web.AppKey("broadcaster", Broadcaster)
-SYSTEM_TASK_RUNNER = web.AppKey("system_task_runner", SystemTaskRunner)
 SCHEDULE_SERVICE = web.AppKey("schedule_service", ScheduleService)
 RETENTION_SERVICE = web.AppKey("retention_service", RetentionService)
 EVENT_PROCESSOR = web.AppKey("event_processor", EventProcessor)
+_DSN = web.AppKey("dsn", str)
+_TIMER_POOL = web.AppKey("timer_pool", asyncpg.Pool)
 MAX_BODY_BYTES = 12 * 1024 * 1024  # above Conductor's 10 MB payload limit; larger gets 413
 
 
@@ -80,6 +74,7 @@ def create_app(
     app[WAKEUPS] = Wakeups()
     app[SANDBOX] = ScriptSandbox()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_components)
     app.cleanup_ctx.append(_services)
     app.add_routes(health.routes())
     app.add_routes(metadata.routes())
@@ -97,108 +92,61 @@ def create_app(
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
+    """The database: embedded unless a URL is set; migrated; a main pool and the timers' own."""
     settings = app[SETTINGS]
     embedded: EmbeddedPostgres | None = None
     dsn = settings.database_url
     if dsn is None:
         embedded = EmbeddedPostgres(settings.data_dir)
         dsn = await asyncio.to_thread(embedded.start)
-        app[DATABASE_KIND] = "embedded"
-    else:
-        app[DATABASE_KIND] = "external"
+    app[DATABASE_KIND] = "embedded" if embedded else "external"
     try:
         pool = await create_pool(dsn, max_size=settings.pool_size)
-        async with pool.acquire() as conn:
-            await migrate(conn)
-        app[POOL] = pool
-        timer_pool = await create_pool(dsn, min_size=1, max_size=settings.timer_pool_size)
-        broadcaster = Broadcaster(dsn, app[WAKEUPS]) if settings.run_background_services else None
-        if broadcaster is not None:
-            app[BROADCASTER] = broadcaster
-            app[WAKEUPS].subscribe(broadcaster)
-        app[EXECUTOR] = Executor(pool, app[CLOCK], app[WAKEUPS], app[METRICS])
-        app[POLLER] = Poller(pool, app[CLOCK], app[WAKEUPS], app[METRICS], app[EXECUTOR].limits)
-        jq_runner = JqRunner()
-        http_client = HttpTaskClient()
-        runner = SystemTaskRunner(
-            pool,
-            app[EXECUTOR],
-            app[SANDBOX],
-            jq_runner,
-            http_client,
-            concurrency=max(1, settings.timer_pool_size - 2),
-            lane_size=settings.system_task_lane_size,
-        )
-        app[SYSTEM_TASK_RUNNER] = runner
-        app[SCHEDULE_SERVICE] = ScheduleService(pool, app[CLOCK], app[EXECUTOR])
-        app[EVENT_PROCESSOR] = EventProcessor(pool, app[EXECUTOR], app[SANDBOX], app[WAKEUPS])
-        if settings.retention_days is not None and settings.retention_days > 0:
-            policy = RetentionPolicy(
-                settings.retention_days, settings.retention_archive, settings.retention_batch
-            )
-            executor, poller = app[EXECUTOR], app[POLLER]
-            app[RETENTION_SERVICE] = RetentionService(
-                pool,
-                app[CLOCK],
-                app[METRICS],
-                policy,
-                hot_path_work=lambda: executor.committed + poller.claimed,
-            )
-        app[TIMER_SERVICE] = TimerService(
-            timer_pool,
-            app[CLOCK],
-            app[EXECUTOR],
-            app[WAKEUPS],
-            app[METRICS],
-            {kind: runner.run for kind in HANDLER_KINDS},
-            batch=settings.timer_batch,
-            bulk_size=settings.timer_bulk_size,
-            concurrency=max(1, settings.timer_pool_size - 2),  # two for the claiming lanes
-            lease_ms=settings.timer_lease_ms,
-            max_idle_ms=settings.timer_max_idle_ms,
-        )
-        yield
-        jq_runner.close()
-        await http_client.close()
-        await timer_pool.close()
-        await pool.close()
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+            # A flood of API requests cannot make a due timer wait for a connection.
+            timer_pool = await create_pool(dsn, min_size=1, max_size=settings.timer_pool_size)
+            app[_DSN], app[POOL], app[_TIMER_POOL] = dsn, pool, timer_pool
+            yield
+            await timer_pool.close()
+        finally:
+            await pool.close()
     finally:
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
 
 
-async def _services(app: web.Application) -> AsyncIterator[None]:
-    if not app[SETTINGS].run_background_services:
-        yield
-        return
-    broadcaster = app[BROADCASTER]
-    await broadcaster.start()
-    timer_service = app[TIMER_SERVICE]
-    background = [
-        asyncio.create_task(timer_service.run(), name="timer-service"),
-        asyncio.create_task(timer_service.run_gauges(), name="timer-gauges"),
-        asyncio.create_task(app[SCHEDULE_SERVICE].run(), name="schedules"),
-        asyncio.create_task(app[POLLER].run_poll_data_flusher(), name="poll-data-flusher"),
-    ]
-    background.append(asyncio.create_task(app[EVENT_PROCESSOR].run(), name="event-processor"))
-    if RETENTION_SERVICE in app:
-        background.append(asyncio.create_task(app[RETENTION_SERVICE].run(), name="retention"))
-    clock = app[CLOCK]
-    if app[SETTINGS].virtual_clock and isinstance(clock, JumpingClock):
-        driver = VirtualClockDriver(app[POOL], clock, app[WAKEUPS])
-        background.append(asyncio.create_task(driver.run(), name="virtual-clock"))
+async def _components(app: web.Application) -> AsyncIterator[None]:
+    parts = wire(
+        app[SETTINGS],
+        dsn=app[_DSN],
+        pool=app[POOL],
+        timer_pool=app[_TIMER_POOL],
+        clock=app[CLOCK],
+        metrics=app[METRICS],
+        wakeups=app[WAKEUPS],
+        sandbox=app[SANDBOX],
+    )
+    app[COMPONENTS] = parts
+    app[WORKFLOWS] = parts.workflows
+    app[EXECUTOR] = parts.executor
+    app[POLLER] = parts.poller
+    app[TIMER_SERVICE] = parts.timer_service
+    app[SCHEDULE_SERVICE] = parts.schedules
+    app[EVENT_PROCESSOR] = parts.event_processor
+    if parts.retention is not None:
+        app[RETENTION_SERVICE] = parts.retention
     yield
-    timer_service.stop()
-    app[SCHEDULE_SERVICE].stop()
-    app[EVENT_PROCESSOR].stop()
-    if RETENTION_SERVICE in app:
-        app[RETENTION_SERVICE].stop()
-    for task in background:
-        task.cancel()
-    for task in background:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await broadcaster.stop()
+    await parts.close()
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    supervisor = Supervisor(app[METRICS])
+    for service in app[COMPONENTS].services:
+        supervisor.start(service)
+    yield
+    await supervisor.stop()
 
 
 async def _stop_polls(app: web.Application) -> None:

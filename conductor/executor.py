@@ -27,16 +27,16 @@ from conductor.engine.inputs import Input, StartWorkflow, TaskResultReceived
 from conductor.engine.model import JSON, TaskStatus, WorkflowState, WorkflowStatus
 from conductor.engine.operations import failed_child_id, first_unsuccessful_task
 from conductor.errors import Conflict, NotFound, StaleState
-from conductor.limits import LimitsCache, has_limits
 from conductor.metrics import Metrics
 from conductor.store import definitions as def_store
 from conductor.store import idempotency
 from conductor.store import tasks as task_store
-from conductor.store import workflows as wf_store
-from conductor.store.execution_definitions import ExecutionDefinitions
+from conductor.store.limits import LimitsCache, has_limits
 from conductor.store.pool import Conn
-from conductor.store.writes import Writes
+from conductor.store.values import StoredTask
+from conductor.store.workflows import WorkflowStore
 from conductor.wakeups import Wakeups
+from conductor.wire.start_request import StartRequest
 
 log = logging.getLogger(__name__)
 
@@ -48,26 +48,8 @@ _MAX_ATTEMPTS = 8
 _MAX_NESTING = 32  # sub-workflow levels followed when looking for the failed run
 
 
-@dataclass
-class StartRequest:
-    name: str
-    version: int | None = None
-    input: JSON = field(default_factory=dict)
-    correlation_id: str | None = None
-    priority: int = 0
-    task_to_domain: JSON = field(default_factory=dict)
-    workflow_def: JSON | None = None
-    created_by: str | None = None
-    idempotency_key: str | None = None
-    idempotency_strategy: str = "FAIL"  # FAIL, RETURN_EXISTING or FAIL_ON_RUNNING
-    # Set by SUB_WORKFLOW and START_WORKFLOW: a deterministic id makes a repeated launch a no-op.
-    workflow_id: str | None = None
-    parent_workflow_id: str | None = None
-    parent_workflow_task_id: str | None = None
-
-
 @dataclass(frozen=True)
-class PendingEvent:
+class PendingInput:
     """An event for `Executor.transition_many`."""
 
     workflow_id: str
@@ -80,24 +62,25 @@ class Transition:
     state: WorkflowState
     decision: Decision
     # Tasks claimed for the reporting worker in the same transaction (update-v2).
-    claimed: list[asyncpg.Record] = field(default_factory=list)
+    claimed: list[StoredTask] = field(default_factory=list)
 
 
 class Executor:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        store: WorkflowStore,
         clock: Clock,
         wakeups: Wakeups,
         metrics: Metrics,
+        limits: LimitsCache,
     ) -> None:
-        self.pool = pool
+        self.store = store
+        self.pool = store.pool
         self.clock = clock
         self.wakeups = wakeups
         self.metrics = metrics
+        self.limits = limits
         self.committed = 0  # transitions committed so far: background work reads it as load
-        self.definitions = ExecutionDefinitions()
-        self.limits = LimitsCache()
         self._random = random.Random()
 
     def context(self) -> DecideContext:
@@ -139,23 +122,23 @@ class Executor:
             ctx = await self._context_for(conn, [state], ctx)
             try:
                 async with conn.transaction():
-                    await wf_store.insert(conn, state, self.definitions)
+                    await self.store.insert(conn, state)
                     if request.idempotency_key:
                         await self._claim_idempotency_key(conn, request, state)
                     decision = decide(state, StartWorkflow(), ctx)
-                    writes = Writes(self.definitions)
+                    writes = self.store.writes()
                     writes.add(state, decision, {})
                     await writes.flush(conn)
             except asyncpg.UniqueViolationError:
                 if request.workflow_id is None:
                     raise
                 # Launched already (a repeated SUB_WORKFLOW/START_WORKFLOW run): the same run.
-                existing = await wf_store.get(conn, request.workflow_id, self.definitions)
+                existing = await self.store.get(conn, request.workflow_id)
                 if existing is None:
                     raise
                 return existing
             except _ExistingRun as run:  # RETURN_EXISTING: the run holding the key
-                existing = await wf_store.get(conn, run.workflow_id, self.definitions)
+                existing = await self.store.get(conn, run.workflow_id)
                 if existing is None:
                     raise NotFound(f"Workflow with id: {run.workflow_id} not found.") from None
                 return existing
@@ -225,7 +208,7 @@ class Executor:
         claim_next_for: str | None,
     ) -> tuple[Transition, int]:
         async with self.pool.acquire() as conn, conn.transaction():
-            loaded = await wf_store.load_for_update(conn, workflow_id, self.definitions)
+            loaded = await self.store.load_for_update(conn, workflow_id)
             if loaded is None:
                 raise NotFound(f"Workflow with id: {workflow_id} not found.")
             state, revisions = loaded
@@ -233,7 +216,7 @@ class Executor:
                 raise NotFound(f"No such task found by id: {event.task_id}")
             ctx = await self._context_for(conn, [state])
             decision = decide(state, event, ctx)
-            writes = Writes(self.definitions)
+            writes = self.store.writes()
             writes.add(state, decision, revisions, fired_timer)
             await writes.flush(conn)
             result = Transition(state, decision)
@@ -242,8 +225,8 @@ class Executor:
         return result, ctx.now
 
     async def transition_many(
-        self, pending: Sequence[PendingEvent], pool: asyncpg.Pool | None = None
-    ) -> list[PendingEvent]:
+        self, pending: Sequence[PendingInput], pool: asyncpg.Pool | None = None
+    ) -> list[PendingInput]:
         """Apply events to many workflows in one transaction: two statements to lock and load
         them all, one pipelined statement per kind of write, one commit. This is how due timers
         fire in bulk. Returns the events it did not apply, for the caller to pass one by one to
@@ -253,8 +236,8 @@ class Executor:
         `pool` lets the timer service use its own connections.
         """
         started = time.perf_counter()
-        first: dict[str, PendingEvent] = {}
-        leftover: list[PendingEvent] = []
+        first: dict[str, PendingInput] = {}
+        leftover: list[PendingInput] = []
         for item in pending:
             if item.workflow_id in first:
                 leftover.append(item)
@@ -264,10 +247,10 @@ class Executor:
             return leftover
         try:
             async with (pool or self.pool).acquire() as conn, conn.transaction():
-                loaded = await wf_store.lock_many(conn, sorted(first), self.definitions)
+                loaded = await self.store.lock_many(conn, sorted(first))
                 ctx = await self._context_for(conn, [state for state, _ in loaded.values()])
-                writes = Writes(self.definitions)
-                decided: list[tuple[PendingEvent, WorkflowState, Decision]] = []
+                writes = self.store.writes()
+                decided: list[tuple[PendingInput, WorkflowState, Decision]] = []
                 for workflow_id, item in first.items():
                     if workflow_id not in loaded:
                         leftover.append(item)
@@ -298,7 +281,7 @@ class Executor:
         """The newest registered version of a workflow's definition, task definitions filled in
         (restart with `useLatestDefinitions`)."""
         async with self.pool.acquire() as conn:
-            state = await wf_store.get(conn, workflow_id, self.definitions, include_tasks=False)
+            state = await self.store.get(conn, workflow_id, include_tasks=False)
             if state is None:
                 raise NotFound(f"Workflow with id: {workflow_id} not found.")
             definition = await def_store.get_workflow_def(conn, state.name, None)
@@ -314,7 +297,7 @@ class Executor:
         task (Conductor then does nothing); the run itself when it cannot be retried, so the
         retry reports why."""
         async with self.pool.acquire() as conn:
-            state = await wf_store.get(conn, workflow_id, self.definitions)
+            state = await self.store.get(conn, workflow_id)
             if state is None:
                 raise NotFound(f"Workflow with id: {workflow_id} not found.")
             if not state.status.terminal or not state.tasks:
@@ -324,7 +307,7 @@ class Executor:
                 return None
             for _ in range(_MAX_NESTING):
                 child_id = failed_child_id(state, failed)
-                child = child_id and await wf_store.get(conn, child_id, self.definitions)
+                child = child_id and await self.store.get(conn, child_id)
                 if not child:
                     break
                 child_failed = first_unsuccessful_task(child)
@@ -340,7 +323,7 @@ class Executor:
         event: TaskResultReceived,
         worker_id: str,
         now: int,
-    ) -> list[asyncpg.Record]:
+    ) -> list[StoredTask]:
         task = state.task(event.task_id)
         if task is None or task.queue_name is None or event.extend_lease:
             return []

@@ -11,11 +11,13 @@ from conductor.config import Settings
 from conductor.executor import Executor
 from conductor.metrics import Metrics
 from conductor.services.scripts import ScriptSandbox
+from conductor.store.workflows import WorkflowStore
 from conductor.wakeups import Wakeups
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 POOL = web.AppKey("pool", asyncpg.Pool)
+WORKFLOWS = web.AppKey("workflows", WorkflowStore)
 EXECUTOR = web.AppKey("executor", Executor)
 POLLER = web.AppKey("poller", Poller)
 WAKEUPS = web.AppKey("wakeups", Wakeups)

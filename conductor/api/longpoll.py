@@ -15,9 +15,10 @@ import asyncpg
 
 from conductor.clock import Clock
 from conductor.engine.definitions import queue_name
-from conductor.limits import LimitsCache
 from conductor.metrics import Metrics
 from conductor.store import tasks as task_store
+from conductor.store.limits import LimitsCache
+from conductor.store.values import StoredTask
 from conductor.wakeups import Wakeups, wait_for
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,10 @@ class Poller:
         clock: Clock,
         wakeups: Wakeups,
         metrics: Metrics,
-        limits: LimitsCache | None = None,
+        limits: LimitsCache,
     ) -> None:
         self.pool = pool
-        self.limits = limits or LimitsCache()
+        self.limits = limits
         self.clock = clock
         self.wakeups = wakeups
         self.metrics = metrics
@@ -50,7 +51,7 @@ class Poller:
         domain: str | None,
         count: int,
         timeout_ms: int,
-    ) -> list[asyncpg.Record]:
+    ) -> list[StoredTask]:
         queue = queue_name(task_type, domain)
         self._poll_data[(queue, domain or "")] = (worker_id, self.clock.now_ms())
         loop = asyncio.get_running_loop()
@@ -78,19 +79,21 @@ class Poller:
         task_type: str,
         queue: str | None,
         domain: str | None,
-        claimed: list[asyncpg.Record],
+        claimed: list[StoredTask],
     ) -> None:
         """Account for tasks claimed elsewhere (update-v2 claims inside its transition)."""
         if queue is not None:
-            worker_id = claimed[0]["worker_id"] if claimed else None
+            worker_id = claimed[0].task.worker_id if claimed else None
             self._poll_data[(queue, domain or "")] = (worker_id, self.clock.now_ms())
         self._note(task_type, claimed)
 
-    def _note(self, task_type: str, claimed: list[asyncpg.Record]) -> None:
+    def _note(self, task_type: str, claimed: list[StoredTask]) -> None:
         self.claimed += len(claimed)
         self.metrics.tasks_polled.labels(task_type).inc(len(claimed))
         # The claim armed response-timeout timers: let the timer service know the earliest.
-        leases = [r["response_timeout_seconds"] for r in claimed if r["response_timeout_seconds"]]
+        leases = [
+            c.task.response_timeout_seconds for c in claimed if c.task.response_timeout_seconds
+        ]
         if leases:
             self.wakeups.timer_due(self.clock.now_ms() + min(leases) * 1000)
 
@@ -106,11 +109,3 @@ class Poller:
         rows = [(q, d, worker, at) for (q, d), (worker, at) in entries.items()]
         async with self.pool.acquire() as conn:
             await task_store.save_poll_data(conn, rows)
-
-    async def run_poll_data_flusher(self, interval_s: float = 2.0) -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                await self.flush_poll_data()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("could not save poll data: %s", exc)

@@ -17,15 +17,11 @@ from conductor.engine.model import (
     TaskStatus,
     TaskType,
     WorkflowState,
+    loop_ref,
     task_type_of,
 )
 from conductor.engine.task_types import spec_of
 from conductor.engine.templates import resolve_task_input
-
-
-def loop_ref(ref: str, iteration: int) -> str:
-    """Inside a DO_WHILE, iteration N of a task is named `<ref>__N`."""
-    return f"{ref}__{iteration}" if iteration > 0 else ref
 
 
 def new_task(

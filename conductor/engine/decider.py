@@ -48,12 +48,14 @@ from conductor.engine.model import (
     TimeoutPolicy,
     WorkflowState,
     WorkflowStatus,
+    base_ref,
+    loop_ref,
 )
 from conductor.engine.operations import Operations
 from conductor.engine.retry import can_retry, retry_delay_seconds
 from conductor.engine.task_starts import StartResult, record_case, selected_branch
 from conductor.engine.task_types import Shape, is_worker_task, spec_of
-from conductor.engine.templates import base_ref, build_document, resolve
+from conductor.engine.templates import build_document, resolve
 from conductor.engine.timeouts import check_task, workflow_deadline, workflow_timeout_reason
 from conductor.errors import Conflict
 
@@ -207,7 +209,7 @@ class _Decider(FlowControl, Operations):
             self._schedule(tasks[0])
 
     def _schedule(self, workflow_task: JSON, iteration: int = 0) -> None:
-        ref = attempts.loop_ref(str(workflow_task.get("taskReferenceName")), iteration)
+        ref = loop_ref(str(workflow_task.get("taskReferenceName")), iteration)
         existing = next((t for t in self.state.tasks if t.ref_name == ref), None)
         if existing is not None:  # never create a task twice for one reference
             if existing.status is TaskStatus.SKIPPED:  # skipped by an operator: jump over it

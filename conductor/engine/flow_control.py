@@ -6,7 +6,7 @@ and decision, and call back into the decider to schedule, finish or end.
 
 from __future__ import annotations
 
-from conductor.engine import attempts, dynamic_fork, loops
+from conductor.engine import dynamic_fork, loops
 from conductor.engine.decision import (
     DecideContext,
     Decision,
@@ -23,9 +23,10 @@ from conductor.engine.model import (
     TaskType,
     WorkflowState,
     WorkflowStatus,
+    base_ref,
+    loop_ref,
 )
 from conductor.engine.task_types import FORK_TASK_TYPE, is_worker_task, spec_of
-from conductor.engine.templates import base_ref
 
 
 class FlowControl:
@@ -60,7 +61,7 @@ class FlowControl:
         except dynamic_fork.DynamicForkError as exc:
             self._end_workflow(WorkflowStatus.FAILED, str(exc))
             return False
-        refs = [attempts.loop_ref(str(n["taskReferenceName"]), iteration) for n in nodes]
+        refs = [loop_ref(str(n["taskReferenceName"]), iteration) for n in nodes]
         fork.input_data["forkedTasks"] = refs
         fork.input_data["forkedTaskDefs"] = nodes
         self.decision.touch(fork)
@@ -72,7 +73,7 @@ class FlowControl:
         following = next_task(self.state.definition, base_ref(fork.ref_name))
         if following is not None:
             self._schedule(following, iteration)
-            join_ref = attempts.loop_ref(str(following.get("taskReferenceName")), iteration)
+            join_ref = loop_ref(str(following.get("taskReferenceName")), iteration)
             join = next((t for t in self.state.tasks if t.ref_name == join_ref), None)
             if join is not None and join.task_type == TaskType.JOIN:
                 join.input_data["joinOn"] = refs

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conductor.engine.model import JSON, TaskState, WorkflowState
+from conductor.engine.model import JSON, TaskState, WorkflowState, base_ref
 from conductor.engine.task_tree import walk
-from conductor.engine.templates import base_ref
 
 
 def body_refs(loop_task: TaskState) -> set[str]:

@@ -110,6 +110,17 @@ class TaskType(StrEnum):
     KAFKA_PUBLISH = "KAFKA_PUBLISH"
 
 
+def loop_ref(ref: str, iteration: int) -> str:
+    """Inside a DO_WHILE, iteration N of a task is named `<ref>__N`."""
+    return f"{ref}__{iteration}" if iteration > 0 else ref
+
+
+def base_ref(ref: str) -> str:
+    """A task's reference without its DO_WHILE iteration suffix (`ref__3` -> `ref`)."""
+    head, sep, tail = ref.rpartition("__")
+    return head if sep and tail.isdigit() else ref
+
+
 def task_type_of(workflow_task: JSON) -> str:
     """A WorkflowTask's type as written (SIMPLE when absent): a TaskType or a worker's own name."""
     return str(workflow_task.get("type") or TaskType.SIMPLE)
@@ -322,5 +333,31 @@ class WorkflowState:
     def task(self, task_id: str) -> TaskState | None:
         for task in self.tasks:
             if task.task_id == task_id:
+                return task
+        return None
+
+    def pending_task(
+        self,
+        *,
+        task_id: str | None = None,
+        ref: str | None = None,
+        scheduled_by: int | None = None,
+    ) -> TaskState | None:
+        """The unfinished task an external update names: by id; else by reference (exactly, or
+        a loop iteration's without its suffix); with neither, the first unfinished WAIT. With
+        `scheduled_by`, only tasks scheduled by then count, so a message handled twice (after a
+        crash) cannot reach the next attempt or iteration."""
+        for task in sorted(self.tasks, key=lambda t: t.seq):
+            if task.status.terminal:
+                continue
+            if scheduled_by is not None and task.scheduled_time > scheduled_by:
+                continue
+            if task_id is not None:
+                if task.task_id == task_id:
+                    return task
+            elif ref is not None:
+                if ref in (task.ref_name, base_ref(task.ref_name)):
+                    return task
+            elif task.task_type == TaskType.WAIT:
                 return task
         return None

@@ -16,7 +16,7 @@ from typing import Any
 from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext.parser import parse as jsonpath_parse
 
-from conductor.engine.model import JSON, TaskState, WorkflowState
+from conductor.engine.model import JSON, TaskState, WorkflowState, base_ref
 
 _SIMPLE_PATH = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_$][\w$-]*|\[\d+\])*$")
 _SIMPLE_STEP = re.compile(r"\.([A-Za-z_$][\w$-]*)|\[(\d+)\]")
@@ -44,7 +44,7 @@ def build_document(state: WorkflowState) -> JSON:
         }
     }
     for task in state.tasks:  # ordered by seq, so later attempts overwrite earlier ones
-        doc[_base_ref(task.ref_name)] = task_document(task)
+        doc[base_ref(task.ref_name)] = task_document(task)
     return doc
 
 
@@ -67,16 +67,6 @@ def task_document(task: TaskState) -> JSON:
         "workerId": task.worker_id,
         "iteration": task.iteration,
     }
-
-
-def base_ref(ref: str) -> str:
-    """A task's reference without its DO_WHILE iteration suffix (`ref__3` -> `ref`)."""
-    return _base_ref(ref)
-
-
-def _base_ref(ref: str) -> str:
-    head, sep, tail = ref.rpartition("__")
-    return head if sep and tail.isdigit() else ref
 
 
 def resolve(value: Any, doc: JSON, task_id: str | None = None) -> Any:

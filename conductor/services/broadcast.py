@@ -3,115 +3,52 @@
 Wake-ups are hints: the data is already committed, so a lost NOTIFY only delays a poller until its
 long-poll times out or the timer service's safety poll. Notices are coalesced and sent after the
 commit on one dedicated connection, never inside the transition's transaction, because NOTIFY
-serialises committing transactions on a global lock.
+serialises committing transactions on a global lock. Sending and listening are two background
+services, each on its own connection, reconnecting after an outage.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import uuid
 from collections.abc import Callable, Collection
 
 import asyncpg
 
+from conductor.background import BackgroundService
 from conductor.store import tasks as task_store
 from conductor.wakeups import Wakeups
-
-log = logging.getLogger(__name__)
 
 CHANNEL = "conductor_wake"
 _MAX_PAYLOAD = 7000  # NOTIFY payloads must stay under 8000 bytes
 # Notices wait this long to be sent together: under load one NOTIFY carries many wake-ups.
 _COALESCE_S = 0.005
+# A listening connection is only looked at again when it is lost (or the server stops).
+_LISTEN_CHECK_S = 3600.0
 
 
 class Broadcaster:
     def __init__(self, dsn: str, wakeups: Wakeups) -> None:
-        self._dsn = dsn
         self._wakeups = wakeups
         # Marks our own notices, which come back to us through LISTEN and need no action.
         self._origin = uuid.uuid4().hex[:12]
-        self._pending: set[str] = set()
-        self._flag = asyncio.Event()
-        self._stopping = False
-        self._tasks: list[asyncio.Task[None]] = []
+        self.sender = _Sender(dsn, self._origin)
+        self.listener = _Listener(dsn, self._on_notice, wakeups)
+
+    def services(self) -> list[BackgroundService]:
+        return [self.sender, self.listener]
 
     def queues_ready(self, names: Collection[str]) -> None:
-        self._publish({f"q:{n}" for n in names})
+        self.sender.publish({f"q:{n}" for n in names})
 
     def timers_written(self, earliest_fire_at: int) -> None:
-        self._publish({f"t:{earliest_fire_at}"})
+        self.sender.publish({f"t:{earliest_fire_at}"})
 
     def workflow_finished(self, workflow_id: str) -> None:
-        self._publish({f"w:{workflow_id}"})
+        self.sender.publish({f"w:{workflow_id}"})
 
     def event_messages_written(self) -> None:
-        self._publish({"e:"})
-
-    def _publish(self, notices: set[str]) -> None:
-        self._pending |= notices
-        self._flag.set()
-
-    async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._send_loop(), name="broadcast-send"),
-            asyncio.create_task(self._listen_loop(), name="broadcast-listen"),
-        ]
-
-    async def stop(self) -> None:
-        self._stopping = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _send_loop(self) -> None:
-        conn: asyncpg.Connection | None = None
-        backoff = 0.1
-        while not self._stopping:
-            await self._flag.wait()
-            self._flag.clear()
-            notices, self._pending = self._pending, set()
-            try:
-                if conn is None or conn.is_closed():
-                    conn = await asyncpg.connect(self._dsn)
-                for payload in _chunks(sorted(notices)):
-                    await task_store.notify(conn, CHANNEL, f"{self._origin}\n{payload}")
-                backoff = 0.1
-                await asyncio.sleep(_COALESCE_S)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("could not send wake-up notices: %s", exc)
-                conn = None
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-        if conn is not None:
-            await conn.close()
-
-    async def _listen_loop(self) -> None:
-        backoff = 0.1
-        while not self._stopping:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self._dsn)
-                lost = asyncio.Event()
-                conn.add_termination_listener(_setter(lost))
-                await conn.add_listener(CHANNEL, self._on_notice)
-                # Anything sent while we were not listening is lost: look at everything once.
-                self._wakeups.queues.wake_all()
-                self._wakeups.timer_due(0)
-                self._wakeups.event_messages.set()
-                backoff = 0.1
-                await lost.wait()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("wake-up listener lost its connection: %s", exc)
-            finally:
-                if conn is not None and not conn.is_closed():
-                    await conn.close()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+        self.sender.publish({"e:"})
 
     def _on_notice(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         origin, _, notices = str(payload).partition("\n")
@@ -129,8 +66,78 @@ class Broadcaster:
                 self._wakeups.event_messages.set()
 
 
-def _setter(event: asyncio.Event) -> Callable[[object], None]:
-    return lambda _conn: event.set()
+class _Sender(BackgroundService):
+    name = "wakeup-sender"
+
+    def __init__(self, dsn: str, origin: str) -> None:
+        super().__init__()
+        self._dsn = dsn
+        self._origin = origin
+        self._pending: set[str] = set()
+        self._flag = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+
+    def publish(self, notices: set[str]) -> None:
+        self._pending |= notices
+        self._flag.set()
+
+    def stop(self) -> None:
+        super().stop()
+        self._flag.set()
+
+    async def step(self) -> float:
+        await self._flag.wait()
+        self._flag.clear()
+        notices, self._pending = self._pending, set()
+        if not notices:
+            return 0
+        try:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await asyncpg.connect(self._dsn)
+            for payload in _chunks(sorted(notices)):
+                await task_store.notify(self._conn, CHANNEL, f"{self._origin}\n{payload}")
+        except BaseException:
+            self._conn = None  # connect again next time; these notices are hints, let them go
+            raise
+        return _COALESCE_S
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close()
+        self._conn = None
+
+
+class _Listener(BackgroundService):
+    name = "wakeup-listener"
+
+    def __init__(
+        self, dsn: str, on_notice: Callable[[object, int, str, object], None], wakeups: Wakeups
+    ) -> None:
+        super().__init__()
+        self._dsn = dsn
+        self._on_notice = on_notice
+        self._wakeups = wakeups
+        self._conn: asyncpg.Connection | None = None
+
+    async def step(self) -> float:
+        if self._conn is not None and not self._conn.is_closed():
+            return _LISTEN_CHECK_S
+        self._conn = await asyncpg.connect(self._dsn)
+        self._conn.add_termination_listener(self._lost)
+        await self._conn.add_listener(CHANNEL, self._on_notice)
+        # Anything sent while we were not listening is lost: look at everything once.
+        self._wakeups.queues.wake_all()
+        self._wakeups.timer_due(0)
+        self._wakeups.event_messages.set()
+        return _LISTEN_CHECK_S
+
+    def _lost(self, _conn: object) -> None:
+        self.wake()
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close()
+        self._conn = None
 
 
 def _chunks(notices: list[str]) -> list[str]:

@@ -19,18 +19,19 @@ import logging
 import uuid
 from typing import Any
 
-import asyncpg
-
+from conductor.background import BackgroundService
 from conductor.engine.inputs import TaskResultReceived, TerminateWorkflow, UpdateVariables
 from conductor.engine.model import JSON, TaskStatus
 from conductor.engine.templates import resolve
 from conductor.errors import ConductorError
-from conductor.executor import Executor, StartRequest
+from conductor.executor import Executor
 from conductor.services import notify_queues
 from conductor.services.scripts import ScriptError, ScriptSandbox
 from conductor.store import events as store
-from conductor.store import workflows as wf_store
+from conductor.store.values import QueuedMessage
+from conductor.store.workflows import WorkflowStore
 from conductor.wakeups import Wakeups
+from conductor.wire.start_request import start_request
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,12 @@ ACTIONS = (
 _RUN_IDS = uuid.UUID("6f1d2a3e-8c4b-4e5f-9a0b-1c2d3e4f5a6b")
 
 
-class EventProcessor:
+class EventProcessor(BackgroundService):
+    name = "event-processor"
+
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        workflows: WorkflowStore,
         executor: Executor,
         sandbox: ScriptSandbox,
         wakeups: Wakeups,
@@ -56,13 +59,14 @@ class EventProcessor:
         batch: int = 50,
         idle_s: float = 1.0,
     ) -> None:
-        self.pool = pool
+        super().__init__()
+        self.pool = workflows.pool
+        self.workflows = workflows
         self.executor = executor
         self.sandbox = sandbox
         self.wakeups = wakeups
         self.batch = batch
         self.idle_s = idle_s
-        self._stopping = asyncio.Event()
 
     async def run_once(self) -> int:
         """Handle one batch of messages; returns how many were taken."""
@@ -70,43 +74,38 @@ class EventProcessor:
             messages = await store.claim_messages(conn, self.batch)
             handlers: dict[str, list[JSON]] = {}
             for message in messages:
-                queue = message["queue"]
+                queue = message.queue
                 if queue in notify_queues.STATUS_OF_QUEUE:
                     status = notify_queues.STATUS_OF_QUEUE[queue]
-                    await self._notify(status, message["payload"], message["created_time"])
+                    await self._notify(status, message.payload, message.created_time)
                 if queue not in handlers:
                     handlers[queue] = await store.handlers_for(conn, queue)
                 for handler in handlers[queue]:
                     await self._handle(handler, message)
             if messages:
-                await store.delete_messages(conn, [m["id"] for m in messages])
+                await store.delete_messages(conn, [m.id for m in messages])
         return len(messages)
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            self.wakeups.event_messages.clear()
-            try:
-                taken = await self.run_once()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("event processing failed, retrying: %s", exc)
-                taken = 0
-            if taken < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeups.event_messages.wait(), self.idle_s)
+    async def step(self) -> float:
+        self.wakeups.event_messages.clear()
+        if await self.run_once() < self.batch:  # nothing more waits: until a message is written
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeups.event_messages.wait(), self.idle_s)
+        return 0
 
     def stop(self) -> None:
-        self._stopping.set()
+        super().stop()
         self.wakeups.event_messages.set()
 
-    async def _handle(self, handler: JSON, message: asyncpg.Record) -> None:
-        payload: JSON = message["payload"] if isinstance(message["payload"], dict) else {}
+    async def _handle(self, handler: JSON, message: QueuedMessage) -> None:
+        payload: JSON = message.payload if isinstance(message.payload, dict) else {}
         if not await self._condition_holds(handler, payload):
             return
         for index, action in enumerate(handler.get("actions") or []):
             kind = action.get("action")
             params = resolve(action.get(kind) or {}, payload)
             try:
-                await self._act(kind, params, f"{message['message_id']}:{handler['name']}:{index}")
+                await self._act(kind, params, f"{message.message_id}:{handler['name']}:{index}")
             except ConductorError as exc:  # e.g. the task or workflow is gone: nothing to redo
                 log.info("event handler %s, action %s: %s", handler["name"], kind, exc.message)
 
@@ -118,11 +117,10 @@ class EventProcessor:
             log.warning("dropped a message without a usable externalId: %s", payload)
             return
         workflow_id, task_id, ref = named
-        async with self.pool.acquire() as conn:
-            state = await wf_store.get(conn, workflow_id, self.executor.definitions)
+        state = await self.workflows.read(workflow_id)
         task = None
         if state is not None:
-            task = notify_queues.waiting_task(state, task_id, ref, published_at)
+            task = state.pending_task(task_id=task_id, ref=ref, scheduled_by=published_at)
         if task is None:
             log.info("no waiting task for %s (task %s, reference %s)", workflow_id, task_id, ref)
             return
@@ -146,17 +144,8 @@ class EventProcessor:
         if not isinstance(params, dict):
             return
         if kind == "start_workflow":
-            version = params.get("version")
-            await self.executor.start(
-                StartRequest(
-                    name=str(params.get("name")),
-                    version=version if isinstance(version, int) and version > 0 else None,
-                    input=dict(params.get("input") or {}),
-                    correlation_id=params.get("correlationId"),
-                    task_to_domain=dict(params.get("taskToDomain") or {}),
-                    workflow_id=str(uuid.uuid5(_RUN_IDS, action_id)),
-                )
-            )
+            run_id = str(uuid.uuid5(_RUN_IDS, action_id))
+            await self.executor.start(start_request(params, workflow_id=run_id))
         elif kind in ("complete_task", "fail_task"):
             await self._update_task(kind, params)
         elif kind == "terminate_workflow":
@@ -172,24 +161,18 @@ class EventProcessor:
 
     async def _update_task(self, kind: str, params: JSON) -> None:
         workflow_id = str(params.get("workflowId"))
-        async with self.pool.acquire() as conn:
-            state = await wf_store.get(conn, workflow_id, self.executor.definitions)
-        if state is None:
+        state = await self.workflows.read(workflow_id)
+        task_id, ref = params.get("taskId"), params.get("taskRefName")
+        task = None
+        if state is not None and (task_id or ref):
+            task = state.pending_task(task_id=task_id or None, ref=None if task_id else ref)
+        if task is None:
             return
-        task_id = params.get("taskId")
-        ref = params.get("taskRefName")
-        targets = [
-            t
-            for t in state.tasks
-            if not t.status.terminal
-            and (t.task_id == task_id or (not task_id and t.ref_name == ref))
-        ]
         status = TaskStatus.COMPLETED if kind == "complete_task" else TaskStatus.FAILED
-        for task in targets:
-            event = TaskResultReceived(
-                task.task_id,
-                status,
-                output=dict(params.get("output") or {}),
-                reason=params.get("reasonForIncompletion"),
-            )
-            await self.executor.transition(workflow_id, event)
+        result = TaskResultReceived(
+            task.task_id,
+            status,
+            output=dict(params.get("output") or {}),
+            reason=params.get("reasonForIncompletion"),
+        )
+        await self.executor.transition(workflow_id, result)

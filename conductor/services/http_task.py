@@ -12,7 +12,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from conductor.engine.model import JSON, TaskStatus
+from conductor.engine.inputs import Input, TaskResultReceived
+from conductor.engine.model import JSON, TaskState, TaskStatus
 
 DEFAULT_TIMEOUT_MS = 3000
 
@@ -43,6 +44,16 @@ class HttpTaskClient:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+    async def post_json(self, url: str, body: JSON) -> str | None:
+        """POST `body` to `url` (a status webhook): None when answered 2xx, else why not."""
+        status, _output, reason = await self.call({"uri": url, "method": "POST", "body": body})
+        return None if status is TaskStatus.COMPLETED else reason or f"HTTP call {status.value}"
+
+    async def run(self, task: TaskState) -> Input:
+        """The HTTP task's runtime: the call its input describes, as the task's result."""
+        status, output, reason = await self.call(task.input_data)
+        return TaskResultReceived(task.task_id, status, output=output, reason=reason)
 
     async def call(self, input_data: JSON) -> tuple[TaskStatus, JSON, str | None]:
         request = _request_of(input_data)

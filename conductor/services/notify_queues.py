@@ -12,8 +12,7 @@ import json
 import uuid
 from typing import Any
 
-from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState
-from conductor.engine.templates import base_ref
+from conductor.engine.model import JSON, TaskStatus
 
 QUEUES = {
     TaskStatus.COMPLETED: "conductor_notify_COMPLETED",
@@ -53,24 +52,3 @@ def target(payload: JSON) -> tuple[str, str | None, str | None] | None:
         task_id if isinstance(task_id, str) and task_id else None,
         ref if isinstance(ref, str) and ref else None,
     )
-
-
-def waiting_task(
-    state: WorkflowState, task_id: str | None, ref: str | None, published_at: int
-) -> TaskState | None:
-    """The unfinished task a message means: by id; else by reference (exactly, or a loop
-    iteration's without its suffix); with neither, the first unfinished WAIT task. Only tasks
-    scheduled before the message was published count, so a message handled twice (after a
-    crash) cannot reach the next attempt or iteration."""
-    for task in sorted(state.tasks, key=lambda t: t.seq):
-        if task.status.terminal or task.scheduled_time > published_at:
-            continue
-        if task_id is not None:
-            if task.task_id == task_id:
-                return task
-        elif ref is not None:
-            if ref in (task.ref_name, base_ref(task.ref_name)):
-                return task
-        elif task.task_type == "WAIT":
-            return task
-    return None

@@ -18,7 +18,6 @@ With archiving on, a removed run's rows are kept as one document in `workflow_ar
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from conductor.background import TRANSIENT_ERRORS, BackgroundService
 from conductor.clock import Clock
 from conductor.metrics import Metrics
 from conductor.store import retention as store
@@ -74,7 +74,9 @@ def others_busy(policy: RetentionPolicy, writes: int, own_writes: int, elapsed_s
     return writes - 2 * own_writes > policy.busy_writes_per_s * elapsed_s
 
 
-class RetentionService:
+class RetentionService(BackgroundService):
+    name = "retention"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -86,13 +88,14 @@ class RetentionService:
         """`hot_path_work` counts this server's hot-path work so far (transitions and claims); a
         change between batches means it is busy. The default reports none, so only other
         clients' writes make the database read as busy."""
+        super().__init__()
         self.pool = pool
         self.clock = clock
         self.metrics = metrics
         self.policy = policy
         self._hot_path_work = hot_path_work
         self._seen_work = hot_path_work()
-        self._stopping = asyncio.Event()
+        self._cost_ms: float | None = None  # what a batch takes, smoothed
         # The database's row-write counter at the start of the current window: (seconds on the
         # monotonic clock, rows written, own rows written so far); and the last window's verdict.
         self._window: tuple[float, int, int] | None = None
@@ -138,26 +141,21 @@ class RetentionService:
         """Return once no pool connection is in use, or after `quiet_wait_ms`."""
         deadline = time.monotonic() + self.policy.quiet_wait_ms / 1000
         while self.pool.get_size() - self.pool.get_idle_size() > 0:
-            if time.monotonic() >= deadline or self._stopping.is_set():
+            if time.monotonic() >= deadline or self.stopping:
                 return
             await asyncio.sleep(QUIET_CHECK_MS / 1000)
 
-    async def run(self) -> None:
-        cost_ms: float | None = None  # what a batch takes, smoothed
-        while not self._stopping.is_set():
-            await self.wait_for_quiet()
-            started = time.monotonic()
-            try:
-                removed = await self.run_once()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("retention round failed, retrying later: %s", exc)
-                removed = 0
-            took_ms = (time.monotonic() - started) * 1000
-            # Smoothed: a batch slowed by a burst of load must not stall purging for long.
-            cost_ms = took_ms if cost_ms is None else 0.8 * cost_ms + 0.2 * took_ms
-            pause = rest_ms(self.policy, cost_ms, removed, self.hot_path_busy())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), pause / 1000)
-
-    def stop(self) -> None:
-        self._stopping.set()
+    async def step(self) -> float:
+        """One batch at a quiet moment; returns the rest its cost and the load call for."""
+        await self.wait_for_quiet()
+        started = time.monotonic()
+        try:
+            removed = await self.run_once()
+        except TRANSIENT_ERRORS as exc:  # rest as after a short batch, not the default retry
+            log.warning("retention round failed, retrying later: %s", exc)
+            removed = 0
+        took_ms = (time.monotonic() - started) * 1000
+        # Smoothed: a batch slowed by a burst of load must not stall purging for long.
+        cost = self._cost_ms
+        self._cost_ms = took_ms if cost is None else 0.8 * cost + 0.2 * took_ms
+        return rest_ms(self.policy, self._cost_ms, removed, self.hot_path_busy()) / 1000

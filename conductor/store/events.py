@@ -7,6 +7,7 @@ import asyncpg
 from conductor.engine.model import JSON
 from conductor.store.pool import Conn
 from conductor.store.queries import sql
+from conductor.store.values import QueuedMessage
 
 
 async def insert_handler(conn: Conn, handler: JSON) -> bool:
@@ -43,9 +44,21 @@ async def handlers_for(conn: Conn, event: str, active_only: bool = True) -> list
     return [r["body"] for r in await conn.fetch(sql("event_handler_for_event"), event, active_only)]
 
 
-async def claim_messages(conn: Conn, limit: int) -> list[asyncpg.Record]:
+async def claim_messages(conn: Conn, limit: int) -> list[QueuedMessage]:
     """Lock the oldest messages (call inside a transaction; delete them before commit)."""
-    return list(await conn.fetch(sql("event_message_claim"), limit))
+    return _messages(await conn.fetch(sql("event_message_claim"), limit))
+
+
+async def messages(conn: Conn, queue: str, limit: int = 100) -> list[QueuedMessage]:
+    """The messages waiting on one queue, oldest first."""
+    return _messages(await conn.fetch(sql("event_message_list"), queue, limit))
+
+
+def _messages(found: list[asyncpg.Record]) -> list[QueuedMessage]:
+    return [
+        QueuedMessage(r["id"], r["queue"], r["message_id"], r["payload"], r["created_time"])
+        for r in found
+    ]
 
 
 async def delete_messages(conn: Conn, ids: list[int]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from conductor.engine.model import JSON, TaskState, TaskStatus, WorkflowState, WorkflowStatus
+from conductor.store.values import StoredTask
 
 # Status columns to enum members by dict: an Enum call costs several times more on hot paths.
 _TASK_STATUS = {status.value: status for status in TaskStatus}
@@ -46,6 +47,16 @@ def task_from_row(row: asyncpg.Record) -> TaskState:
         iteration=body.get("iteration", 0),
         awaiting_iteration=body.get("awaitingIteration", 0),
         wait_until=body.get("waitTimeout", 0),
+    )
+
+
+def stored_task_from_row(row: asyncpg.Record) -> StoredTask:
+    body: JSON = row["body"]
+    return StoredTask(
+        task_from_row(row),
+        body.get("workflowType"),
+        body.get("correlationId"),
+        int(body.get("workflowPriority") or 0),
     )
 
 

@@ -9,9 +9,11 @@ import asyncpg
 from conductor.engine.model import JSON
 from conductor.store.pool import Conn
 from conductor.store.queries import sql
+from conductor.store.values import DueSchedule
 
 
-def schedule_json(row: asyncpg.Record) -> JSON:
+def _schedule_json(row: asyncpg.Record) -> JSON:
+    """The stored schedule with its state, as Conductor's WorkflowSchedule."""
     body: JSON = dict(row["body"])
     body["paused"] = row["paused"]
     body["createTime"] = row["create_time"]
@@ -26,13 +28,13 @@ async def upsert(conn: Conn, body: JSON, paused: bool, next_run: int | None, now
     return int(created)
 
 
-async def get(conn: Conn, name: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(sql("schedule_get"), name)
-    return row
+async def get(conn: Conn, name: str) -> JSON | None:
+    row = await conn.fetchrow(sql("schedule_get"), name)
+    return None if row is None else _schedule_json(row)
 
 
-async def list_all(conn: Conn, workflow_name: str | None) -> list[asyncpg.Record]:
-    return list(await conn.fetch(sql("schedule_list"), workflow_name))
+async def list_all(conn: Conn, workflow_name: str | None) -> list[JSON]:
+    return [_schedule_json(r) for r in await conn.fetch(sql("schedule_list"), workflow_name)]
 
 
 async def delete(conn: Conn, name: str) -> bool:
@@ -46,8 +48,10 @@ async def set_paused(
     return found is not None
 
 
-async def claim_due(conn: Conn, now: int, limit: int) -> list[asyncpg.Record]:
-    return list(await conn.fetch(sql("schedule_claim_due"), now, limit))
+async def claim_due(conn: Conn, now: int, limit: int) -> list[DueSchedule]:
+    """Lock the schedules due at `now` (call inside a transaction)."""
+    found = await conn.fetch(sql("schedule_claim_due"), now, limit)
+    return [DueSchedule(r["name"], r["body"], int(r["next_run_time"])) for r in found]
 
 
 async def set_next_run(conn: Conn, name: str, next_run: int | None) -> None:
@@ -59,8 +63,25 @@ async def record_execution(conn: Conn, *values: Any) -> None:
     await conn.execute(sql("schedule_execution_insert"), *values)
 
 
-async def executions(conn: Conn, name: str | None, start: int, size: int) -> list[asyncpg.Record]:
-    return list(await conn.fetch(sql("schedule_execution_list"), name, start, size))
+async def executions(conn: Conn, name: str | None, start: int, size: int) -> list[JSON]:
+    """Recorded fire times, newest first, as Conductor's WorkflowScheduleExecution."""
+    found = await conn.fetch(sql("schedule_execution_list"), name, start, size)
+    return [
+        {
+            k: v
+            for k, v in {
+                "scheduleName": r["schedule_name"],
+                "scheduledTime": r["scheduled_time"],
+                "executionTime": r["execution_time"],
+                "workflowName": r["workflow_name"],
+                "workflowId": r["workflow_id"],
+                "state": r["state"],
+                "reason": r["reason"],
+            }.items()
+            if v is not None
+        }
+        for r in found
+    ]
 
 
 async def next_run(conn: Conn) -> int | None:

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
 from conductor.search_query import Condition, SortKey
 from conductor.store.pool import Conn
+from conductor.store.rows import stored_task_from_row
+from conductor.store.values import StoredTask
+
+T = TypeVar("T")
 
 # Search keys (see api/handlers/search.py) -> SQL over `workflow w`.
 WORKFLOW_COLUMNS = {
@@ -91,9 +95,9 @@ class _Where:
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[T]):
     total: int
-    rows: list[asyncpg.Record]
+    items: list[T]
 
 
 async def workflows(
@@ -104,8 +108,8 @@ async def workflows(
     start: int,
     size: int,
     task_conditions: Sequence[Condition] | None = None,
-) -> Page:
-    """Workflows matching the conditions; with `task_conditions` (search-by-tasks), those having
+) -> Page[asyncpg.Record]:
+    """Workflow rows matching the conditions; with `task_conditions` (search-by-tasks), those having
     a task that matches them and the free text."""
     where = _Where(WORKFLOW_COLUMNS)
     for condition in conditions:
@@ -130,16 +134,19 @@ async def tasks(
     sort: Sequence[SortKey],
     start: int,
     size: int,
-) -> Page:
+) -> Page[StoredTask]:
     where = _Where(TASK_COLUMNS)
     for condition in conditions:
         where.add(condition)
     where.free_text("t", free_text)
     order = _order(sort, TASK_COLUMNS, "t.scheduled_time DESC", "t.task_id")
-    return await _page(conn, "task t", where, order, start, size)
+    page = await _page(conn, "task t", where, order, start, size)
+    return Page(page.total, [stored_task_from_row(row) for row in page.items])
 
 
-async def _page(conn: Conn, table: str, where: _Where, order: str, start: int, size: int) -> Page:
+async def _page(
+    conn: Conn, table: str, where: _Where, order: str, start: int, size: int
+) -> Page[asyncpg.Record]:
     alias = table.split()[1]
     count_sql = f"SELECT count(*) FROM {table} WHERE {where.sql()}"
     total = int(await conn.fetchval(count_sql, *where.params))
@@ -150,8 +157,7 @@ async def _page(conn: Conn, table: str, where: _Where, order: str, start: int, s
         f"SELECT {alias}.* FROM {table} WHERE {where.sql()} ORDER BY {order} "
         f"LIMIT ${limit} OFFSET ${limit + 1}"
     )
-    rows = await conn.fetch(rows_sql, *where.params, size, start)
-    return Page(total, rows)
+    return Page(total, list(await conn.fetch(rows_sql, *where.params, size, start)))
 
 
 def explain_sql(conditions: Sequence[Condition]) -> tuple[str, list[Any]]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncpg
-
-from conductor.limits import TaskLimits
+from conductor.engine.decision import TaskLog
+from conductor.store.limits import TaskLimits
 from conductor.store.pool import Conn
 from conductor.store.queries import sql
+from conductor.store.rows import stored_task_from_row
+from conductor.store.values import PollRecord, StoredTask
 
 
 async def claim(
@@ -16,12 +17,13 @@ async def claim(
     count: int,
     worker_id: str | None,
     limits: TaskLimits | None = None,
-) -> list[asyncpg.Record]:
+) -> list[StoredTask]:
     """Claim up to `count` visible tasks of a queue in one statement (see `task_claim`). A
     limited definition's claims are serialised across servers by an advisory lock, and hand out
     only what its concurrency and rate limits leave room for."""
     if limits is None or not limits.active:
-        return list(await conn.fetch(sql("task_claim"), queue_name, now, count, worker_id))
+        found = await conn.fetch(sql("task_claim"), queue_name, now, count, worker_id)
+        return [stored_task_from_row(row) for row in found]
     async with conn.transaction():
         await conn.execute(sql("task_limit_lock"), limits.task_def)
         allowed = count
@@ -34,9 +36,10 @@ async def claim(
             allowed = min(allowed, limits.rate_per_window - int(started))
         if allowed <= 0:
             return []
-        claimed = list(await conn.fetch(sql("task_claim"), queue_name, now, allowed, worker_id))
+        found = await conn.fetch(sql("task_claim"), queue_name, now, allowed, worker_id)
+        claimed = [stored_task_from_row(row) for row in found]
         if claimed and limits.concurrent > 0:
-            ids = [r["task_id"] for r in claimed]
+            ids = [c.task.task_id for c in claimed]
             await conn.execute(sql("task_slot_take"), ids, limits.task_def, now)
         if claimed and limits.rate_per_window > 0:
             await conn.execute(sql("task_rate_record"), limits.task_def, now, len(claimed))
@@ -48,9 +51,9 @@ async def recently_polled_queues(conn: Conn, since: int) -> frozenset[str]:
     return frozenset(r["queue_name"] for r in await conn.fetch(sql("poll_data_recent"), since))
 
 
-async def get(conn: Conn, task_id: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(sql("task_get"), task_id)
-    return row
+async def get(conn: Conn, task_id: str) -> StoredTask | None:
+    row = await conn.fetchrow(sql("task_get"), task_id)
+    return None if row is None else stored_task_from_row(row)
 
 
 async def queue_sizes(conn: Conn, names: list[str]) -> dict[str, int]:
@@ -75,8 +78,9 @@ async def add_log(conn: Conn, task_id: str, line: str, now: int) -> None:
     await conn.execute(sql("task_log_insert"), task_id, line, now)
 
 
-async def logs(conn: Conn, task_id: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(sql("task_log_list"), task_id))
+async def logs(conn: Conn, task_id: str) -> list[TaskLog]:
+    found = await conn.fetch(sql("task_log_list"), task_id)
+    return [TaskLog(r["task_id"], r["log"], r["created_time"]) for r in found]
 
 
 async def save_poll_data(conn: Conn, entries: list[tuple[str, str, str | None, int]]) -> None:
@@ -84,10 +88,15 @@ async def save_poll_data(conn: Conn, entries: list[tuple[str, str, str | None, i
     await conn.executemany(sql("poll_data_upsert"), entries)
 
 
-async def poll_data(conn: Conn, task_type: str | None) -> list[asyncpg.Record]:
+async def poll_data(conn: Conn, task_type: str | None) -> list[PollRecord]:
     if task_type is None:
-        return list(await conn.fetch(sql("poll_data_all")))
-    return list(await conn.fetch(sql("poll_data_for_type"), task_type))
+        found = await conn.fetch(sql("poll_data_all"))
+    else:
+        found = await conn.fetch(sql("poll_data_for_type"), task_type)
+    return [
+        PollRecord(r["queue_name"], r["domain"] or None, r["worker_id"], r["last_poll_time"])
+        for r in found
+    ]
 
 
 async def notify(conn: Conn, channel: str, payload: str) -> None:
@@ -98,7 +107,3 @@ async def health(conn: Conn) -> tuple[str, bool]:
     row = await conn.fetchrow(sql("health_check"))
     assert row is not None
     return str(row[0]), row[1] == "on"
-
-
-async def event_messages(conn: Conn, queue: str, limit: int = 100) -> list[asyncpg.Record]:
-    return list(await conn.fetch(sql("event_message_list"), queue, limit))

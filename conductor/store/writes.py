@@ -27,7 +27,7 @@ Args = tuple[Any, ...]
 
 
 class Writes:
-    def __init__(self, definitions: ExecutionDefinitions | None = None) -> None:
+    def __init__(self, definitions: ExecutionDefinitions) -> None:
         self.definitions = definitions
         self.reopened: list[tuple[WorkflowState, bool]] = []
         self.fired_timers: list[Args] = []
@@ -107,8 +107,6 @@ class Writes:
         for state, definition_changed in self.reopened:
             definition_id = None
             if definition_changed:
-                if self.definitions is None:
-                    raise RuntimeError("a definition change needs the definitions store")
                 definition_id = await self.definitions.store(conn, state.definition)
             await conn.execute(
                 sql("workflow_reopen"),

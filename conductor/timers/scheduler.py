@@ -9,19 +9,21 @@ times missed while no server ran are each run once when the schedule asks for ca
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from typing import Any
 
 import asyncpg
 
+from conductor.background import BackgroundService
 from conductor.clock import Clock
 from conductor.engine.model import JSON
 from conductor.errors import NotFound
-from conductor.executor import Executor, StartRequest
+from conductor.executor import Executor
 from conductor.store import schedules as store
+from conductor.store.values import DueSchedule
 from conductor.timers.cron import CronError, fire_times, trigger
+from conductor.wire.start_request import start_request
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,9 @@ def first_run_after(body: JSON, after_ms: int) -> int | None:
     return found[0] if found else None
 
 
-class ScheduleService:
+class ScheduleService(BackgroundService):
+    name = "schedules"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -48,40 +52,28 @@ class ScheduleService:
         poll_interval_s: float = 1.0,
         batch: int = 50,
     ) -> None:
+        super().__init__()
         self.pool = pool
         self.clock = clock
         self.executor = executor
         self.poll_interval_s = poll_interval_s
         self.batch = batch
-        self._stopping = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.run_once()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("schedule round failed, retrying: %s", exc)
-            try:
-                async with asyncio.timeout(self.poll_interval_s):
-                    await self._stopping.wait()
-            except TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stopping.set()
+    async def step(self) -> float:
+        await self.run_once()
+        return self.poll_interval_s
 
     async def run_once(self) -> int:
         """Start the workflows of every due fire time; returns how many runs were recorded."""
         now = self.clock.now_ms()
         recorded = 0
         async with self.pool.acquire() as conn, conn.transaction():
-            for row in await store.claim_due(conn, now, self.batch):
-                recorded += await self._run_schedule(conn, row, now)
+            for due in await store.claim_due(conn, now, self.batch):
+                recorded += await self._run_schedule(conn, due, now)
         return recorded
 
-    async def _run_schedule(self, conn: Any, row: asyncpg.Record, now: int) -> int:
-        body: JSON = row["body"]
-        name = row["name"]
+    async def _run_schedule(self, conn: Any, schedule: DueSchedule, now: int) -> int:
+        body, name = schedule.body, schedule.name
         try:
             cron = trigger(str(body["cronExpression"]), str(body.get("zoneId") or "UTC"))
         except CronError as exc:  # validated on create; a stored one broken since stops here
@@ -90,7 +82,7 @@ class ScheduleService:
             return 0
         end = body.get("scheduleEndTime") or None
         until = min(now, int(end)) if end else now
-        due = fire_times(cron, int(row["next_run_time"]) - 1, until, _MAX_CATCH_UP)
+        due = fire_times(cron, schedule.next_run_time - 1, until, _MAX_CATCH_UP)
         if not body.get("runCatchupScheduleInstances"):
             due = [t for t in due if now - t <= CATCH_UP_GRACE_MS][-1:]
         for fire_time in due:
@@ -101,18 +93,11 @@ class ScheduleService:
     async def _start(self, conn: Any, name: str, body: JSON, fire_time: int, now: int) -> None:
         request: JSON = body.get("startWorkflowRequest") or {}
         workflow_name = str(request.get("name"))
-        workflow_input = dict(request.get("input") or {})
-        workflow_input.update({"_scheduledTime": fire_time, "_executedTime": now})
-        version = request.get("version")
-        start = StartRequest(
-            name=workflow_name,
-            version=version if isinstance(version, int) and version > 0 else None,
-            input=workflow_input,
-            correlation_id=request.get("correlationId"),
-            task_to_domain=request.get("taskToDomain") or {},
-            priority=int(request.get("priority") or 0),
+        start = start_request(
+            request,
             workflow_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"schedule:{name}:{fire_time}")),
         )
+        start.input.update({"_scheduledTime": fire_time, "_executedTime": now})
         try:
             state = await self.executor.start(start)
         except NotFound as exc:

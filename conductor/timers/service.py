@@ -24,11 +24,12 @@ from typing import Any
 
 import asyncpg
 
+from conductor.background import BackgroundService
 from conductor.clock import Clock
 from conductor.engine.decision import TimerKind
 from conductor.engine.inputs import Input
 from conductor.errors import Conflict, NotFound
-from conductor.executor import Executor, PendingEvent
+from conductor.executor import Executor, PendingInput
 from conductor.metrics import Metrics
 from conductor.store import timers as timer_store
 from conductor.store.timers import ClaimedTimer
@@ -44,7 +45,9 @@ TimerHandler = Callable[[ClaimedTimer], Awaitable[None]]
 _MALFORMED = (ValueError, KeyError, TypeError)
 
 
-class TimerService:
+class TimerService(BackgroundService):
+    name = "timer-service"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -63,6 +66,7 @@ class TimerService:
         missing = HANDLER_KINDS - set(handlers)
         if missing:
             raise ValueError(f"no handler for timer kinds {sorted(missing)}")
+        super().__init__()
         self.pool = pool
         self.clock = clock
         self.executor = executor
@@ -75,41 +79,33 @@ class TimerService:
         self._limit = asyncio.Semaphore(concurrency)
         self.handlers = dict(handlers)
         self._gate = TimerGate(wakeups)
-        self._stopping = asyncio.Event()
         # Claimed timers whose firing has not finished, and the tasks firing them.
         self._outstanding = 0
         self._firing: set[asyncio.Task[None]] = set()
         self._progress = asyncio.Event()
 
-    async def run(self) -> None:
-        """Claim due timers and hand them to firing tasks until stopped. Claiming does not wait
-        for firing: while one batch's transactions run, the next due timers are claimed, so a
-        timer's lateness is about one claim round trip, not a whole firing round."""
-        backoff = 0.05
-        try:
-            while not self._stopping.is_set():
-                try:
-                    if self._outstanding >= self.batch:
-                        await self._firing_progress()  # enough in hand: let firing catch up
-                        continue
-                    limit = self.batch - self._outstanding
-                    claimed, next_due = await self._claim(limit)
-                    self._dispatch(claimed)
-                    if len(claimed) < limit:  # nothing more is due now
-                        await self._sleep_until(next_due)
-                    backoff = 0.05
-                except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                    log.warning("timer round failed, retrying: %s", exc)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-        finally:
-            for task in list(self._firing):
-                task.cancel()
-            await asyncio.gather(*self._firing, return_exceptions=True)
+    async def step(self) -> float:
+        """Claim due timers and hand them to firing tasks. Claiming does not wait for firing:
+        while one batch's transactions run, the next due timers are claimed, so a timer's
+        lateness is about one claim round trip, not a whole firing round."""
+        if self._outstanding >= self.batch:
+            await self._firing_progress()  # enough in hand: let firing catch up
+            return 0
+        limit = self.batch - self._outstanding
+        claimed, next_due = await self._claim(limit)
+        self._dispatch(claimed)
+        if len(claimed) < limit:  # nothing more is due now
+            await self._sleep_until(next_due)
+        return 0
+
+    async def close(self) -> None:
+        for task in list(self._firing):
+            task.cancel()
+        await asyncio.gather(*self._firing, return_exceptions=True)
 
     def stop(self) -> None:
-        self._stopping.set()
-        self.wakeups.timer_due(0)
+        super().stop()
+        self.wakeups.timer_due(0)  # ends the gate's sleep
 
     async def run_once(self) -> int:
         """Claim and fire one batch of due timers, waiting for the firing; returns how many were
@@ -167,18 +163,10 @@ class TimerService:
         self.metrics.timers_pending.set(pending)
         self.metrics.timers_due.set(due)
 
-    async def run_gauges(self, interval_s: float = 15.0) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.update_gauges()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("could not count timers: %s", exc)
-            await asyncio.sleep(interval_s)
-
     async def _sleep_until(self, next_due: int | None) -> None:
         now = self.clock.now_ms()
         wait_ms = self.max_idle_ms if next_due is None else min(next_due - now, self.max_idle_ms)
-        if wait_ms > 0 and not self._stopping.is_set():
+        if wait_ms > 0 and not self.stopping:
             await self._gate.sleep(wait_ms / 1000, now)
 
     async def _fire_bulk(self, timers: list[ClaimedTimer]) -> None:
@@ -187,7 +175,7 @@ class TimerService:
             given = await self._input_for(timer)
             if given is not None:
                 key = (timer.key, timer.claimed_fire_at)
-                events.append(PendingEvent(timer.workflow_id, given, key))
+                events.append(PendingInput(timer.workflow_id, given, key))
         kept = {event.fired_timer for event in events}
         timers = [t for t in timers if (t.key, t.claimed_fire_at) in kept]
         async with self._limit:

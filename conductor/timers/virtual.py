@@ -8,7 +8,6 @@ the jumps are not undone, so stored times run ahead of the wall clock.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import asyncpg
@@ -22,21 +21,10 @@ log = logging.getLogger(__name__)
 
 
 class VirtualClockDriver:
-    def __init__(
-        self, pool: asyncpg.Pool, clock: JumpingClock, wakeups: Wakeups, idle_s: float = 0.25
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: JumpingClock, wakeups: Wakeups) -> None:
         self.pool = pool
         self.clock = clock
         self.wakeups = wakeups
-        self.idle_s = idle_s
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.idle_s)
-            try:
-                await self.jump_if_idle()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("virtual clock check failed: %s", exc)
 
     async def jump_if_idle(self) -> int | None:
         """Jump to the next due time if nothing is runnable; returns the new time, if any."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conductor.api.keys import POOL
-from conductor.store import tasks as task_store
+from conductor.store import events as event_store
 from tests.integration.api import register_workflow, start, workflow
 
 pytestmark = pytest.mark.integration
@@ -39,9 +39,9 @@ async def test_event_task_publishes_its_message(client) -> None:
     assert output["workflowInstanceId"] == workflow_id
     assert run["tasks"][1]["outputData"]["event_produced"] == "conductor:notify:billing"
     async with client.server.app[POOL].acquire() as conn:
-        [message] = await task_store.event_messages(conn, "conductor:notify:tell")
-    assert message["message_id"] == run["tasks"][0]["taskId"]
-    assert message["payload"]["orderId"] == 42
+        [message] = await event_store.messages(conn, "conductor:notify:tell")
+    assert message.message_id == run["tasks"][0]["taskId"]
+    assert message.payload["orderId"] == 42
 
 
 @pytest.mark.parametrize("sink", ["sqs:orders", "kafka:topic", "conductor:a:b", ""])

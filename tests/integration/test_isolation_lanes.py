@@ -10,8 +10,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from conductor.app import SYSTEM_TASK_RUNNER, TIMER_SERVICE
-from conductor.services import system_task_runner
+from conductor.app import COMPONENTS, TIMER_SERVICE
+from conductor.services import lanes
 from tests.conftest import fire_timers, wait_until
 from tests.integration.api import register_task_defs, register_workflow, start, workflow
 
@@ -68,8 +68,8 @@ async def test_a_slow_isolation_group_holds_up_only_its_own_lane(
     client, clock, endpoints, monkeypatch
 ) -> None:
     server, slow = endpoints
-    monkeypatch.setattr(system_task_runner, "LANE_WAIT_S", 0.05)
-    client.server.app[SYSTEM_TASK_RUNNER].lane_size = 1
+    monkeypatch.setattr(lanes, "LANE_WAIT_S", 0.05)
+    client.server.app[COMPONENTS].lanes.lane_size = 1
     await register_task_defs(
         client,
         {"name": "slow_call", "isolationGroupId": "slowpoke", "retryCount": 0},

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from conductor.app import SYSTEM_TASK_RUNNER
+from conductor.app import COMPONENTS
 from tests.conftest import fire_timers
 from tests.integration.api import register_task_defs, register_workflow, start, workflow
 
@@ -58,7 +58,7 @@ async def test_jq_runtime_error_fails_the_task(client) -> None:
 
 
 async def test_a_runaway_jq_query_is_stopped(client) -> None:
-    client.server.app[SYSTEM_TASK_RUNNER].jq.timeout_s = 1.0
+    client.server.app[COMPONENTS].jq.timeout_s = 1.0
     await register_workflow(client, {"name": "jq_loop", "tasks": [jq_task("t", "[repeat(.)]")]})
     run = await run_to_end(client, "jq_loop", {})
     assert run["tasks"][0]["status"] == "FAILED"

@@ -17,16 +17,21 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.handlers.workflows import parse_start_request
-from conductor.api.keys import EXECUTOR, POOL, WAKEUPS
-from conductor.api.render import workflow_json
+from conductor.api.keys import EXECUTOR, WAKEUPS, WORKFLOWS
 from conductor.engine.inputs import TaskResultReceived
-from conductor.engine.model import RESULT_STATUSES, TaskState, TaskStatus, WorkflowState
-from conductor.engine.templates import base_ref
+from conductor.engine.model import (
+    RESULT_STATUSES,
+    TaskState,
+    TaskStatus,
+    TaskType,
+    WorkflowState,
+    base_ref,
+)
 from conductor.errors import FieldError, NotFound, ValidationFailed
-from conductor.store import workflows as store
 from conductor.wakeups import wait_for
+from conductor.wire.render import workflow_json
 
-_MOCKABLE_SYSTEM_TYPES = ("WAIT", "HUMAN")
+_MOCKABLE_SYSTEM_TYPES = (TaskType.WAIT, TaskType.HUMAN)
 _QUIET_S = 0.2  # nothing changed for this long (and nothing left to mock): the run is idle
 _DEFAULT_WAIT_S = 10
 
@@ -104,8 +109,7 @@ def _mocks(raw: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 async def _load(request: web.Request, workflow_id: str) -> WorkflowState:
-    async with request.app[POOL].acquire() as conn:
-        state = await store.get(conn, workflow_id, request.app[EXECUTOR].definitions)
+    state = await request.app[WORKFLOWS].read(workflow_id)
     if state is None:
         raise NotFound(f"Workflow with id: {workflow_id} not found.")
     return state

@@ -9,10 +9,10 @@ from aiohttp import web
 from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
 from conductor.api.keys import CLOCK, EXECUTOR, POOL
-from conductor.api.render import task_def_json
 from conductor.engine.validation import ValidationError, validate_task_def
 from conductor.errors import Conflict, FieldError, NotFound, ValidationFailed
 from conductor.store import definitions as store
+from conductor.wire.render import task_def_json
 
 
 def _raise_if(errors: list[ValidationError]) -> None:

@@ -14,8 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from conductor.api import requests as rq
-from conductor.api.keys import EXECUTOR, POOL
-from conductor.api.render import workflow_json
+from conductor.api.keys import EXECUTOR, POOL, WORKFLOWS
 from conductor.engine.inputs import (
     Input,
     PauseWorkflow,
@@ -28,7 +27,7 @@ from conductor.engine.inputs import (
     TerminateWorkflow,
 )
 from conductor.errors import ConductorError, FieldError, NotFound, ValidationFailed
-from conductor.store import workflows as store
+from conductor.wire.render import workflow_json
 
 MAX_BULK_IDS = 1000
 
@@ -56,9 +55,8 @@ def _restart_action(use_latest: bool) -> Action:
 
 
 async def _remove(app: web.Application, workflow_id: str) -> None:
-    async with app[POOL].acquire() as conn:
-        if not await store.remove(conn, workflow_id):
-            raise NotFound(f"Workflow with id: {workflow_id} not found.")
+    if not await app[WORKFLOWS].remove(workflow_id):
+        raise NotFound(f"Workflow with id: {workflow_id} not found.")
 
 
 def _terminate_remove_action(reason: str | None) -> Action:
@@ -215,12 +213,12 @@ async def bulk_search(request: web.Request) -> web.Response:
     missing id."""
     ids = await _bulk_ids(request)
     include_tasks = rq.query_bool(request, "includeTasks", True)
-    definitions = request.app[EXECUTOR].definitions
+    store = request.app[WORKFLOWS]
     found: list[dict[str, Any]] = []
     failed: dict[str, str] = {}
     async with request.app[POOL].acquire() as conn:
         for workflow_id in ids:
-            state = await store.get(conn, workflow_id, definitions, include_tasks=include_tasks)
+            state = await store.get(conn, workflow_id, include_tasks=include_tasks)
             if state is None:
                 failed[workflow_id] = f"Workflow with id: {workflow_id} not found."
             else:

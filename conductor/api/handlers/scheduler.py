@@ -52,24 +52,23 @@ async def save(request: web.Request) -> web.Response:
     next_run = None if paused else first_run_after(definition, now)
     async with request.app[POOL].acquire() as conn:
         await store.upsert(conn, definition, paused, next_run, now)
-        row = await store.get(conn, definition["name"])
-    assert row is not None
-    return rq.json_response(store.schedule_json(row))
+        saved = await store.get(conn, definition["name"])
+    return rq.json_response(saved)
 
 
 async def list_schedules(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        rows = await store.list_all(conn, rq.query_str(request, "workflowName"))
-    return rq.json_response([store.schedule_json(r) for r in rows])
+        found = await store.list_all(conn, rq.query_str(request, "workflowName"))
+    return rq.json_response(found)
 
 
 async def get_schedule(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[POOL].acquire() as conn:
-        row = await store.get(conn, name)
-    if row is None:
+        schedule = await store.get(conn, name)
+    if schedule is None:
         raise NotFound(f"Schedule {name} not found")
-    return rq.json_response(store.schedule_json(row))
+    return rq.json_response(schedule)
 
 
 async def delete_schedule(request: web.Request) -> web.Response:
@@ -84,10 +83,10 @@ async def _set_paused(request: web.Request, paused: bool) -> web.Response:
     name = request.match_info["name"]
     now = request.app[CLOCK].now_ms()
     async with request.app[POOL].acquire() as conn:
-        row = await store.get(conn, name)
-        if row is None:
+        schedule = await store.get(conn, name)
+        if schedule is None:
             raise NotFound(f"Schedule {name} not found")
-        next_run = None if paused else first_run_after(row["body"], now)
+        next_run = None if paused else first_run_after(schedule, now)
         reason = rq.query_str(request, "reason") if paused else None
         extra = {"pausedReason": reason} if reason else {"pausedReason": None}
         await store.set_paused(conn, name, paused, extra, next_run, now)
@@ -120,23 +119,7 @@ async def executions(request: web.Request) -> web.Response:
     start = rq.query_int(request, "start", 0, minimum=0) or 0
     size = min(rq.query_int(request, "size", 100, minimum=0) or 100, 5000)
     async with request.app[POOL].acquire() as conn:
-        rows = await store.executions(conn, rq.query_str(request, "scheduleName"), start, size)
-    results = [
-        {
-            k: v
-            for k, v in {
-                "scheduleName": r["schedule_name"],
-                "scheduledTime": r["scheduled_time"],
-                "executionTime": r["execution_time"],
-                "workflowName": r["workflow_name"],
-                "workflowId": r["workflow_id"],
-                "state": r["state"],
-                "reason": r["reason"],
-            }.items()
-            if v is not None
-        }
-        for r in rows
-    ]
+        results = await store.executions(conn, rq.query_str(request, "scheduleName"), start, size)
     return rq.json_response({"totalHits": len(results), "results": results})
 
 

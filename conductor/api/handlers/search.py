@@ -11,15 +11,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from conductor.api import requests as rq
-from conductor.api.keys import EXECUTOR, POOL
-from conductor.api.render import task_json_from_row, workflow_json
-from conductor.api.summaries import task_summary, workflow_summary
-from conductor.engine.model import JSON, TaskStatus, WorkflowStatus
+from conductor.api.keys import POOL, WORKFLOWS
+from conductor.engine.model import TaskStatus, WorkflowState, WorkflowStatus
 from conductor.errors import BadRequest
 from conductor.search_query import Field, Kind, parse_query, parse_sort
-from conductor.store import rows as row_codec
 from conductor.store import search as store
-from conductor.store.pool import Conn
+from conductor.wire.render import stored_task_json, workflow_json
+from conductor.wire.summaries import task_summary, workflow_summary
 
 MAX_SIZE = 5000
 
@@ -69,29 +67,17 @@ def _paging(request: web.Request) -> tuple[int, int]:
     return start, size
 
 
-async def _workflow_page(request: web.Request, by_tasks: bool) -> store.Page:
+async def _workflow_page(request: web.Request, by_tasks: bool) -> store.Page[WorkflowState]:
     start, size = _paging(request)
     query = rq.query_str(request, "query")
     fields = TASK_FIELDS if by_tasks else WORKFLOW_FIELDS
     conditions = parse_query(query, fields)
     sort = parse_sort(rq.query_str(request, "sort"), WORKFLOW_FIELDS)
     free_text = rq.query_str(request, "freeText")
-    async with request.app[POOL].acquire() as conn:
-        if by_tasks:
-            return await store.workflows(
-                conn, [], free_text, sort, start, size, task_conditions=conditions
-            )
-        return await store.workflows(conn, conditions, free_text, sort, start, size)
-
-
-async def _full_workflows(conn: Conn, request: web.Request, page: store.Page) -> list[JSON]:
-    definitions = request.app[EXECUTOR].definitions
-    found = []
-    for row in page.rows:
-        definition = await definitions.get(conn, row["definition_id"])
-        state = row_codec.workflow_from_row(row, definition, [])
-        found.append(workflow_json(state, include_tasks=False))
-    return found
+    workflows = request.app[WORKFLOWS]
+    if by_tasks:
+        return await workflows.search([], free_text, sort, start, size, task_conditions=conditions)
+    return await workflows.search(conditions, free_text, sort, start, size)
 
 
 def _workflow_search(
@@ -100,10 +86,9 @@ def _workflow_search(
     async def handler(request: web.Request) -> web.Response:
         page = await _workflow_page(request, by_tasks)
         if full:
-            async with request.app[POOL].acquire() as conn:
-                results = await _full_workflows(conn, request, page)
+            results = [workflow_json(state, include_tasks=False) for state in page.items]
         else:
-            results = [workflow_summary(row) for row in page.rows]
+            results = [workflow_summary(state) for state in page.items]
         return rq.json_response({"totalHits": page.total, "results": results})
 
     return handler
@@ -118,8 +103,8 @@ def _task_search(full: bool) -> Callable[[web.Request], Awaitable[web.Response]]
             page = await store.tasks(
                 conn, conditions, rq.query_str(request, "freeText"), sort, start, size
             )
-        render = task_json_from_row if full else task_summary
-        results = [render(row) for row in page.rows]
+        render = stored_task_json if full else task_summary
+        results = [render(stored) for stored in page.items]
         return rq.json_response({"totalHits": page.total, "results": results})
 
     return handler

@@ -7,15 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from conductor.api import requests as rq
-from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL, WAKEUPS
+from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL, WAKEUPS, WORKFLOWS
 from conductor.api.longpoll import MAX_POLL_TIMEOUT_MS
-from conductor.api.render import task_json_from_row
 from conductor.engine.definitions import queue_name
 from conductor.engine.inputs import TaskResultReceived
 from conductor.engine.model import RESULT_STATUSES, TaskStatus
 from conductor.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from conductor.store import tasks as store
-from conductor.store import workflows as workflow_store
+from conductor.wire.render import stored_task_json
 
 _SINGLE_POLL_WAIT_MS = 100
 
@@ -87,7 +86,7 @@ async def poll_one(request: web.Request) -> web.Response:
     claimed = await request.app[POLLER].poll(task_type, worker_id, domain, 1, _SINGLE_POLL_WAIT_MS)
     if not claimed:
         return rq.empty(204)
-    return rq.json_response(task_json_from_row(claimed[0]))
+    return rq.json_response(stored_task_json(claimed[0]))
 
 
 async def poll_batch(request: web.Request) -> web.Response:
@@ -100,7 +99,7 @@ async def poll_batch(request: web.Request) -> web.Response:
     claimed = await request.app[POLLER].poll(
         task_type, worker_id, domain, min(count, 1000), timeout
     )
-    return rq.json_response([task_json_from_row(row) for row in claimed])
+    return rq.json_response([stored_task_json(stored) for stored in claimed])
 
 
 async def update_task(request: web.Request) -> web.Response:
@@ -120,7 +119,7 @@ async def update_task_v2(request: web.Request) -> web.Response:
     task = result.state.task(event.task_id)
     assert task is not None
     request.app[POLLER].note_claimed(task.task_type, task.queue_name, task.domain, result.claimed)
-    return rq.json_response(task_json_from_row(result.claimed[0]))
+    return rq.json_response(stored_task_json(result.claimed[0]))
 
 
 async def update_by_reference(request: web.Request) -> web.Response:
@@ -130,14 +129,10 @@ async def update_by_reference(request: web.Request) -> web.Response:
     if status_text not in {s.value for s in RESULT_STATUSES}:
         raise BadRequest(f"Invalid task status: {status_text}")
     output = await rq.json_object(request, "output", required=False)
-    async with request.app[POOL].acquire() as conn:
-        state = await workflow_store.get(conn, workflow_id, request.app[EXECUTOR].definitions)
+    state = await request.app[WORKFLOWS].read(workflow_id)
     if state is None:
         raise NotFound(f"Workflow with id: {workflow_id} not found.")
-    pending = [t for t in state.tasks if not t.status.terminal]
-    task = next((t for t in pending if t.ref_name == ref), None) or next(
-        (t for t in pending if t.ref_name.rpartition("__")[0] == ref), None
-    )
+    task = state.pending_task(ref=ref)
     if task is None:
         return rq.text("")
     event = TaskResultReceived(
@@ -153,10 +148,10 @@ async def update_by_reference(request: web.Request) -> web.Response:
 async def get_task(request: web.Request) -> web.Response:
     task_id = request.match_info["task_id"]
     async with request.app[POOL].acquire() as conn:
-        row = await store.get(conn, task_id)
-    if row is None:
+        stored = await store.get(conn, task_id)
+    if stored is None:
         raise NotFound(f"Task not found for taskId: {task_id}")
-    return rq.json_response(task_json_from_row(row))
+    return rq.json_response(stored_task_json(stored))
 
 
 async def add_log(request: web.Request) -> web.Response:
@@ -179,7 +174,7 @@ async def get_logs(request: web.Request) -> web.Response:
     if not found:
         return rq.empty(204)
     return rq.json_response(
-        [{"log": r["log"], "taskId": r["task_id"], "createdTime": r["created_time"]} for r in found]
+        [{"log": g.log, "taskId": g.task_id, "createdTime": g.created_time} for g in found]
     )
 
 
@@ -243,10 +238,10 @@ async def _poll_data(request: web.Request, task_type: str | None) -> web.Respons
             {
                 k: v
                 for k, v in {
-                    "queueName": r["queue_name"],
-                    "domain": r["domain"] or None,
-                    "workerId": r["worker_id"],
-                    "lastPollTime": r["last_poll_time"],
+                    "queueName": r.queue_name,
+                    "domain": r.domain,
+                    "workerId": r.worker_id,
+                    "lastPollTime": r.last_poll_time,
                 }.items()
                 if v is not None
             }

@@ -10,16 +10,14 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
-from conductor.api.keys import EXECUTOR, POOL, WAKEUPS
-from conductor.api.render import workflow_json, workflow_run_json, workflow_status_json
+from conductor.api.keys import EXECUTOR, POOL, WAKEUPS, WORKFLOWS
 from conductor.engine.inputs import Reevaluate, TerminateWorkflow
-from conductor.engine.model import TaskStatus, WorkflowState
+from conductor.engine.model import TaskStatus, TaskType, WorkflowState
 from conductor.errors import FieldError, NotFound, ValidationFailed
-from conductor.executor import StartRequest
-from conductor.store import workflows as store
 from conductor.wakeups import wait_for
+from conductor.wire.render import workflow_json, workflow_run_json, workflow_status_json
+from conductor.wire.start_request import IDEMPOTENCY_STRATEGIES, StartRequest, start_request
 
-IDEMPOTENCY_STRATEGIES = ("FAIL", "RETURN_EXISTING", "FAIL_ON_RUNNING")
 _SYNC_RECHECK_S = 0.1  # sync execute re-reads at least this often (changes made by other servers)
 
 
@@ -65,19 +63,7 @@ async def parse_start_request(
         inline.setdefault("version", 1)
         inline.setdefault("schemaVersion", 2)
         await check_workflow_def(app, inline, f"{path}.workflowDef")
-    version = body.get("version")
-    return StartRequest(
-        name=str(workflow_name),
-        version=version if version else None,
-        input=body.get("input") or {},
-        correlation_id=body.get("correlationId"),
-        priority=priority,
-        task_to_domain=body.get("taskToDomain") or {},
-        workflow_def=inline,
-        created_by=body.get("createdBy") if isinstance(body.get("createdBy"), str) else None,
-        idempotency_key=body.get("idempotencyKey") or None,
-        idempotency_strategy=strategy,
-    )
+    return start_request({**body, "name": workflow_name, "workflowDef": inline})
 
 
 async def start_workflow(request: web.Request) -> web.Response:
@@ -89,12 +75,14 @@ async def start_workflow(request: web.Request) -> web.Response:
 
 async def start_workflow_by_name(request: web.Request) -> web.Response:
     body = await rq.json_object(request, "input", required=False)
-    start = StartRequest(
-        name=request.match_info["name"],
-        version=rq.query_int(request, "version", None) or None,
-        input=body,
-        correlation_id=rq.query_str(request, "correlationId"),
-        priority=rq.query_int(request, "priority", 0, minimum=0) or 0,
+    start = start_request(
+        {
+            "name": request.match_info["name"],
+            "version": rq.query_int(request, "version", None),
+            "input": body,
+            "correlationId": rq.query_str(request, "correlationId"),
+            "priority": rq.query_int(request, "priority", 0, minimum=0),
+        }
     )
     state = await request.app[EXECUTOR].start(start)
     return rq.text(state.workflow_id)
@@ -133,7 +121,7 @@ def _sync_done(state: WorkflowState, refs: set[str]) -> bool:
         return True
     # Conductor also returns when the run blocks on a WAIT that only a signal can end.
     if any(
-        t.task_type == "WAIT" and t.status is TaskStatus.IN_PROGRESS and not t.wait_until
+        t.task_type == TaskType.WAIT and t.status is TaskStatus.IN_PROGRESS and not t.wait_until
         for t in state.tasks
     ):
         return True
@@ -141,8 +129,7 @@ def _sync_done(state: WorkflowState, refs: set[str]) -> bool:
 
 
 async def _load(request: web.Request, workflow_id: str, include_tasks: bool) -> WorkflowState:
-    async with request.app[POOL].acquire() as conn:
-        state = await store.get(conn, workflow_id, request.app[EXECUTOR].definitions, include_tasks)
+    state = await request.app[WORKFLOWS].read(workflow_id, include_tasks)
     if state is None:
         raise NotFound(f"Workflow with id: {workflow_id} not found.")
     return state
@@ -169,13 +156,12 @@ async def correlated(request: web.Request) -> web.Response:
     include_closed = rq.query_bool(request, "includeClosed", False)
     include_tasks = rq.query_bool(request, "includeTasks", False)
     async with request.app[POOL].acquire() as conn:
-        found = await store.by_correlation(
+        found = await request.app[WORKFLOWS].by_correlation(
             conn,
             request.match_info["name"],
             request.match_info["correlation_id"],
             include_closed,
             include_tasks,
-            request.app[EXECUTOR].definitions,
         )
     return rq.json_response([workflow_json(s, include_tasks) for s in found])
 
@@ -189,13 +175,8 @@ async def correlated_many(request: web.Request) -> web.Response:
     out: dict[str, list[dict[str, Any]]] = {}
     async with request.app[POOL].acquire() as conn:
         for correlation_id in ids:
-            found = await store.by_correlation(
-                conn,
-                request.match_info["name"],
-                correlation_id,
-                include_closed,
-                include_tasks,
-                request.app[EXECUTOR].definitions,
+            found = await request.app[WORKFLOWS].by_correlation(
+                conn, request.match_info["name"], correlation_id, include_closed, include_tasks
             )
             out[correlation_id] = [workflow_json(s, include_tasks) for s in found]
     return rq.json_response(out)
@@ -217,9 +198,8 @@ async def decide_now(request: web.Request) -> web.Response:
 
 async def remove(request: web.Request) -> web.Response:
     workflow_id = request.match_info["workflow_id"]
-    async with request.app[POOL].acquire() as conn:
-        if not await store.remove(conn, workflow_id):
-            raise NotFound(f"Workflow with id: {workflow_id} not found.")
+    if not await request.app[WORKFLOWS].remove(workflow_id):
+        raise NotFound(f"Workflow with id: {workflow_id} not found.")
     return rq.empty()
 
 

@@ -312,7 +312,7 @@ SELECT queue, count(*) AS n FROM event_message WHERE queue = ANY($1::text[]) GRO
 
 -- name: event_message_list
 -- Messages of one queue, oldest first.
-SELECT queue, message_id, payload, created_time FROM event_message
+SELECT id, queue, message_id, payload, created_time FROM event_message
 WHERE queue = $1 ORDER BY id LIMIT $2;
 
 -- name: task_get

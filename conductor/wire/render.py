@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
-from conductor.engine.model import JSON, TaskState, WorkflowState
-from conductor.store.rows import task_from_row
+from conductor.engine.model import JSON, TaskState, TaskType, WorkflowState
+from conductor.store.values import StoredTask
 
 
 def _compact(obj: JSON) -> JSON:
@@ -64,7 +62,7 @@ def task_json(
             "workflowPriority": workflow_priority,
             "iteration": task.iteration,
             "subWorkflowId": task.output_data.get("subWorkflowId")
-            if task.task_type == "SUB_WORKFLOW"
+            if task.task_type == TaskType.SUB_WORKFLOW
             else None,
             "subworkflowChanged": False,
             "loopOverTask": task.iteration > 0,
@@ -75,13 +73,10 @@ def task_json(
     )
 
 
-def task_json_from_row(row: asyncpg.Record) -> JSON:
-    body: JSON = row["body"]
+def stored_task_json(stored: StoredTask) -> JSON:
+    """A task read on its own (a poll, a task lookup), with its workflow's fields."""
     return task_json(
-        task_from_row(row),
-        body.get("workflowType"),
-        body.get("correlationId"),
-        int(body.get("workflowPriority") or 0),
+        stored.task, stored.workflow_type, stored.correlation_id, stored.workflow_priority
     )
 
 

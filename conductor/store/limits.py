@@ -1,9 +1,9 @@
 """Per-task-definition limits on handing out tasks: concurrentExecLimit (IN_PROGRESS at once)
 and rateLimitPerFrequency per rateLimitFrequencyInSeconds (starts in a sliding window).
 
-Enforced at claim time in PostgreSQL, so they hold across server processes (store/tasks.py).
-This module only knows each definition's limits, cached briefly: a changed TaskDef takes effect
-on this server at once and on others within `ttl_s`.
+Enforced at claim time in PostgreSQL, so they hold across server processes (tasks.py). This
+module only knows each definition's limits, cached briefly: a changed TaskDef takes effect on
+this server at once and on others within `ttl_s`.
 """
 
 from __future__ import annotations

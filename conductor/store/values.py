@@ -1,0 +1,48 @@
+"""The small values store functions return: callers above the store never see database rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conductor.engine.model import JSON, TaskState
+
+
+@dataclass(frozen=True)
+class StoredTask:
+    """A task as read from its row: the attempt, and the copies of its workflow's fields that it
+    carries so that a poll or a task read needs no join."""
+
+    task: TaskState
+    workflow_type: str | None
+    correlation_id: str | None
+    workflow_priority: int
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """The last poll of a queue (Conductor's PollData)."""
+
+    queue_name: str
+    domain: str | None
+    worker_id: str | None
+    last_poll_time: int
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """A message on a `conductor` queue, taken by the event processor."""
+
+    id: int
+    queue: str
+    message_id: str
+    payload: JSON
+    created_time: int
+
+
+@dataclass(frozen=True)
+class DueSchedule:
+    """A schedule whose next fire time has come."""
+
+    name: str
+    body: JSON
+    next_run_time: int

@@ -1,0 +1,61 @@
+"""What starting a workflow needs, and the one reading of Conductor's StartWorkflowRequest JSON
+(the API, schedules, event handler actions and START_WORKFLOW tasks all send that shape)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conductor.engine.model import JSON
+
+IDEMPOTENCY_STRATEGIES = ("FAIL", "RETURN_EXISTING", "FAIL_ON_RUNNING")
+
+
+@dataclass
+class StartRequest:
+    name: str
+    version: int | None = None
+    input: JSON = field(default_factory=dict)
+    correlation_id: str | None = None
+    priority: int = 0
+    task_to_domain: JSON = field(default_factory=dict)
+    workflow_def: JSON | None = None
+    created_by: str | None = None
+    idempotency_key: str | None = None
+    idempotency_strategy: str = "FAIL"  # one of IDEMPOTENCY_STRATEGIES
+    # Set by SUB_WORKFLOW, START_WORKFLOW, schedules and event handlers: a deterministic id makes
+    # a repeated launch a no-op.
+    workflow_id: str | None = None
+    parent_workflow_id: str | None = None
+    parent_workflow_task_id: str | None = None
+
+
+def start_request(body: JSON, **launch: Any) -> StartRequest:
+    """A StartRequest from StartWorkflowRequest JSON. Lenient: a field of the wrong type keeps
+    its default (the API refuses such requests before it gets here). `launch` sets what the JSON
+    does not carry (a derived workflow id, a parent)."""
+    inline = _of(body, "workflowDef", dict)
+    name = _of(body, "name", str) or (_of(inline, "name", str) if inline else None)
+    version = _of(body, "version", int)
+    strategy = body.get("idempotencyStrategy")
+    return StartRequest(
+        name=name or "",
+        version=version or None,  # 0 or none: the latest version
+        input=dict(_of(body, "input", dict) or {}),
+        correlation_id=_of(body, "correlationId", str),
+        priority=_of(body, "priority", int) or 0,
+        task_to_domain=dict(_of(body, "taskToDomain", dict) or {}),
+        workflow_def=inline,
+        created_by=_of(body, "createdBy", str),
+        idempotency_key=_of(body, "idempotencyKey", str) or None,
+        idempotency_strategy=strategy if strategy in IDEMPOTENCY_STRATEGIES else "FAIL",
+        **launch,
+    )
+
+
+def _of(body: JSON | None, key: str, kind: type) -> Any:
+    """`body[key]` when it has the JSON type `kind` (a boolean is never an int); else None."""
+    value = body.get(key) if body else None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        return None
+    return value

@@ -1,0 +1,170 @@
+"""Wiring: builds every part of a server from its settings and database connections, once.
+
+The only place that knows which part needs which: the timer service gets a handler for each
+HANDLER timer kind (timers/routes.py), the system-task runner a handler for each runtime
+(engine/task_types.py), and the supervisor the list of background services to run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from conductor.api.longpoll import Poller
+from conductor.background import BackgroundService, Periodic
+from conductor.clock import Clock, JumpingClock
+from conductor.config import Settings
+from conductor.engine.decision import TimerKind
+from conductor.executor import Executor
+from conductor.metrics import Metrics
+from conductor.services.broadcast import Broadcaster
+from conductor.services.event_processor import EventProcessor
+from conductor.services.http_task import HttpTaskClient
+from conductor.services.jq_runner import JqRunner
+from conductor.services.lanes import WEBHOOK_LANE, Lanes
+from conductor.services.launches import Launches
+from conductor.services.retention import RetentionPolicy, RetentionService
+from conductor.services.script_runtimes import ScriptRuntimes
+from conductor.services.scripts import ScriptSandbox
+from conductor.services.system_task_runner import SystemTaskRunner, runtime_handlers
+from conductor.store.limits import LimitsCache
+from conductor.store.timers import ClaimedTimer
+from conductor.store.workflows import WorkflowStore
+from conductor.timers.effects import WorkflowEffects
+from conductor.timers.scheduler import ScheduleService
+from conductor.timers.service import TimerHandler, TimerService
+from conductor.timers.virtual import VirtualClockDriver
+from conductor.wakeups import Wakeups
+
+POLL_DATA_FLUSH_S = 2.0
+TIMER_GAUGES_S = 15.0
+VIRTUAL_CLOCK_CHECK_S = 0.25
+
+
+@dataclass
+class Components:
+    workflows: WorkflowStore
+    executor: Executor
+    poller: Poller
+    jq: JqRunner
+    http: HttpTaskClient
+    lanes: Lanes
+    runner: SystemTaskRunner
+    timer_service: TimerService
+    schedules: ScheduleService
+    event_processor: EventProcessor
+    retention: RetentionService | None
+    broadcaster: Broadcaster | None
+    # What the supervisor runs (empty when background services are off, as in most tests).
+    services: list[BackgroundService] = field(default_factory=list)
+
+    async def close(self) -> None:
+        self.jq.close()
+        await self.http.close()
+
+
+def wire(
+    settings: Settings,
+    *,
+    dsn: str,
+    pool: asyncpg.Pool,
+    timer_pool: asyncpg.Pool,
+    clock: Clock,
+    metrics: Metrics,
+    wakeups: Wakeups,
+    sandbox: ScriptSandbox,
+) -> Components:
+    workflows = WorkflowStore(pool)
+    limits = LimitsCache()
+    executor = Executor(workflows, clock, wakeups, metrics, limits)
+    poller = Poller(pool, clock, wakeups, metrics, limits)
+    jq, http = JqRunner(), HttpTaskClient()
+    # Two of the timer pool's connections stay free for claiming.
+    firing_limit = max(1, settings.timer_pool_size - 2)
+    lanes = Lanes(
+        pool,
+        clock,
+        wakeups,
+        metrics,
+        local_limit=firing_limit,
+        lane_size=settings.system_task_lane_size,
+    )
+    scripts = ScriptRuntimes(sandbox, jq, workflows)
+    launches = Launches(executor, workflows)
+    runner = SystemTaskRunner(executor, lanes, runtime_handlers(scripts, launches, http))
+    effects = WorkflowEffects(workflows, executor, clock, wakeups, http.post_json)
+
+    async def notify_listener(timer: ClaimedTimer) -> None:
+        await lanes.isolated(timer, WEBHOOK_LANE, lambda _waited: effects.notify_listener(timer))
+
+    handlers: dict[TimerKind, TimerHandler] = {
+        TimerKind.SYSTEM_TASK: runner.run,
+        TimerKind.SUBWORKFLOW_DONE: effects.child_done,
+        TimerKind.FAILURE_WORKFLOW: effects.failure_workflow,
+        TimerKind.STATUS_LISTENER: notify_listener,
+    }
+    timer_service = TimerService(
+        timer_pool,
+        clock,
+        executor,
+        wakeups,
+        metrics,
+        handlers,
+        batch=settings.timer_batch,
+        bulk_size=settings.timer_bulk_size,
+        concurrency=firing_limit,
+        lease_ms=settings.timer_lease_ms,
+        max_idle_ms=settings.timer_max_idle_ms,
+    )
+    retention = None
+    if settings.retention_days is not None and settings.retention_days > 0:
+        policy = RetentionPolicy(
+            settings.retention_days, settings.retention_archive, settings.retention_batch
+        )
+        retention = RetentionService(
+            pool,
+            clock,
+            metrics,
+            policy,
+            hot_path_work=lambda: executor.committed + poller.claimed,
+        )
+    components = Components(
+        workflows=workflows,
+        executor=executor,
+        poller=poller,
+        jq=jq,
+        http=http,
+        lanes=lanes,
+        runner=runner,
+        timer_service=timer_service,
+        schedules=ScheduleService(pool, clock, executor),
+        event_processor=EventProcessor(workflows, executor, sandbox, wakeups),
+        retention=retention,
+        broadcaster=Broadcaster(dsn, wakeups) if settings.run_background_services else None,
+    )
+    if settings.run_background_services:
+        components.services = _background(settings, components, clock, wakeups)
+    return components
+
+
+def _background(
+    settings: Settings, parts: Components, clock: Clock, wakeups: Wakeups
+) -> list[BackgroundService]:
+    """The services a running server keeps going, and the relay that tells other servers."""
+    services: list[BackgroundService] = [
+        parts.timer_service,
+        Periodic("timer-gauges", parts.timer_service.update_gauges, TIMER_GAUGES_S),
+        parts.schedules,
+        Periodic("poll-data", parts.poller.flush_poll_data, POLL_DATA_FLUSH_S),
+        parts.event_processor,
+    ]
+    if parts.broadcaster is not None:
+        wakeups.subscribe(parts.broadcaster)
+        services.extend(parts.broadcaster.services())
+    if parts.retention is not None:
+        services.append(parts.retention)
+    if settings.virtual_clock and isinstance(clock, JumpingClock):
+        driver = VirtualClockDriver(parts.workflows.pool, clock, wakeups)
+        services.append(Periodic("virtual-clock", driver.jump_if_idle, VIRTUAL_CLOCK_CHECK_S))
+    return services
