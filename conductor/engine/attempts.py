@@ -6,7 +6,6 @@ from conductor.engine.decision import (
     DecideContext,
     Decision,
     QueuePush,
-    TimerIntent,
     TimerKind,
     timer_key,
 )
@@ -94,29 +93,15 @@ def schedule(
     if task.queue_name is None:
         return
     visible_at = ctx.now + task.start_delay_seconds * 1000 + jitter_ms
-    decision.pushes.append(QueuePush(task.task_id, task.queue_name, state.priority, visible_at))
-    if visible_at > ctx.now:
-        decision.timers.append(
-            TimerIntent(
-                TimerKind.QUEUE_VISIBLE,
-                state.workflow_id,
-                task.task_id,
-                visible_at,
-                task.queue_name,
-            )
-        )
+    _push(state, task, task.queue_name, decision, ctx, visible_at)
     poll_timeout = task.settings.poll_timeout_seconds
     if poll_timeout > 0:
         fire_at = visible_at + poll_timeout * 1000
-        decision.timers.append(
-            TimerIntent(TimerKind.POLL_TIMEOUT, state.workflow_id, task.task_id, fire_at)
-        )
+        decision.arm(TimerKind.POLL_TIMEOUT, state.workflow_id, task.task_id, fire_at)
     total = task.settings.total_timeout_seconds
     if total > 0:
         fire_at = task.first_scheduled_time + total * 1000
-        decision.timers.append(
-            TimerIntent(TimerKind.TOTAL_TIMEOUT, state.workflow_id, task.task_id, fire_at)
-        )
+        decision.arm(TimerKind.TOTAL_TIMEOUT, state.workflow_id, task.task_id, fire_at)
 
 
 def requeue(
@@ -127,16 +112,20 @@ def requeue(
         return
     task.status = TaskStatus.SCHEDULED
     task.callback_after_seconds = delay_s
-    visible_at = ctx.now + delay_s * 1000
-    decision.pushes.append(QueuePush(task.task_id, task.queue_name, state.priority, visible_at))
     decision.cleared_timer_keys.append(timer_key(TimerKind.RESPONSE_TIMEOUT, task.task_id))
+    _push(state, task, task.queue_name, decision, ctx, ctx.now + delay_s * 1000)
+
+
+def _push(
+    state: WorkflowState,
+    task: TaskState,
+    queue: str,
+    decision: Decision,
+    ctx: DecideContext,
+    visible_at: int,
+) -> None:
+    """Put the task in its queue, pollable from `visible_at`: a later time also needs a timer
+    that wakes the queue's long-polls then."""
+    decision.pushes.append(QueuePush(task.task_id, queue, state.priority, visible_at))
     if visible_at > ctx.now:
-        decision.timers.append(
-            TimerIntent(
-                TimerKind.QUEUE_VISIBLE,
-                state.workflow_id,
-                task.task_id,
-                visible_at,
-                task.queue_name,
-            )
-        )
+        decision.arm(TimerKind.QUEUE_VISIBLE, state.workflow_id, task.task_id, visible_at, queue)

@@ -9,37 +9,17 @@ from __future__ import annotations
 
 import json
 
-from conductor.engine import attempts
+from conductor.engine import attempts, inputs
 from conductor.engine.decision import (
     DecideContext,
     Decision,
     EventMessage,
-    TaskLog,
-    TimerIntent,
     TimerKind,
     task_timer_keys,
     timer_key,
 )
 from conductor.engine.definitions import next_task
 from conductor.engine.flow_control import FlowControl
-from conductor.engine.inputs import (
-    ChildReopened,
-    Input,
-    LoopConditionEvaluated,
-    PauseWorkflow,
-    Reevaluate,
-    RerunWorkflow,
-    ResetCallbacks,
-    RestartWorkflow,
-    ResumeWorkflow,
-    RetryWorkflow,
-    SkipTask,
-    StartWorkflow,
-    TaskResultReceived,
-    TerminateWorkflow,
-    TimerFired,
-    UpdateVariables,
-)
 from conductor.engine.model import (
     JSON,
     TaskState,
@@ -74,7 +54,7 @@ def webhook_sink(definition: JSON) -> str | None:
     return url if url.startswith(("http://", "https://")) else None
 
 
-def decide(state: WorkflowState, given: Input, ctx: DecideContext) -> Decision:
+def decide(state: WorkflowState, given: inputs.Input, ctx: DecideContext) -> Decision:
     """Apply `given` to `state` (mutated in place) and return what must be written."""
     decider = _Decider(state, ctx)
     decider.handle(given)
@@ -87,46 +67,49 @@ class _Decider(FlowControl, Operations):
         self.ctx = ctx
         self.decision = Decision()
 
-    # -- events -------------------------------------------------------------------------------
+    # -- inputs -------------------------------------------------------------------------------
 
-    def handle(self, event: Input) -> None:
-        if isinstance(event, StartWorkflow):
-            self._arm_workflow_timeout()
-            self.evaluate()
-        elif isinstance(event, TaskResultReceived):
-            if self._apply_result(event):
+    def handle(self, given: inputs.Input) -> None:
+        match given:
+            case inputs.StartWorkflow():
+                self._arm_workflow_timeout()
                 self.evaluate()
-        elif isinstance(event, TerminateWorkflow):
-            self.terminate(event.reason, event.trigger_failure_workflow)
-        elif isinstance(event, LoopConditionEvaluated):
-            if self._apply_loop_condition(event):
+            case inputs.TaskResultReceived():
+                if self._apply_result(given):
+                    self.evaluate()
+            case inputs.TerminateWorkflow():
+                self.terminate(given.reason, given.trigger_failure_workflow)
+            case inputs.LoopConditionEvaluated():
+                if self._apply_loop_condition(given):
+                    self.evaluate()
+            case inputs.TimerFired() | inputs.Reevaluate():
                 self.evaluate()
-        elif isinstance(event, TimerFired | Reevaluate):
-            self.evaluate()
-        else:
-            self._operate(event)
+            case _:
+                self._operate(given)
 
-    def _operate(self, event: Input) -> None:
-        if isinstance(event, PauseWorkflow):
-            self.pause()
-        elif isinstance(event, ResumeWorkflow):
-            self.resume()
-        elif isinstance(event, SkipTask):
-            self.skip_task(event)
-        elif isinstance(event, ResetCallbacks):
-            self.reset_callbacks()
-        elif isinstance(event, RestartWorkflow):
-            self.restart(event)
-        elif isinstance(event, RetryWorkflow):
-            self.retry()
-        elif isinstance(event, RerunWorkflow):
-            self.rerun(event)
-        elif isinstance(event, UpdateVariables):
-            self.update_variables(event)
-        elif isinstance(event, ChildReopened):
-            self.child_reopened(event)
+    def _operate(self, given: inputs.Input) -> None:
+        """Operator actions (engine/operations.py)."""
+        match given:
+            case inputs.PauseWorkflow():
+                self.pause()
+            case inputs.ResumeWorkflow():
+                self.resume()
+            case inputs.SkipTask():
+                self.skip_task(given)
+            case inputs.ResetCallbacks():
+                self.reset_callbacks()
+            case inputs.RestartWorkflow():
+                self.restart(given)
+            case inputs.RetryWorkflow():
+                self.retry()
+            case inputs.RerunWorkflow():
+                self.rerun(given)
+            case inputs.UpdateVariables():
+                self.update_variables(given)
+            case inputs.ChildReopened():
+                self.child_reopened(given)
 
-    def _apply_result(self, result: TaskResultReceived) -> bool:
+    def _apply_result(self, result: inputs.TaskResultReceived) -> bool:
         """Record a worker's result; True when the task reached a terminal status."""
         task = self.state.task(result.task_id)
         if task is None or task.status.terminal or self.state.status.terminal:
@@ -134,7 +117,7 @@ class _Decider(FlowControl, Operations):
             return False
         now = self.ctx.now
         for line in result.logs:
-            self.decision.logs.append(_log(task, line, now))
+            self.decision.log(task.task_id, line, now)
         if result.worker_id:
             task.worker_id = result.worker_id
         task.update_time = now
@@ -262,9 +245,7 @@ class _Decider(FlowControl, Operations):
             if spec.prepare is not None:
                 spec.prepare(task, build_document(self.state))
             fire_at = self.ctx.now + delay_ms
-            self.decision.timers.append(
-                TimerIntent(TimerKind.SYSTEM_TASK, task.workflow_id, task.task_id, fire_at)
-            )
+            self.decision.arm(TimerKind.SYSTEM_TASK, task.workflow_id, task.task_id, fire_at)
             return
         now = self.ctx.now
         variables_before = self.state.variables
@@ -284,9 +265,7 @@ class _Decider(FlowControl, Operations):
             task.end_time = now
         if result.wake_at is not None:
             task.wait_until = result.wake_at
-            self.decision.timers.append(
-                TimerIntent(TimerKind.WAIT, task.workflow_id, task.task_id, result.wake_at)
-            )
+            self.decision.arm(TimerKind.WAIT, task.workflow_id, task.task_id, result.wake_at)
         if result.publish_to is not None:
             self.decision.events.append(
                 EventMessage(result.publish_to, task.task_id, dict(result.output), now)
@@ -478,14 +457,12 @@ class _Decider(FlowControl, Operations):
             "failureStatus": status.value,
             "failureTaskId": failed_task.task_id if failed_task else None,
         }
-        self.decision.timers.append(
-            TimerIntent(
-                TimerKind.FAILURE_WORKFLOW,
-                self.state.workflow_id,
-                None,
-                self.ctx.now,
-                json.dumps(payload),
-            )
+        self.decision.arm(
+            TimerKind.FAILURE_WORKFLOW,
+            self.state.workflow_id,
+            None,
+            self.ctx.now,
+            json.dumps(payload),
         )
 
     def _stop_child(self, task: TaskState, status: WorkflowStatus, reason: str | None) -> None:
@@ -499,36 +476,30 @@ class _Decider(FlowControl, Operations):
             if reason
             else f"Parent workflow has been terminated with status {status.value}"
         )
-        self.decision.timers.append(
-            TimerIntent(TimerKind.TERMINATE_WORKFLOW, child, None, self.ctx.now, why)
-        )
+        self.decision.arm(TimerKind.TERMINATE_WORKFLOW, child, None, self.ctx.now, why)
 
     def _mark_finished(self) -> None:
         state = self.state
         if state.parent_workflow_id and state.parent_workflow_task_id:
             # Durably tell the parent's SUB_WORKFLOW task (a timer due now, fired after commit).
-            self.decision.timers.append(
-                TimerIntent(
-                    TimerKind.SUBWORKFLOW_DONE,
-                    state.parent_workflow_id,
-                    state.parent_workflow_task_id,
-                    self.ctx.now,
-                    state.workflow_id,
-                )
+            self.decision.arm(
+                TimerKind.SUBWORKFLOW_DONE,
+                state.parent_workflow_id,
+                state.parent_workflow_task_id,
+                self.ctx.now,
+                state.workflow_id,
             )
         self.state.update_time = self.ctx.now
         self.decision.workflow_changed = True
         self.decision.finished = True
         sink = webhook_sink(self.state.definition)
         if sink is not None:
-            self.decision.timers.append(
-                TimerIntent(
-                    TimerKind.STATUS_LISTENER,
-                    self.state.workflow_id,
-                    None,
-                    self.ctx.now,
-                    json.dumps({"url": sink, "attempt": 0}),
-                )
+            self.decision.arm(
+                TimerKind.STATUS_LISTENER,
+                self.state.workflow_id,
+                None,
+                self.ctx.now,
+                json.dumps({"url": sink, "attempt": 0}),
             )
         self.decision.cleared_timer_keys.append(
             timer_key(TimerKind.WORKFLOW_TIMEOUT, self.state.workflow_id)
@@ -549,23 +520,15 @@ class _Decider(FlowControl, Operations):
     def _arm_workflow_timeout(self) -> None:
         deadline = workflow_deadline(self.state)
         if deadline is not None:
-            self.decision.timers.append(
-                TimerIntent(TimerKind.WORKFLOW_TIMEOUT, self.state.workflow_id, None, deadline)
-            )
+            self.decision.arm(TimerKind.WORKFLOW_TIMEOUT, self.state.workflow_id, None, deadline)
 
     def _arm_response_timeout(self, task: TaskState) -> None:
         rt = task.settings.response_timeout_seconds
         if task.status is TaskStatus.IN_PROGRESS and rt > 0:
             fire_at = self.ctx.now + rt * 1000
-            self.decision.timers.append(
-                TimerIntent(TimerKind.RESPONSE_TIMEOUT, task.workflow_id, task.task_id, fire_at)
-            )
+            self.decision.arm(TimerKind.RESPONSE_TIMEOUT, task.workflow_id, task.task_id, fire_at)
 
 
 def _add_once(items: list[str], value: str) -> None:
     if value not in items:
         items.append(value)
-
-
-def _log(task: TaskState, line: str, now: int) -> TaskLog:
-    return TaskLog(task.task_id, line, now)

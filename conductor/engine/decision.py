@@ -143,6 +143,20 @@ class Decision:
     reopened: bool = False
     definition_changed: bool = False
 
+    def arm(
+        self,
+        kind: TimerKind,
+        workflow_id: str,
+        task_id: str | None,
+        fire_at: int,
+        payload: str | None = None,
+    ) -> None:
+        """Write a timer; it replaces the live timer of its kind and owner."""
+        self.timers.append(TimerIntent(kind, workflow_id, task_id, fire_at, payload))
+
+    def log(self, task_id: str, line: str, created_time: int) -> None:
+        self.logs.append(TaskLog(task_id, line, created_time))
+
     def touch(self, task: TaskState) -> None:
         if all(t is not task for t in self.new_tasks):
             self.changed_tasks[task.task_id] = task

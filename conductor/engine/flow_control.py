@@ -7,21 +7,14 @@ and decision, and call back into the decider to schedule, finish or end.
 from __future__ import annotations
 
 from conductor.engine import dynamic_fork, loops
-from conductor.engine.decision import (
-    DecideContext,
-    Decision,
-    TimerIntent,
-    TimerKind,
-    task_timer_keys,
-)
+from conductor.engine.decider_base import DeciderBase
+from conductor.engine.decision import TimerKind, task_timer_keys
 from conductor.engine.definitions import ad_hoc_task_def, next_task
 from conductor.engine.inputs import LoopConditionEvaluated
 from conductor.engine.model import (
-    JSON,
     TaskState,
     TaskStatus,
     TaskType,
-    WorkflowState,
     WorkflowStatus,
     base_ref,
     loop_ref,
@@ -29,23 +22,7 @@ from conductor.engine.model import (
 from conductor.engine.task_types import FORK_TASK_TYPE, is_worker_task, spec_of
 
 
-class FlowControl:
-    state: WorkflowState
-    ctx: DecideContext
-    decision: Decision
-
-    # Provided by the decider.
-    def _schedule(self, workflow_task: JSON, iteration: int = 0) -> None:
-        raise NotImplementedError
-
-    def _finish_task(self, task: TaskState, status: TaskStatus) -> None:
-        raise NotImplementedError
-
-    def _end_workflow(
-        self, status: WorkflowStatus, reason: str | None, output: JSON | None = None
-    ) -> None:
-        raise NotImplementedError
-
+class FlowControl(DeciderBase):
     def _fork_dynamically(self, fork: TaskState, iteration: int) -> bool:
         """Schedule one branch per dynamic entry, then the JOIN waiting on exactly those."""
         others = any(
@@ -127,13 +104,8 @@ class FlowControl:
             else:  # the condition is a script: evaluated outside the decider, then reported
                 loop_task.awaiting_iteration = n
                 self.decision.touch(loop_task)
-                self.decision.timers.append(
-                    TimerIntent(
-                        TimerKind.SYSTEM_TASK,
-                        loop_task.workflow_id,
-                        loop_task.task_id,
-                        self.ctx.now,
-                    )
+                self.decision.arm(
+                    TimerKind.SYSTEM_TASK, loop_task.workflow_id, loop_task.task_id, self.ctx.now
                 )
             changed = True
         return changed

@@ -8,11 +8,8 @@ from __future__ import annotations
 import json
 
 from conductor.engine import attempts
+from conductor.engine.decider_base import DeciderBase
 from conductor.engine.decision import (
-    DecideContext,
-    Decision,
-    TaskLog,
-    TimerIntent,
     TimerKind,
     task_timer_keys,
     timer_key,
@@ -74,21 +71,7 @@ def failed_child_id(state: WorkflowState, failed: TaskState) -> str | None:
     return child if isinstance(child, str) and child else None
 
 
-class Operations:
-    state: WorkflowState
-    ctx: DecideContext
-    decision: Decision
-
-    # Provided by the decider.
-    def evaluate(self) -> None:
-        raise NotImplementedError
-
-    def _arm_workflow_timeout(self) -> None:
-        raise NotImplementedError
-
-    def _start_system_task(self, task: TaskState, delay_ms: int = 0) -> None:
-        raise NotImplementedError
-
+class Operations(DeciderBase):
     # -- pause and resume ---------------------------------------------------------------------
 
     def pause(self) -> None:
@@ -273,15 +256,11 @@ class Operations:
         task.reason_for_incompletion = None
         task.start_time = now  # its timeouts count from the revival
         self._set_in_progress(task)
-        self.decision.logs.append(
-            TaskLog(task.task_id, f"Sub workflow {event.child_id} {event.operation}.", now)
-        )
+        self.decision.log(task.task_id, f"Sub workflow {event.child_id} {event.operation}.", now)
         # The child may already have ended again (its retry failed at once, or its report came
         # first and was ignored): look at it now, as a child's own report does.
-        self.decision.timers.append(
-            TimerIntent(
-                TimerKind.SUBWORKFLOW_DONE, state.workflow_id, task.task_id, now, event.child_id
-            )
+        self.decision.arm(
+            TimerKind.SUBWORKFLOW_DONE, state.workflow_id, task.task_id, now, event.child_id
         )
         self.evaluate()
 
@@ -372,14 +351,12 @@ class Operations:
         if not (state.parent_workflow_id and state.parent_workflow_task_id):
             return
         payload = json.dumps({"child": state.workflow_id, "operation": operation})
-        self.decision.timers.append(
-            TimerIntent(
-                TimerKind.SUBWORKFLOW_REOPENED,
-                state.parent_workflow_id,
-                state.parent_workflow_task_id,
-                self.ctx.now,
-                payload,
-            )
+        self.decision.arm(
+            TimerKind.SUBWORKFLOW_REOPENED,
+            state.parent_workflow_id,
+            state.parent_workflow_task_id,
+            self.ctx.now,
+            payload,
         )
 
     def _drop_tasks(self, tasks: list[TaskState]) -> None:

@@ -4,7 +4,7 @@ scripts and jq queries a definition holds (checked by the API)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from conductor.engine import waits
@@ -17,267 +17,175 @@ from conductor.engine.task_tree import children, walk
 SUPPORTED_SWITCH_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
 INLINE_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
 
-Rule = Callable[[dict[str, Any], str], list[ValidationError]]
+# A rule yields what is wrong with a WorkflowTask of its type (`where` is the task's path).
+Rule = Callable[[dict[str, Any], str], Iterator[ValidationError]]
 
 
-def cases(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def _at(where: str, field: str, message: str, value: Any = None) -> ValidationError:
+    return ValidationError(f"{where}.{field}", message, value)
+
+
+def _params(task: dict[str, Any]) -> dict[str, Any]:
+    params = task.get("inputParameters")
+    return params if isinstance(params, dict) else {}
+
+
+def cases(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     cases = task.get("decisionCases")
     if not isinstance(cases, dict) or not cases:
-        errors.append(
-            ValidationError(
-                f"{where}.decisionCases",
-                f"decisionCases should have atleast one task for {task.get('type')}",
-            )
-        )
+        message = f"decisionCases should have atleast one task for {task.get('type')}"
+        yield _at(where, "decisionCases", message)
     elif not all(isinstance(branch, list) for branch in cases.values()):
-        errors.append(
-            ValidationError(f"{where}.decisionCases", "each decision case must be a list of tasks")
-        )
+        yield _at(where, "decisionCases", "each decision case must be a list of tasks")
     default = task.get("defaultCase")
     if default is not None and not isinstance(default, list):
-        errors.append(
-            ValidationError(f"{where}.defaultCase", "defaultCase must be a list of tasks")
-        )
-    return errors
+        yield _at(where, "defaultCase", "defaultCase must be a list of tasks")
 
 
-def switch(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def switch(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     evaluator = task.get("evaluatorType")
     if _is_blank(evaluator):
-        errors.append(
-            ValidationError(f"{where}.evaluatorType", "evaluatorType is required for SWITCH")
-        )
+        yield _at(where, "evaluatorType", "evaluatorType is required for SWITCH")
     elif evaluator not in SUPPORTED_SWITCH_EVALUATORS:
-        errors.append(
-            ValidationError(
-                f"{where}.evaluatorType",
-                f"evaluatorType {evaluator} is not supported by this server yet",
-                evaluator,
-            )
-        )
+        message = f"evaluatorType {evaluator} is not supported by this server yet"
+        yield _at(where, "evaluatorType", message, evaluator)
     if _is_blank(task.get("expression")):
-        errors.append(ValidationError(f"{where}.expression", "expression is required for SWITCH"))
-    return errors
+        yield _at(where, "expression", "expression is required for SWITCH")
 
 
-def inline(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
-    params = task.get("inputParameters") or {}
-    evaluator = params.get("evaluatorType", "javascript")
+def decision(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
+    if task.get("caseExpression") is not None:
+        if _is_blank(task.get("caseExpression")):
+            yield _at(where, "caseExpression", "caseExpression cannot be empty")
+    elif _is_blank(task.get("caseValueParam")):
+        message = "caseValueParam or caseExpression is required for DECISION"
+        yield _at(where, "caseValueParam", message)
+
+
+def inline(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
+    evaluator = _params(task).get("evaluatorType", "javascript")
     if evaluator not in INLINE_EVALUATORS:
-        errors.append(
-            ValidationError(
-                f"{where}.inputParameters.evaluatorType",
-                f"evaluatorType {evaluator} is not supported for INLINE tasks",
-                evaluator,
-            )
-        )
-    if _is_blank(params.get("expression")):
-        errors.append(
-            ValidationError(
-                f"{where}.inputParameters.expression", "expression is required for INLINE"
-            )
-        )
-    return errors
+        message = f"evaluatorType {evaluator} is not supported for INLINE tasks"
+        yield _at(where, "inputParameters.evaluatorType", message, evaluator)
+    if _is_blank(_params(task).get("expression")):
+        yield _at(where, "inputParameters.expression", "expression is required for INLINE")
 
 
-def do_while(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def do_while(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     if _is_blank(task.get("loopCondition")):
-        errors.append(
-            ValidationError(f"{where}.loopCondition", "loopCondition is required for DO_WHILE")
-        )
+        yield _at(where, "loopCondition", "loopCondition is required for DO_WHILE")
     body = task.get("loopOver")
     if not isinstance(body, list) or not body:
-        errors.append(ValidationError(f"{where}.loopOver", "loopOver should have atleast one task"))
+        yield _at(where, "loopOver", "loopOver should have atleast one task")
     elif any(t.get("type") == TaskType.DO_WHILE for t in walk(body)):
-        errors.append(
-            ValidationError(f"{where}.loopOver", "a DO_WHILE inside a DO_WHILE is not supported")
-        )
-    if task.get("items") is not None or "_items" in (task.get("inputParameters") or {}):
-        errors.append(
-            ValidationError(
-                f"{where}.items", "DO_WHILE over items is not supported by this server yet"
-            )
-        )
-    return errors
+        yield _at(where, "loopOver", "a DO_WHILE inside a DO_WHILE is not supported")
+    if task.get("items") is not None or "_items" in _params(task):
+        yield _at(where, "items", "DO_WHILE over items is not supported by this server yet")
 
 
-def event(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def event(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     sink = task.get("sink")
     if _is_blank(sink):
-        errors.append(ValidationError(f"{where}.sink", "sink is required for EVENT tasks"))
+        yield _at(where, "sink", "sink is required for EVENT tasks")
     elif "${" not in str(sink) and event_queue(sink, "w", "r") is None:
-        errors.append(
-            ValidationError(
-                f"{where}.sink",
-                f"sink {sink} is not supported by this server: only 'conductor' and "
-                "'conductor:<queue>' are",
-                sink,
-            )
+        message = (
+            f"sink {sink} is not supported by this server: only 'conductor' and "
+            "'conductor:<queue>' are"
         )
-    return errors
+        yield _at(where, "sink", message, sink)
 
 
-def sub_workflow(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def sub_workflow(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     params = task.get("subWorkflowParam")
     if not isinstance(params, dict) or (
         _is_blank(params.get("name")) and not params.get("workflowDefinition")
     ):
-        errors.append(
-            ValidationError(
-                f"{where}.subWorkflowParam",
-                "subWorkflowParam with a name (or a workflowDefinition) is required",
-            )
-        )
-    return errors
+        message = "subWorkflowParam with a name (or a workflowDefinition) is required"
+        yield _at(where, "subWorkflowParam", message)
 
 
-def dynamic(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def dynamic(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     if _is_blank(task.get("dynamicTaskNameParam")):
-        errors.append(
-            ValidationError(
-                f"{where}.dynamicTaskNameParam", "dynamicTaskNameParam is required for DYNAMIC"
-            )
-        )
-    return errors
+        message = "dynamicTaskNameParam is required for DYNAMIC"
+        yield _at(where, "dynamicTaskNameParam", message)
 
 
-def jq(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
-    query = (task.get("inputParameters") or {}).get("queryExpression")
-    if not isinstance(query, str) or not query.strip():
-        errors.append(
-            ValidationError(
-                f"{where}.inputParameters.queryExpression",
-                "queryExpression is required for JSON_JQ_TRANSFORM",
-            )
-        )
-    return errors
+def jq(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
+    if _is_blank(_params(task).get("queryExpression")):
+        message = "queryExpression is required for JSON_JQ_TRANSFORM"
+        yield _at(where, "inputParameters.queryExpression", message)
 
 
-def http(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
-    params = task.get("inputParameters") or {}
-    request = params.get("http_request")
+def http(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
+    params = _params(task)
     task_def = task.get("taskDefinition") or {}
     templated = isinstance(task_def, dict) and "http_request" in (
         task_def.get("inputTemplate") or {}
     )
     if not (
-        isinstance(request, (dict, str))
+        isinstance(params.get("http_request"), (dict, str))
         or (params.get("uri") and params.get("method"))
         or templated
     ):
-        errors.append(
-            ValidationError(
-                f"{where}.inputParameters.http_request",
-                "HTTP task needs inputParameters.http_request (with uri and method)",
-            )
-        )
-    return errors
+        message = "HTTP task needs inputParameters.http_request (with uri and method)"
+        yield _at(where, "inputParameters.http_request", message)
 
 
-def decision(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
-    if task.get("caseExpression") is not None:
-        if _is_blank(task.get("caseExpression")):
-            errors.append(
-                ValidationError(f"{where}.caseExpression", "caseExpression cannot be empty")
-            )
-    elif _is_blank(task.get("caseValueParam")):
-        errors.append(
-            ValidationError(
-                f"{where}.caseValueParam",
-                "caseValueParam or caseExpression is required for DECISION",
-            )
-        )
-    return errors
-
-
-def dynamic_fork(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
-    params = task.get("inputParameters") or {}
-    simple = "forkTaskInputs" in params
+def dynamic_fork(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
+    simple = "forkTaskInputs" in _params(task)
     listed = bool(task.get("dynamicForkTasksParam")) and bool(
         task.get("dynamicForkTasksInputParamName")
     )
     legacy = bool(task.get("dynamicForkJoinTasksParam"))
     if simple + listed + legacy != 1:
-        errors.append(
-            ValidationError(
-                f"{where}.dynamicForkTasksParam",
-                "FORK_JOIN_DYNAMIC needs exactly one of: inputParameters.forkTaskInputs, "
-                "dynamicForkTasksParam with dynamicForkTasksInputParamName, "
-                "or dynamicForkJoinTasksParam",
-            )
+        message = (
+            "FORK_JOIN_DYNAMIC needs exactly one of: inputParameters.forkTaskInputs, "
+            "dynamicForkTasksParam with dynamicForkTasksInputParamName, "
+            "or dynamicForkJoinTasksParam"
         )
-    return errors
+        yield _at(where, "dynamicForkTasksParam", message)
 
 
-def fork(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def fork(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     forks = task.get("forkTasks")
     if not isinstance(forks, list) or not forks or not all(isinstance(f, list) for f in forks):
-        errors.append(
-            ValidationError(f"{where}.forkTasks", "forkTasks should have atleast one task")
-        )
-    return errors
+        yield _at(where, "forkTasks", "forkTasks should have atleast one task")
 
 
-def join(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def join(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     join_on = task.get("joinOn")
     if join_on is not None and (
         not isinstance(join_on, list) or not all(isinstance(r, str) for r in join_on)
     ):
-        errors.append(
-            ValidationError(f"{where}.joinOn", "joinOn must be a list of task references")
-        )
-    return errors
+        yield _at(where, "joinOn", "joinOn must be a list of task references")
 
 
-def terminate(task: dict[str, Any], where: str) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+def terminate(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     if task.get("optional"):
-        errors.append(ValidationError(f"{where}.optional", "TERMINATE task cannot be optional"))
-    status = (task.get("inputParameters") or {}).get("terminationStatus")
+        yield _at(where, "optional", "TERMINATE task cannot be optional")
+    status = _params(task).get("terminationStatus")
     if not (isinstance(status, str) and (status in TERMINATION_STATUSES or "${" in status)):
-        errors.append(
-            ValidationError(
-                f"{where}.inputParameters.terminationStatus",
-                f"terminationStatus should be one of {', '.join(TERMINATION_STATUSES)}",
-                status,
-            )
-        )
-    return errors
+        message = f"terminationStatus should be one of {', '.join(TERMINATION_STATUSES)}"
+        yield _at(where, "inputParameters.terminationStatus", message, status)
 
 
-def wait(task: dict[str, Any], where: str) -> list[ValidationError]:
-    params = task.get("inputParameters") or {}
+def wait(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
+    params = _params(task)
     duration, until = params.get("duration"), params.get("until")
     if duration not in (None, "") and until not in (None, ""):
-        return [
-            ValidationError(
-                f"{where}.inputParameters",
-                "Both 'duration' and 'until' specified. Please provide only one input",
-            )
-        ]
-    for key, value in (("duration", duration), ("until", until)):
+        message = "Both 'duration' and 'until' specified. Please provide only one input"
+        yield _at(where, "inputParameters", message)
+        return
+    for key, value, parse in (
+        ("duration", duration, waits.duration_ms),
+        ("until", until, waits.until_ms),
+    ):
         if isinstance(value, str) and value and "${" not in value:
             try:
-                if key == "duration":
-                    waits.duration_ms(value)
-                else:
-                    waits.until_ms(value)
+                parse(value)
             except waits.WaitError as exc:
-                return [ValidationError(f"{where}.inputParameters.{key}", str(exc), value)]
-    return []
+                yield _at(where, f"inputParameters.{key}", str(exc), value)
+                return
 
 
 def forks_and_joins(

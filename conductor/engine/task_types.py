@@ -110,65 +110,68 @@ class TaskTypeSpec:
     retried: bool = True
 
 
+def _flow(
+    kind: TaskType,
+    shape: Shape,
+    start: Starter,
+    *,
+    join: JoinRule | None = None,
+    task_type: str | None = None,
+    case_script: Callable[[JSON], bool] | None = None,
+    rules: tuple[Rule, ...] = (),
+) -> TaskTypeSpec:
+    """A flow-control type: its tasks carry the type as their name and are never retried. A
+    WorkflowTask for which `case_script` holds has its case evaluated by a script instead."""
+    return TaskTypeSpec(
+        kind,
+        shape,
+        start=start,
+        runtime=Runtime.CASE_SCRIPT if case_script else None,
+        lane=Lane.LOCAL if case_script else None,
+        deferred=case_script or _never,
+        join=join,
+        rules=rules,
+        task_type=task_type,
+        named_by_type=True,
+        retried=False,
+    )
+
+
+def _branch(
+    kind: TaskType, start: Starter, case_script: Callable[[JSON], bool], rule: Rule
+) -> TaskTypeSpec:
+    """SWITCH and DECISION: a case selects one branch."""
+    return _flow(kind, Shape.BRANCH, start, case_script=case_script, rules=(task_rules.cases, rule))
+
+
+def _fork(kind: TaskType, shape: Shape, rule: Rule) -> TaskTypeSpec:
+    """Both forks complete as they start (the branches follow) and their tasks carry FORK."""
+    return _flow(kind, shape, task_starts.completed, task_type=FORK_TASK_TYPE, rules=(rule,))
+
+
+def _handed_over(
+    kind: TaskType,
+    runtime: Runtime,
+    *,
+    lane: Lane = Lane.LOCAL,
+    shape: Shape = Shape.TASK,
+    prepare: Callable[[TaskState, JSON], None] | None = None,
+    rules: tuple[Rule, ...] = (),
+) -> TaskTypeSpec:
+    """A type whose work its runtime always does: starting a task hands it over."""
+    return TaskTypeSpec(
+        kind, shape, runtime=runtime, lane=lane, deferred=_always, prepare=prepare, rules=rules
+    )
+
+
 _SPECS = (
     TaskTypeSpec(TaskType.SIMPLE, Shape.TASK, worker=True),
-    TaskTypeSpec(
-        TaskType.SWITCH,
-        Shape.BRANCH,
-        named_by_type=True,
-        retried=False,
-        start=task_starts.switch,
-        runtime=Runtime.CASE_SCRIPT,
-        lane=Lane.LOCAL,
-        deferred=_script_switch,
-        rules=(task_rules.cases, task_rules.switch),
-    ),
-    TaskTypeSpec(
-        TaskType.DECISION,
-        Shape.BRANCH,
-        named_by_type=True,
-        retried=False,
-        start=task_starts.decision,
-        runtime=Runtime.CASE_SCRIPT,
-        lane=Lane.LOCAL,
-        deferred=_script_decision,
-        rules=(task_rules.cases, task_rules.decision),
-    ),
-    TaskTypeSpec(
-        TaskType.FORK_JOIN,
-        Shape.FORK,
-        named_by_type=True,
-        retried=False,
-        start=task_starts.completed,
-        task_type=FORK_TASK_TYPE,
-        rules=(task_rules.fork,),
-    ),
-    TaskTypeSpec(
-        TaskType.FORK_JOIN_DYNAMIC,
-        Shape.DYNAMIC_FORK,
-        named_by_type=True,
-        retried=False,
-        start=task_starts.completed,
-        task_type=FORK_TASK_TYPE,
-        rules=(task_rules.dynamic_fork,),
-    ),
-    TaskTypeSpec(
-        TaskType.JOIN,
-        Shape.JOIN,
-        named_by_type=True,
-        retried=False,
-        start=task_starts.join,
-        join=join_outcome,
-        rules=(task_rules.join,),
-    ),
-    TaskTypeSpec(
-        TaskType.EXCLUSIVE_JOIN,
-        Shape.JOIN,
-        named_by_type=True,
-        retried=False,
-        start=task_starts.join,
-        join=exclusive_join_outcome,
-    ),
+    _branch(TaskType.SWITCH, task_starts.switch, _script_switch, task_rules.switch),
+    _branch(TaskType.DECISION, task_starts.decision, _script_decision, task_rules.decision),
+    _fork(TaskType.FORK_JOIN, Shape.FORK, task_rules.fork),
+    _fork(TaskType.FORK_JOIN_DYNAMIC, Shape.DYNAMIC_FORK, task_rules.dynamic_fork),
+    _flow(TaskType.JOIN, Shape.JOIN, task_starts.join, join=join_outcome, rules=(task_rules.join,)),
+    _flow(TaskType.EXCLUSIVE_JOIN, Shape.JOIN, task_starts.join, join=exclusive_join_outcome),
     TaskTypeSpec(
         TaskType.DO_WHILE,
         Shape.LOOP,
@@ -178,39 +181,17 @@ _SPECS = (
         rules=(task_rules.do_while,),
         retried=False,
     ),
-    TaskTypeSpec(
+    _handed_over(
         TaskType.SUB_WORKFLOW,
-        Shape.SUB_WORKFLOW,
-        runtime=Runtime.SUB_WORKFLOW,
-        lane=Lane.LOCAL,
-        deferred=_always,
+        Runtime.SUB_WORKFLOW,
+        shape=Shape.SUB_WORKFLOW,
         prepare=task_starts.prepare_sub_workflow,
         rules=(task_rules.sub_workflow,),
     ),
-    TaskTypeSpec(
-        TaskType.START_WORKFLOW,
-        Shape.TASK,
-        runtime=Runtime.START_WORKFLOW,
-        lane=Lane.LOCAL,
-        deferred=_always,
-    ),
-    TaskTypeSpec(
-        TaskType.INLINE,
-        Shape.TASK,
-        runtime=Runtime.SCRIPT,
-        lane=Lane.LOCAL,
-        deferred=_always,
-        rules=(task_rules.inline,),
-    ),
-    TaskTypeSpec(TaskType.LAMBDA, Shape.TASK, supported=False),
-    TaskTypeSpec(
-        TaskType.JSON_JQ_TRANSFORM,
-        Shape.TASK,
-        runtime=Runtime.JQ,
-        lane=Lane.LOCAL,
-        deferred=_always,
-        rules=(task_rules.jq,),
-    ),
+    _handed_over(TaskType.START_WORKFLOW, Runtime.START_WORKFLOW),
+    _handed_over(TaskType.INLINE, Runtime.SCRIPT, rules=(task_rules.inline,)),
+    _handed_over(TaskType.JSON_JQ_TRANSFORM, Runtime.JQ, rules=(task_rules.jq,)),
+    _handed_over(TaskType.HTTP, Runtime.HTTP, lane=Lane.ISOLATED, rules=(task_rules.http,)),
     TaskTypeSpec(TaskType.SET_VARIABLE, Shape.TASK, start=task_starts.set_variable),
     TaskTypeSpec(
         TaskType.TERMINATE,
@@ -220,22 +201,12 @@ _SPECS = (
     ),
     TaskTypeSpec(TaskType.NOOP, Shape.TASK, start=task_starts.completed),
     TaskTypeSpec(TaskType.HUMAN, Shape.TASK, start=task_starts.in_progress),
-    TaskTypeSpec(
-        TaskType.DYNAMIC,
-        Shape.TASK,
-        substitute=task_starts.dynamic,
-        rules=(task_rules.dynamic,),
-    ),
-    TaskTypeSpec(
-        TaskType.HTTP,
-        Shape.TASK,
-        runtime=Runtime.HTTP,
-        lane=Lane.ISOLATED,
-        deferred=_always,
-        rules=(task_rules.http,),
-    ),
     TaskTypeSpec(TaskType.EVENT, Shape.TASK, start=task_starts.event, rules=(task_rules.event,)),
     TaskTypeSpec(TaskType.WAIT, Shape.WAIT, start=task_starts.wait, rules=(task_rules.wait,)),
+    TaskTypeSpec(
+        TaskType.DYNAMIC, Shape.TASK, substitute=task_starts.dynamic, rules=(task_rules.dynamic,)
+    ),
+    TaskTypeSpec(TaskType.LAMBDA, Shape.TASK, supported=False),
     TaskTypeSpec(TaskType.KAFKA_PUBLISH, Shape.TASK, supported=False),
 )
 

@@ -79,7 +79,7 @@ def _public_functions(module: ModuleType, parameters: int) -> set[str]:
         if fn.__module__ == module.__name__
         and not name.startswith("_")
         and len(inspect.signature(fn).parameters) == parameters
-        and inspect.signature(fn).return_annotation in ("StartResult", "list[ValidationError]")
+        and inspect.signature(fn).return_annotation in ("StartResult", "Iterator[ValidationError]")
     }
 
 
