@@ -62,6 +62,20 @@ _TOKEN = re.compile(
 
 
 @dataclass(frozen=True)
+class SearchRequest:
+    """A parsed search: what to match, in which order, and which page."""
+
+    conditions: tuple[Condition, ...] = ()
+    free_text: str | None = None
+    sort: tuple[SortKey, ...] = ()
+    start: int = 0
+    size: int = 100
+    # Workflows by their tasks: the conditions and free text are about tasks, and a workflow
+    # matches when one of its tasks does.
+    by_tasks: bool = False
+
+
+@dataclass(frozen=True)
 class _Token:
     kind: str  # open, close, comma, op, value (quoted), word
     text: str

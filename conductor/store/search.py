@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from conductor.search_query import Condition, SortKey
+from conductor.search_query import Condition, SearchRequest, SortKey
 from conductor.store.pool import Conn
 from conductor.store.rows import stored_task_from_row
 from conductor.store.values import StoredTask
@@ -100,64 +100,49 @@ class Page(Generic[T]):
     items: list[T]
 
 
-async def workflows(
-    conn: Conn,
-    conditions: Sequence[Condition],
-    free_text: str | None,
-    sort: Sequence[SortKey],
-    start: int,
-    size: int,
-    task_conditions: Sequence[Condition] | None = None,
-) -> Page[asyncpg.Record]:
-    """Workflow rows matching the conditions; with `task_conditions` (search-by-tasks), those having
-    a task that matches them and the free text."""
+async def workflows(conn: Conn, search: SearchRequest) -> Page[asyncpg.Record]:
+    """Workflow rows matching the search; by tasks, those having a task that matches it."""
     where = _Where(WORKFLOW_COLUMNS)
-    for condition in conditions:
-        where.add(condition)
-    if task_conditions is not None:
+    if search.by_tasks:
         tasks = _Where(TASK_COLUMNS, where.params)
-        for condition in task_conditions:
+        for condition in search.conditions:
             tasks.add(condition)
-        tasks.free_text("t", free_text)
+        tasks.free_text("t", search.free_text)
         matching = f"SELECT t.workflow_id FROM task t WHERE {tasks.sql()}"
         where.clauses.append(f"w.workflow_id IN ({matching})")
     else:
-        where.free_text("w", free_text)
-    order = _order(sort, WORKFLOW_COLUMNS, "w.create_time DESC", "w.workflow_id")
-    return await _page(conn, "workflow w", where, order, start, size)
+        for condition in search.conditions:
+            where.add(condition)
+        where.free_text("w", search.free_text)
+    order = _order(search.sort, WORKFLOW_COLUMNS, "w.create_time DESC", "w.workflow_id")
+    return await _page(conn, "workflow w", where, order, search)
 
 
-async def tasks(
-    conn: Conn,
-    conditions: Sequence[Condition],
-    free_text: str | None,
-    sort: Sequence[SortKey],
-    start: int,
-    size: int,
-) -> Page[StoredTask]:
+async def tasks(conn: Conn, search: SearchRequest) -> Page[StoredTask]:
     where = _Where(TASK_COLUMNS)
-    for condition in conditions:
+    for condition in search.conditions:
         where.add(condition)
-    where.free_text("t", free_text)
-    order = _order(sort, TASK_COLUMNS, "t.scheduled_time DESC", "t.task_id")
-    page = await _page(conn, "task t", where, order, start, size)
+    where.free_text("t", search.free_text)
+    order = _order(search.sort, TASK_COLUMNS, "t.scheduled_time DESC", "t.task_id")
+    page = await _page(conn, "task t", where, order, search)
     return Page(page.total, [stored_task_from_row(row) for row in page.items])
 
 
 async def _page(
-    conn: Conn, table: str, where: _Where, order: str, start: int, size: int
+    conn: Conn, table: str, where: _Where, order: str, search: SearchRequest
 ) -> Page[asyncpg.Record]:
     alias = table.split()[1]
     count_sql = f"SELECT count(*) FROM {table} WHERE {where.sql()}"
     total = int(await conn.fetchval(count_sql, *where.params))
-    if total == 0 or start >= total:
+    if total == 0 or search.start >= total:
         return Page(total, [])
     limit = len(where.params) + 1
     rows_sql = (
         f"SELECT {alias}.* FROM {table} WHERE {where.sql()} ORDER BY {order} "
         f"LIMIT ${limit} OFFSET ${limit + 1}"
     )
-    return Page(total, list(await conn.fetch(rows_sql, *where.params, size, start)))
+    found = await conn.fetch(rows_sql, *where.params, search.size, search.start)
+    return Page(total, list(found))
 
 
 def explain_sql(conditions: Sequence[Condition]) -> tuple[str, list[Any]]:

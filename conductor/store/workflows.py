@@ -6,13 +6,11 @@ callers never handle it: every read comes back as engine values with their defin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncpg
 
 from conductor.engine.decision import TASK_TIMER_KINDS
 from conductor.engine.model import TaskState, WorkflowState
-from conductor.search_query import Condition, SortKey
+from conductor.search_query import SearchRequest
 from conductor.store import rows, search
 from conductor.store.execution_definitions import ExecutionDefinitions
 from conductor.store.pool import Conn
@@ -111,21 +109,10 @@ class WorkflowStore:
             await self._state(conn, r, tasks_by_workflow.get(r["workflow_id"], [])) for r in found
         ]
 
-    async def search(
-        self,
-        conditions: Sequence[Condition],
-        free_text: str | None,
-        sort: Sequence[SortKey],
-        start: int,
-        size: int,
-        task_conditions: Sequence[Condition] | None = None,
-    ) -> search.Page[WorkflowState]:
-        """A page of runs (without their tasks) matching the conditions; with `task_conditions`
-        (search by tasks), those having a task that matches them and the free text."""
+    async def search(self, request: SearchRequest) -> search.Page[WorkflowState]:
+        """A page of runs matching a search, without their tasks."""
         async with self.pool.acquire() as conn:
-            page = await search.workflows(
-                conn, conditions, free_text, sort, start, size, task_conditions
-            )
+            page = await search.workflows(conn, request)
             states = [await self._state(conn, row, []) for row in page.items]
         return search.Page(page.total, states)
 

@@ -12,9 +12,9 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.keys import POOL, WORKFLOWS
-from conductor.engine.model import TaskStatus, WorkflowState, WorkflowStatus
+from conductor.engine.model import TaskStatus, WorkflowStatus
 from conductor.errors import BadRequest
-from conductor.search_query import Field, Kind, parse_query, parse_sort
+from conductor.search_query import Field, Kind, SearchRequest, parse_query, parse_sort
 from conductor.store import search as store
 from conductor.wire.render import stored_task_json, workflow_json
 from conductor.wire.summaries import task_summary, workflow_summary
@@ -58,33 +58,32 @@ TASK_FIELDS = {
 }
 
 
-def _paging(request: web.Request) -> tuple[int, int]:
+def _search_request(
+    request: web.Request, fields: dict[str, Field], sort_fields: dict[str, Field], by_tasks: bool
+) -> SearchRequest:
+    """The query string's search (400 for unknown fields, bad values or too large a page)."""
     start = rq.query_int(request, "start", 0, minimum=0) or 0
     size = rq.query_int(request, "size", 100, minimum=0)
     size = 100 if size is None else size
     if size > MAX_SIZE:
         raise BadRequest(f"Cannot return more than {MAX_SIZE} results. Please use pagination.")
-    return start, size
-
-
-async def _workflow_page(request: web.Request, by_tasks: bool) -> store.Page[WorkflowState]:
-    start, size = _paging(request)
-    query = rq.query_str(request, "query")
-    fields = TASK_FIELDS if by_tasks else WORKFLOW_FIELDS
-    conditions = parse_query(query, fields)
-    sort = parse_sort(rq.query_str(request, "sort"), WORKFLOW_FIELDS)
-    free_text = rq.query_str(request, "freeText")
-    workflows = request.app[WORKFLOWS]
-    if by_tasks:
-        return await workflows.search([], free_text, sort, start, size, task_conditions=conditions)
-    return await workflows.search(conditions, free_text, sort, start, size)
+    return SearchRequest(
+        conditions=tuple(parse_query(rq.query_str(request, "query"), fields)),
+        free_text=rq.query_str(request, "freeText"),
+        sort=tuple(parse_sort(rq.query_str(request, "sort"), sort_fields)),
+        start=start,
+        size=size,
+        by_tasks=by_tasks,
+    )
 
 
 def _workflow_search(
     by_tasks: bool, full: bool
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        page = await _workflow_page(request, by_tasks)
+        fields = TASK_FIELDS if by_tasks else WORKFLOW_FIELDS
+        search = _search_request(request, fields, WORKFLOW_FIELDS, by_tasks)
+        page = await request.app[WORKFLOWS].search(search)
         if full:
             results = [workflow_json(state, include_tasks=False) for state in page.items]
         else:
@@ -96,13 +95,9 @@ def _workflow_search(
 
 def _task_search(full: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        start, size = _paging(request)
-        conditions = parse_query(rq.query_str(request, "query"), TASK_FIELDS)
-        sort = parse_sort(rq.query_str(request, "sort"), TASK_FIELDS)
+        search = _search_request(request, TASK_FIELDS, TASK_FIELDS, by_tasks=False)
         async with request.app[POOL].acquire() as conn:
-            page = await store.tasks(
-                conn, conditions, rq.query_str(request, "freeText"), sort, start, size
-            )
+            page = await store.tasks(conn, search)
         render = stored_task_json if full else task_summary
         results = [render(stored) for stored in page.items]
         return rq.json_response({"totalHits": page.total, "results": results})
