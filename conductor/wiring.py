@@ -32,6 +32,7 @@ from conductor.store.limits import LimitsCache
 from conductor.store.timers import ClaimedTimer
 from conductor.store.workflows import WorkflowStore
 from conductor.timers.effects import WorkflowEffects
+from conductor.timers.reschedule import TimerRescheduler
 from conductor.timers.scheduler import ScheduleService
 from conductor.timers.service import TimerHandler, TimerService
 from conductor.timers.virtual import VirtualClockDriver
@@ -82,10 +83,10 @@ def wire(
     jq, http = JqRunner(), HttpTaskClient()
     # Two of the timer pool's connections stay free for claiming.
     firing_limit = max(1, settings.timer_pool_size - 2)
+    rescheduler = TimerRescheduler(pool, wakeups)
     lanes = Lanes(
-        pool,
+        rescheduler,
         clock,
-        wakeups,
         metrics,
         local_limit=firing_limit,
         lane_size=settings.system_task_lane_size,
@@ -93,7 +94,7 @@ def wire(
     scripts = ScriptRuntimes(sandbox, jq, workflows)
     launches = Launches(executor, workflows)
     runner = SystemTaskRunner(executor, lanes, runtime_handlers(scripts, launches, http))
-    effects = WorkflowEffects(workflows, executor, clock, wakeups, http.post_json)
+    effects = WorkflowEffects(workflows, executor, clock, rescheduler, http.post_json)
 
     async def notify_listener(timer: ClaimedTimer) -> None:
         await lanes.isolated(timer, WEBHOOK_LANE, lambda _waited: effects.notify_listener(timer))

@@ -14,14 +14,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-import asyncpg
-
 from conductor.clock import Clock
 from conductor.engine.model import TaskState
 from conductor.metrics import Metrics
-from conductor.store import timers as timer_store
 from conductor.store.timers import ClaimedTimer
-from conductor.wakeups import Wakeups
+from conductor.timers.reschedule import TimerRescheduler
 
 DEFAULT_LANE = "default"
 WEBHOOK_LANE = "status-listener"  # workflow status webhooks, apart from HTTP tasks
@@ -47,17 +44,15 @@ class _Lane:
 class Lanes:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        rescheduler: TimerRescheduler,
         clock: Clock,
-        wakeups: Wakeups,
         metrics: Metrics,
         *,
         local_limit: int = 4,
         lane_size: int = 32,
     ) -> None:
-        self.pool = pool
+        self.rescheduler = rescheduler
         self.clock = clock
-        self.wakeups = wakeups
         self.metrics = metrics
         # The shared limit of work inside the server (`async with lanes.local:`).
         self.local = asyncio.Semaphore(local_limit)
@@ -89,9 +84,6 @@ class Lanes:
 
     async def _postpone(self, timer: ClaimedTimer, lane: str) -> None:
         fire_at = self.clock.now_ms() + LANE_FULL_POSTPONE_MS
-        async with self.local, self.pool.acquire() as conn:
-            await timer_store.reschedule(
-                conn, timer.key, timer.claimed_fire_at, fire_at, timer.payload
-            )
+        async with self.local:
+            await self.rescheduler.later(timer, fire_at, timer.payload)
         self.metrics.system_tasks_postponed.labels(lane).inc()
-        self.wakeups.timer_due(fire_at)

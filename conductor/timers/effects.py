@@ -21,7 +21,7 @@ from conductor.executor import Executor
 from conductor.store import timers as timer_store
 from conductor.store.timers import ClaimedTimer
 from conductor.store.workflows import WorkflowStore
-from conductor.wakeups import Wakeups
+from conductor.timers.reschedule import TimerRescheduler
 from conductor.wire.render import workflow_json
 from conductor.wire.start_request import StartRequest
 from conductor.wire.summaries import workflow_summary
@@ -48,13 +48,13 @@ class WorkflowEffects:
         workflows: WorkflowStore,
         executor: Executor,
         clock: Clock,
-        wakeups: Wakeups,
+        rescheduler: TimerRescheduler,
         post_json: PostJson,
     ) -> None:
         self.workflows = workflows
         self.executor = executor
         self.clock = clock
-        self.wakeups = wakeups
+        self.rescheduler = rescheduler
         self.post_json = post_json
 
     async def child_done(self, timer: ClaimedTimer) -> None:
@@ -126,9 +126,7 @@ class WorkflowEffects:
             return
         retry_at = self.clock.now_ms() + min(1000 * 2**attempt, LISTENER_MAX_BACKOFF_MS)
         retry = json.dumps({**request, "attempt": attempt + 1})
-        async with self.workflows.pool.acquire() as conn:
-            await timer_store.reschedule(conn, timer.key, timer.claimed_fire_at, retry_at, retry)
-        self.wakeups.timer_due(retry_at)
+        await self.rescheduler.later(timer, retry_at, retry)
 
     async def _delete(self, timer: ClaimedTimer) -> None:
         async with self.workflows.pool.acquire() as conn:
