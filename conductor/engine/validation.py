@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conductor.engine.model import RetryLogic, TimeoutPolicy
+from conductor.engine.model import RetryLogic, TaskType, TimeoutPolicy
 from conductor.engine.problems import ValidationError
 from conductor.engine.problems import is_blank as _is_blank
 from conductor.engine.problems import non_negative_int as _non_negative_int
@@ -186,7 +186,7 @@ def _task_problems(
         )
     else:
         seen.add(str(ref))
-    kind = task.get("type", "SIMPLE")
+    kind = task.get("type", TaskType.SIMPLE.value)
     if not isinstance(kind, str) or not kind:
         errors.append(ValidationError(f"{where}.type", "type must be a non-empty string", kind))
     elif kind in TASK_TYPES and not TASK_TYPES[kind].supported:

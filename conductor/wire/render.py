@@ -21,7 +21,7 @@ def task_json(
     workflow_task = dict(task.workflow_task)
     workflow_task.setdefault("name", task.task_def_name)
     workflow_task.setdefault("taskReferenceName", task.ref_name)
-    workflow_task.setdefault("type", "SIMPLE")
+    workflow_task.setdefault("type", TaskType.SIMPLE.value)
     task_def = workflow_task.get("taskDefinition")
     settings = task.settings
     rate = task_def.get("rateLimitPerFrequency") if isinstance(task_def, dict) else None
