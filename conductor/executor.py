@@ -9,7 +9,6 @@ our read and write makes the transition retry from a fresh read instead of overw
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 import uuid
@@ -37,8 +36,6 @@ from conductor.store.values import StoredTask
 from conductor.store.workflows import WorkflowStore
 from conductor.wakeups import Wakeups
 from conductor.wire.start_request import StartRequest
-
-log = logging.getLogger(__name__)
 
 # A poll this recent makes a domain's worker count as live (Conductor's
 # activeWorkerLastPollTimeout). Poll data reaches the database within a couple of seconds.

@@ -9,7 +9,6 @@ so idle workers polling ten times a second do not write to the database ten time
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import asyncpg
 
@@ -20,8 +19,6 @@ from conductor.store import tasks as task_store
 from conductor.store.limits import LimitsCache
 from conductor.store.values import StoredTask
 from conductor.wakeups import Wakeups, wait_for
-
-log = logging.getLogger(__name__)
 
 MAX_POLL_TIMEOUT_MS = 5000
 
