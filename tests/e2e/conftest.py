@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import LIVE, ServerProcess, Servers
+from conductor.testing.server_process import ServerProcess
+from tests.e2e.harness import LIVE, Servers
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
+from conductor.testing.server_process import ServerProcess
 from tests.conftest import wait_until
-from tests.e2e.harness import ServerProcess
 from tests.e2e.ledger import (
     REFS,
     Ledger,

@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from conductor.testing.server_process import ServerProcess
 from tests.conftest import wait_until
-from tests.e2e.harness import ServerProcess, Servers
+from tests.e2e.harness import Servers
 
 pytestmark = pytest.mark.e2e
 

@@ -23,8 +23,9 @@ from conductor.client.http.models.workflow_def import WorkflowDef
 from conductor.client.http.models.workflow_task import WorkflowTask
 from conductor.client.orkes_clients import OrkesClients
 
+from conductor.testing.server_process import ServerProcess
 from tests.e2e import sdk_workers
-from tests.e2e.harness import ServerProcess, Servers, wait_until_sync
+from tests.e2e.harness import Servers, wait_until_sync
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class as a test
     from tests.pg import TestDatabases

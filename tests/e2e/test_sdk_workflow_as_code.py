@@ -43,7 +43,8 @@ from conductor.client.workflow.task.sub_workflow_task import (
 from conductor.client.workflow.task.switch_task import SwitchTask
 from conductor.client.workflow.task.terminate_task import TerminateTask, WorkflowStatus
 
-from tests.e2e.harness import ServerProcess, Servers, wait_until_sync
+from conductor.testing.server_process import ServerProcess
+from tests.e2e.harness import Servers, wait_until_sync
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class as a test
     from tests.pg import TestDatabases

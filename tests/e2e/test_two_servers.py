@@ -14,8 +14,9 @@ from collections import Counter
 import aiohttp
 import pytest
 
+from conductor.testing.server_process import ServerProcess
 from tests.conftest import wait_until
-from tests.e2e.harness import ServerProcess, Servers
+from tests.e2e.harness import Servers
 from tests.e2e.ledger import (
     REFS,
     Ledger,

@@ -11,7 +11,7 @@ import pytest
 
 from conductor.store.migrate import migrate, migration_files
 from conductor.store.queries import QUERIES
-from tests.pg import with_database
+from conductor.testing.databases import with_database
 
 pytestmark = pytest.mark.integration
 
