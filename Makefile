@@ -48,7 +48,7 @@ typecheck: $(VENV)/.dev-installed  ## mypy, strict on conductor/ and workers/
 check: lint typecheck test  ## everything CI checks
 
 bench: $(VENV)/.dev-installed  ## throughput benchmark (see docs/benchmarks.md)
-	$(BIN)/python bench/throughput.py
+	$(BIN)/python -m bench.throughput
 
 clean:  ## remove the virtualenv and caches (keeps the embedded database in .conductor-data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Summarise a `py-spy record --format raw` file: top functions by self and by total samples.
 
-    python bench/pyspy_top.py PROFILE.txt [--top 25] [--keep-lines]
+    python -m bench.pyspy_top PROFILE.txt [--top 25] [--keep-lines]
 
 Each input line is `frame;frame;...;leaf COUNT`, a frame being `function (file:line)`.
 Line numbers are dropped unless --keep-lines, so one function is one row. "Total" counts a

@@ -1,7 +1,7 @@
 """Does retention slow the hot path? Poll and update latency with and without it running.
 
-    python bench/retention.py [--finished 100000] [--rounds 8] [--seconds 10] [--rate 100]
-                               [--database-url URL]
+    python -m bench.retention [--finished 100000] [--rounds 8] [--seconds 10] [--rate 100]
+                              [--database-url URL]
 
 One fresh database, N finished workflows (one task each, ended 60 days ago) generated inside
 PostgreSQL and checkpointed. After a discarded warm-up phase come ``--rounds`` pairs of phases
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import statistics
 import sys
 import time
@@ -37,19 +36,11 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.throughput import (
-    Machine,
-    ServerProcess,
-    free_port,
-    fresh_database,
-    machine_info,
-    postgres_server,
-    run_in_scratch,
-    scrape,
-)
-from bench.timers import percentile
+from bench.generated_store import WORKFLOW_INSERT, add_definition
+from bench.machine import Machine
+from bench.report import command_line, percentile
+from bench.scaffold import bench_database, parser, run_in_scratch, running_server
+from bench.server_api import scrape
 
 log = logging.getLogger("bench")
 
@@ -58,15 +49,14 @@ BACKLOG = 3000
 WORKERS = 4
 TARGET_RATIO = 1.2
 
-_GENERATE_WORKFLOWS = """
-INSERT INTO workflow (workflow_id, name, version, status, correlation_id, priority,
-                      parent_workflow_id, create_time, update_time, end_time, revision,
-                      definition_id, body)
-SELECT 'old-' || g, 'old', 1, 'COMPLETED', NULL, 0, NULL, $3::bigint - 5000, $3, $3, 1, $4,
+_GENERATE_WORKFLOWS = (
+    WORKFLOW_INSERT
+    + """SELECT 'old-' || g, 'old', 1, 'COMPLETED', NULL, 0, NULL, $3::bigint - 5000, $3, $3, 1, $4,
        jsonb_build_object('input', jsonb_build_object('n', g), 'output', '{}'::jsonb,
                           'variables', '{}'::jsonb, 'taskToDomain', '{}'::jsonb)
 FROM generate_series($1::bigint, $2::bigint) AS g
 """
+)
 _GENERATE_TASKS = """
 INSERT INTO task (task_id, workflow_id, ref_name, retry_count, seq, task_type, status,
                   scheduled_time, start_time, end_time, update_time, body)
@@ -99,11 +89,7 @@ async def generate(dsn: str, n: int) -> None:
     now = int(time.time() * 1000)
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(
-            "INSERT INTO execution_definition (definition_id, body) VALUES ('old', $1::jsonb)"
-            " ON CONFLICT DO NOTHING",
-            '{"name": "old", "version": 1, "tasks": []}',
-        )
+        await add_definition(conn, "old", '{"name": "old", "version": 1, "tasks": []}')
         for first in range(1, n + 1, 50_000):
             last = min(first + 49_999, n)
             await conn.execute(_GENERATE_WORKFLOWS, first, last, now - 60 * DAY_MS, "old")
@@ -119,16 +105,11 @@ async def generate(dsn: str, n: int) -> None:
 async def phase(
     args: argparse.Namespace, dsn: str, work_dir: Path, label: str, retention: bool
 ) -> Phase:
-    if retention:
-        os.environ["CONDUCTOR_RETENTION_DAYS"] = "30"
-    else:
-        os.environ.pop("CONDUCTOR_RETENTION_DAYS", None)
-    server = ServerProcess(dsn, free_port(), work_dir / f"server-{label}.log", None)
-    try:
+    env = {"CONDUCTOR_RETENTION_DAYS": "30" if retention else None}
+    async with running_server(dsn, work_dir / f"server-{label}.log", env=env) as server:
         connector = aiohttp.TCPConnector(limit=64)
         async with aiohttp.ClientSession(connector=connector) as session:
-            await server.wait_healthy(session)
-            api = f"{server.base_url}/api"
+            api = server.api
             async with session.post(f"{api}/metadata/workflow?overwrite=true", json=LIVE) as r:
                 assert r.status == 200, await r.text()
             sem = asyncio.Semaphore(32)
@@ -140,7 +121,7 @@ async def phase(
             # Enough queued work that the queue never runs dry during the phase.
             backlog = max(BACKLOG, int(args.rate * args.seconds * 1.2))
             await asyncio.gather(*(start_one() for _ in range(backlog)))
-            before = await scrape(session, server.base_url)
+            before = await scrape(session, server.url)
             polls: list[float] = []
             updates: list[float] = []
             interval = WORKERS / args.rate
@@ -172,9 +153,7 @@ async def phase(
                     updates.append((time.perf_counter() - started) * 1000)
 
             await asyncio.gather(*(worker(i) for i in range(WORKERS)))
-            after = await scrape(session, server.base_url)
-    finally:
-        server.stop()
+            after = await scrape(session, server.url)
     purged = after.get("conductor_workflows_purged_total", 0.0) - before.get(
         "conductor_workflows_purged_total", 0.0
     )
@@ -182,16 +161,10 @@ async def phase(
 
 
 async def benchmark(args: argparse.Namespace, work_dir: Path) -> str:
-    async with (
-        postgres_server(args.database_url, work_dir) as (admin_dsn, kind),
-        fresh_database(admin_dsn) as dsn,
-    ):
-        machine = await machine_info(dsn, kind)
+    async with bench_database(args.database_url, work_dir) as (dsn, machine):
         # A first server migrates the schema; then the backlog is generated.
-        first = ServerProcess(dsn, free_port(), work_dir / "server-migrate.log", None)
-        async with aiohttp.ClientSession() as session:
-            await first.wait_healthy(session)
-        first.stop()
+        async with running_server(dsn, work_dir / "server-migrate.log"):
+            pass
         log.info("generating %d finished workflows", args.finished)
         await generate(dsn, args.finished)
         # A discarded first phase: the first server over a new database warms caches.
@@ -223,12 +196,11 @@ def pooled(label: str, phases: list[Phase]) -> Phase:
 def markdown(args: argparse.Namespace, machine: Machine, phases: list[Phase]) -> str:
     a = pooled("all A (off)", [p for p in phases if p.label.startswith("A")])
     b = pooled("all B (purging)", [p for p in phases if p.label.startswith("B")])
-    command = " ".join(["python", "bench/retention.py", *sys.argv[1:]])
+    command = command_line("bench.retention")
     lines = [
         f"Command: `{command}`",
         "",
-        f"Machine: {machine.nproc} CPUs ({machine.cpu_model}), Linux {machine.kernel}, "
-        f"Python {machine.python}, {machine.postgres} ({machine.postgres_kind})",
+        f"Machine: {machine.summary()} ({machine.postgres_kind})",
         "",
         f"{args.finished:,} finished workflows stored; {args.rate} tasks/s polled and completed "
         f"for {args.seconds} s per phase.",
@@ -277,8 +249,7 @@ def p99_ratio(top: Phase, bottom: Phase, key: str) -> float:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--database-url", help="PostgreSQL admin URL; default an embedded server")
+    p = parser(__doc__)
     p.add_argument("--finished", type=int, default=100_000, help="finished workflows stored")
     p.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     p.add_argument("--rate", type=int, default=100, help="tasks polled and completed per second")

@@ -1,6 +1,6 @@
 """Search latency on a large store: /api/workflow/search over N stored workflows.
 
-    python bench/search.py [--workflows 1000000] [--repeat 30] [--database-url URL]
+    python -m bench.search [--workflows 1000000] [--repeat 30] [--database-url URL]
 
 One run, one fresh database (``bench_<random>``, dropped at the end), one server process
 (``python -m conductor server``), which migrates the schema. N workflow rows are then generated
@@ -27,18 +27,10 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.throughput import (
-    Machine,
-    ServerProcess,
-    free_port,
-    fresh_database,
-    machine_info,
-    postgres_server,
-    run_in_scratch,
-)
-from bench.timers import percentile
+from bench.generated_store import WORKFLOW_INSERT, add_definition
+from bench.machine import Machine
+from bench.report import command_line, percentile
+from bench.scaffold import bench_database, parser, run_in_scratch, running_server
 
 log = logging.getLogger("bench")
 
@@ -47,11 +39,9 @@ STEP_MS = 30_000
 BATCH = 100_000
 
 # Generated rows: run i (1-based) is named from its remainder, its status from i % 100.
-_GENERATE = """
-INSERT INTO workflow (workflow_id, name, version, status, correlation_id, priority,
-                      parent_workflow_id, create_time, update_time, end_time, revision,
-                      definition_id, body)
-SELECT 'wf-' || g,
+_GENERATE = (
+    WORKFLOW_INSERT
+    + """SELECT 'wf-' || g,
        (ARRAY['billing', 'refunds', 'onboarding', 'reports', 'sync'])[1 + g % 5],
        1,
        CASE WHEN g % 100 < 6 THEN 'RUNNING' WHEN g % 100 < 8 THEN 'FAILED'
@@ -70,6 +60,7 @@ SELECT 'wf-' || g,
            'variables', '{}'::jsonb, 'taskToDomain', '{}'::jsonb)
 FROM generate_series($1::bigint, $2::bigint) AS g
 """
+)
 
 
 def queries(n: int) -> list[tuple[str, dict[str, str]]]:
@@ -110,12 +101,7 @@ async def populate(dsn: str, n: int) -> float:
     conn = await asyncpg.connect(dsn)
     try:
         definition_id = "bench-definition"
-        await conn.execute(
-            "INSERT INTO execution_definition (definition_id, body) VALUES ($1, $2::jsonb)"
-            " ON CONFLICT DO NOTHING",
-            definition_id,
-            '{"name": "billing", "version": 1, "tasks": []}',
-        )
+        await add_definition(conn, definition_id, '{"name": "billing", "version": 1, "tasks": []}')
         started = time.perf_counter()
         for first in range(1, n + 1, BATCH):
             last = min(first + BATCH - 1, n)
@@ -147,29 +133,21 @@ async def measure(
 
 async def benchmark(args: argparse.Namespace, work_dir: Path) -> str:
     async with (
-        postgres_server(args.database_url, work_dir) as (admin_dsn, kind),
-        fresh_database(admin_dsn) as dsn,
+        bench_database(args.database_url, work_dir) as (dsn, machine),
+        running_server(dsn, work_dir / "server.log") as server,
+        aiohttp.ClientSession() as session,
     ):
-        machine = await machine_info(dsn, kind)
-        server = ServerProcess(dsn, free_port(), work_dir / "server.log", None)
-        try:
-            async with aiohttp.ClientSession() as session:
-                await server.wait_healthy(session)
-                log.info("generating %d workflows", args.workflows)
-                insert_s = await populate(dsn, args.workflows)
-                api = f"{server.base_url}/api"
-                get_url = f"{api}/workflow/wf-{args.workflows // 2}"
-                get_ms, _ = await measure(session, get_url, {"includeTasks": "false"}, args.repeat)
-                baseline = percentile(get_ms, 0.5)
-                results = []
-                for label, params in queries(args.workflows):
-                    timings, body = await measure(
-                        session, f"{api}/workflow/search", params, args.repeat
-                    )
-                    results.append((label, params, timings, body["totalHits"]))
-                    log.info("%s: p50 %.1f ms", label, percentile(timings, 0.5))
-        finally:
-            server.stop()
+        log.info("generating %d workflows", args.workflows)
+        insert_s = await populate(dsn, args.workflows)
+        api = server.api
+        get_url = f"{api}/workflow/wf-{args.workflows // 2}"
+        get_ms, _ = await measure(session, get_url, {"includeTasks": "false"}, args.repeat)
+        baseline = percentile(get_ms, 0.5)
+        results = []
+        for label, params in queries(args.workflows):
+            timings, body = await measure(session, f"{api}/workflow/search", params, args.repeat)
+            results.append((label, params, timings, body["totalHits"]))
+            log.info("%s: p50 %.1f ms", label, percentile(timings, 0.5))
     return markdown(args, machine, insert_s, get_ms, baseline, results)
 
 
@@ -181,12 +159,11 @@ def markdown(
     baseline: float,
     results: list[tuple[str, dict[str, str], list[float], int]],
 ) -> str:
-    command = " ".join(["python", "bench/search.py", *sys.argv[1:]])
+    command = command_line("bench.search")
     lines = [
         f"Command: `{command}`",
         "",
-        f"Machine: {machine.nproc} CPUs ({machine.cpu_model}), Linux {machine.kernel}, "
-        f"Python {machine.python}, {machine.postgres} ({machine.postgres_kind})",
+        f"Machine: {machine.summary()} ({machine.postgres_kind})",
         "",
         f"{args.workflows:,} workflows generated and analysed in {insert_s:.1f} s; "
         f"each figure over {args.repeat} requests after one warm-up.",
@@ -210,11 +187,9 @@ def markdown(
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--database-url", help="PostgreSQL admin URL; default an embedded server")
+    p = parser(__doc__, verbose=True)
     p.add_argument("--workflows", type=int, default=1_000_000, help="stored workflows")
     p.add_argument("--repeat", type=int, default=30, help="requests per query")
-    p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 
 
