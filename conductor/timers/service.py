@@ -172,8 +172,10 @@ class TimerService(BackgroundService):
     async def _fire_bulk(self, timers: list[ClaimedTimer]) -> None:
         events = []
         for timer in timers:
-            given = await self._input_for(timer)
-            if given is not None:
+            given = _input_for(timer)
+            if given is None:
+                await self._drop(timer)
+            else:
                 key = (timer.key, timer.claimed_fire_at)
                 events.append(PendingInput(timer.workflow_id, given, key))
         kept = {event.fired_timer for event in events}
@@ -224,8 +226,9 @@ class TimerService(BackgroundService):
 
     async def _transition(self, timer: ClaimedTimer) -> None:
         """Fire one BULK timer on its own (it could not join a bulk chunk)."""
-        given = await self._input_for(timer)
+        given = _input_for(timer)
         if given is None:
+            await self._drop(timer)
             return
         try:
             await self.executor.transition(
@@ -233,19 +236,6 @@ class TimerService(BackgroundService):
             )
         except Conflict:  # the workflow refuses it (a terminate after it completed on its own)
             await self._drop(timer)
-
-    async def _input_for(self, timer: ClaimedTimer) -> Input | None:
-        """The decider input a BULK timer stands for; None, and the timer dropped, when its
-        payload is malformed (it would fail the same way every time)."""
-        route = route_of(timer.kind)
-        try:
-            if route is None or route.to_input is None:
-                raise ValueError(f"timer kind {timer.kind} is not fired as an input")
-            return route.to_input(timer)
-        except _MALFORMED:
-            log.error("dropping timer %s with a malformed payload %r", timer.key, timer.payload)
-            await self._drop(timer)
-            return None
 
     async def _drop(self, timer: ClaimedTimer) -> None:
         async with self.pool.acquire() as conn:
@@ -255,3 +245,16 @@ class TimerService(BackgroundService):
         if not queue_name:
             return
         self.wakeups.queues_ready({queue_name})
+
+
+def _input_for(timer: ClaimedTimer) -> Input | None:
+    """The decider input a BULK timer stands for; None when its payload is malformed (it would
+    fail the same way every time: the caller drops it)."""
+    route = route_of(timer.kind)
+    try:
+        if route is None or route.to_input is None:
+            raise ValueError(f"timer kind {timer.kind} is not fired as an input")
+        return route.to_input(timer)
+    except _MALFORMED:
+        log.error("dropping timer %s with a malformed payload %r", timer.key, timer.payload)
+        return None
