@@ -19,7 +19,7 @@ from conductor.engine.model import (
     loop_ref,
     task_type_of,
 )
-from conductor.engine.task_types import spec_of
+from conductor.engine.task_types import TASK_TYPES, spec_of
 from conductor.engine.templates import resolve_task_input
 
 
@@ -44,7 +44,7 @@ def new_task(
         task_id,
     )
     kind = task_type_of(workflow_task)
-    spec = spec_of(workflow_task)
+    spec = TASK_TYPES.get(kind) or spec_of(workflow_task)
     name = str(workflow_task.get("name", ""))
     worker = spec.worker
     # A SIMPLE task's queue is its name; another worker type's is the type's own name.

@@ -19,7 +19,7 @@ from conductor.engine.model import (
     base_ref,
     loop_ref,
 )
-from conductor.engine.task_types import FORK_TASK_TYPE, is_worker_task, spec_of
+from conductor.engine.task_types import FORK_TASK_TYPE, JOIN_RULES, is_worker_task
 
 
 class FlowControl(DeciderBase):
@@ -137,7 +137,7 @@ class FlowControl(DeciderBase):
         joins = [
             (t, rule)
             for t in self.state.tasks
-            if not t.status.terminal and (rule := spec_of(t.workflow_task).join) is not None
+            if (rule := JOIN_RULES.get(t.task_type)) is not None and not t.status.terminal
         ]
         if not joins:
             return False

@@ -26,9 +26,10 @@ class TaskStatus(StrEnum):
     FAILED_WITH_TERMINAL_ERROR = "FAILED_WITH_TERMINAL_ERROR"
     CANCELED = "CANCELED"
 
+    # Sets, not tuples: these run on every decider pass, and a tuple compares by value.
     @property
     def terminal(self) -> bool:
-        return self not in (TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS)
+        return self not in _PENDING_TASK
 
     @property
     def successful(self) -> bool:
@@ -36,13 +37,13 @@ class TaskStatus(StrEnum):
 
     @property
     def retriable(self) -> bool:
-        return self not in (
-            TaskStatus.SKIPPED,
-            TaskStatus.FAILED_WITH_TERMINAL_ERROR,
-            TaskStatus.CANCELED,
-        )
+        return self not in _NOT_RETRIABLE
 
 
+_PENDING_TASK = frozenset({TaskStatus.SCHEDULED, TaskStatus.IN_PROGRESS})
+_NOT_RETRIABLE = frozenset(
+    {TaskStatus.SKIPPED, TaskStatus.FAILED_WITH_TERMINAL_ERROR, TaskStatus.CANCELED}
+)
 _SUCCESSFUL_TASK = frozenset(
     {
         TaskStatus.SCHEDULED,
@@ -75,11 +76,15 @@ class WorkflowStatus(StrEnum):
 
     @property
     def terminal(self) -> bool:
-        return self not in (WorkflowStatus.RUNNING, WorkflowStatus.PAUSED)
+        return self not in _OPEN_WORKFLOW
 
     @property
     def successful(self) -> bool:
-        return self in (WorkflowStatus.RUNNING, WorkflowStatus.PAUSED, WorkflowStatus.COMPLETED)
+        return self in _SUCCESSFUL_WORKFLOW
+
+
+_OPEN_WORKFLOW = frozenset({WorkflowStatus.RUNNING, WorkflowStatus.PAUSED})
+_SUCCESSFUL_WORKFLOW = _OPEN_WORKFLOW | {WorkflowStatus.COMPLETED}
 
 
 class TaskType(StrEnum):

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from conductor.engine import task_rules, task_starts
 from conductor.engine.joins import JoinRule, exclusive_join_outcome, join_outcome
-from conductor.engine.model import JSON, TaskState, TaskType, task_type_of
+from conductor.engine.model import JSON, TaskState, TaskType
 from conductor.engine.task_rules import Rule
 from conductor.engine.task_starts import SCRIPT_EVALUATORS, Starter
 
@@ -214,9 +214,19 @@ TASK_TYPES: dict[str, TaskTypeSpec] = {spec.type.value: spec for spec in _SPECS}
 _WORKER = TASK_TYPES[TaskType.SIMPLE]
 
 
+# The join rule of each taskType that has one (the decider looks for joins on every pass).
+JOIN_RULES: dict[str, JoinRule] = {
+    spec.task_type or spec.type.value: spec.join for spec in _SPECS if spec.join is not None
+}
+
+
 def spec_of(workflow_task: JSON) -> TaskTypeSpec:
-    """The spec of a WorkflowTask's type; a type not in the table is a worker task."""
-    return TASK_TYPES.get(task_type_of(workflow_task), _WORKER)
+    """The spec of a WorkflowTask's type; a type not in the table is a worker task. (On every
+    decider path, so one dict lookup: `type` absent, empty or unknown all mean a worker task.)"""
+    try:
+        return TASK_TYPES.get(workflow_task.get("type"), _WORKER)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable type: registration refuses it, so none is ever stored
+        return _WORKER
 
 
 def is_worker_task(workflow_task: JSON) -> bool:
