@@ -137,3 +137,15 @@ def test_fork_must_be_followed_by_a_join_on_known_tasks() -> None:
     assert any("not followed by a join" in m for m in _errors_for(fork))
     assert _errors_for(fork, {**join, "joinOn": ["a", "zz"]}) == []  # accepted, as in Conductor
     assert any("forkTasks" in m for m in _errors_for({**fork, "forkTasks": []}, join))
+
+
+@pytest.mark.parametrize(
+    "kind", ["INLINE", "JSON_JQ_TRANSFORM", "HTTP", "WAIT", "TERMINATE", "FORK_JOIN_DYNAMIC"]
+)
+def test_input_parameters_that_are_not_an_object_are_a_problem_not_a_crash(kind: str) -> None:
+    definition = {
+        "name": "wf",
+        "tasks": [{"name": "a", "taskReferenceName": "a", "type": kind, "inputParameters": "x"}],
+    }
+    paths = [problem.path for problem in validate_workflow_def(definition)]
+    assert paths[0] == "workflowDef.tasks[a].inputParameters"
