@@ -47,7 +47,7 @@ _MAX_NESTING = 32  # sub-workflow levels followed when looking for the failed ru
 
 @dataclass(frozen=True)
 class PendingInput:
-    """An event for `Executor.transition_many`."""
+    """A decider input for one workflow, for `Executor.transition_many`."""
 
     workflow_id: str
     event: Input

@@ -118,6 +118,11 @@ def wire(
         lease_ms=settings.timer_lease_ms,
         max_idle_ms=settings.timer_max_idle_ms,
     )
+    # Other servers hear of this one's commits only while it runs its background services.
+    broadcaster = None
+    if settings.run_background_services:
+        broadcaster = Broadcaster(dsn, wakeups)
+        wakeups.subscribe(broadcaster)
     retention = None
     if settings.retention_days is not None and settings.retention_days > 0:
         policy = RetentionPolicy(
@@ -142,7 +147,7 @@ def wire(
         schedules=ScheduleService(pool, clock, executor),
         event_processor=EventProcessor(workflows, executor, sandbox, wakeups),
         retention=retention,
-        broadcaster=Broadcaster(dsn, wakeups) if settings.run_background_services else None,
+        broadcaster=broadcaster,
     )
     if settings.run_background_services:
         components.services = _background(settings, components, clock, wakeups)
@@ -161,7 +166,6 @@ def _background(
         parts.event_processor,
     ]
     if parts.broadcaster is not None:
-        wakeups.subscribe(parts.broadcaster)
         services.extend(parts.broadcaster.services())
     if parts.retention is not None:
         services.append(parts.retention)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection
 
 import asyncpg
 
-from conductor.background import BackgroundService
+from conductor.background import TRANSIENT_ERRORS, BackgroundService
 from conductor.store import tasks as task_store
 from conductor.wakeups import Wakeups
 
@@ -96,8 +96,11 @@ class _Sender(BackgroundService):
                 self._conn = await asyncpg.connect(self._dsn)
             for payload in _chunks(sorted(notices)):
                 await task_store.notify(self._conn, CHANNEL, f"{self._origin}\n{payload}")
-        except BaseException:
-            self._conn = None  # connect again next time; these notices are hints, let them go
+        except TRANSIENT_ERRORS:
+            # Connect again next time; these notices are hints, so they are let go.
+            if self._conn is not None:
+                self._conn.terminate()
+            self._conn = None
             raise
         return _COALESCE_S
 

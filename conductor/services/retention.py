@@ -18,19 +18,16 @@ With archiving on, a removed run's rows are kept as one document in `workflow_ar
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
 
-from conductor.background import TRANSIENT_ERRORS, BackgroundService
+from conductor.background import BackgroundService
 from conductor.clock import Clock
 from conductor.metrics import Metrics
 from conductor.store import retention as store
-
-log = logging.getLogger(__name__)
 
 DAY_MS = 24 * 3600 * 1000
 QUIET_CHECK_MS = 2
@@ -149,11 +146,7 @@ class RetentionService(BackgroundService):
         """One batch at a quiet moment; returns the rest its cost and the load call for."""
         await self.wait_for_quiet()
         started = time.monotonic()
-        try:
-            removed = await self.run_once()
-        except TRANSIENT_ERRORS as exc:  # rest as after a short batch, not the default retry
-            log.warning("retention round failed, retrying later: %s", exc)
-            removed = 0
+        removed = await self.run_once()
         took_ms = (time.monotonic() - started) * 1000
         # Smoothed: a batch slowed by a burst of load must not stall purging for long.
         cost = self._cost_ms
