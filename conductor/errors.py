@@ -9,6 +9,8 @@ from typing import Any
 class ConductorError(Exception):
     status = 500
     retryable = False
+    # A machine-readable code for the body's `error` field (the SDKs read it on 401 and 403).
+    code: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -25,6 +27,25 @@ class Conflict(ConductorError):
 
 class BadRequest(ConductorError):
     status = 400
+
+
+class Unauthenticated(ConductorError):
+    """401. EXPIRED_TOKEN and INVALID_TOKEN make the SDKs fetch a new token and retry once."""
+
+    status = 401
+
+    def __init__(self, message: str, code: str = "INVALID_TOKEN") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Forbidden(ConductorError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class UnsupportedMediaType(ConductorError):
+    status = 415
 
 
 class IllegalState(ConductorError):
@@ -51,3 +72,7 @@ class StaleState(ConductorError):
 
     status = 409
     retryable = True
+
+
+class StartupRefused(Exception):
+    """The server will not start as configured; the message says why and what to do."""

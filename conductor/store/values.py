@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conductor.engine.model import JSON, TaskState
+from conductor.roles import Role
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,34 @@ class DueSchedule:
     name: str
     body: JSON
     next_run_time: int
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key as stored: never its secret, only the secret's hash."""
+
+    key_id: str
+    name: str
+    role: Role
+    secret_hash: str
+    generation: int
+    task_types: frozenset[str] | None
+    domains: frozenset[str] | None
+    created_ms: int
+    last_used_ms: int | None
+    revoked_ms: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_ms is None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int | None  # None until stored
+    at_ms: int
+    principal: str
+    role: str
+    action: str
+    target: str
+    status: int
