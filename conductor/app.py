@@ -8,12 +8,16 @@ supervisor starts the background services after them and stops them first.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import asyncpg
 from aiohttp import web
 
+from conductor.api.auth import authorize
+from conductor.api.browser_guard import same_origin_writes, security_headers
 from conductor.api.handlers import (
+    admin,
     dry_run,
     events,
     health,
@@ -23,12 +27,16 @@ from conductor.api.handlers import (
     scheduler,
     search,
     tasks,
+    tokens,
     workflows,
 )
 from conductor.api.keys import (
+    AUDIT,
     CLOCK,
     DATABASE_KIND,
     EXECUTOR,
+    KEY_ADMIN,
+    KEYRING,
     METRICS,
     POLLER,
     POOL,
@@ -41,6 +49,7 @@ from conductor.api.middleware import errors
 from conductor.background import Supervisor
 from conductor.clock import Clock, SystemClock
 from conductor.config import Settings
+from conductor.errors import StartupRefused
 from conductor.metrics import Metrics
 from conductor.services.event_processor import EventProcessor
 from conductor.services.retention import RetentionService
@@ -54,6 +63,7 @@ from conductor.ui import routes as ui_routes
 from conductor.wakeups import Wakeups
 from conductor.wiring import Components, wire
 
+log = logging.getLogger(__name__)
 COMPONENTS = web.AppKey("components", Components)
 TIMER_SERVICE = web.AppKey("timer_service", TimerService)
 SCHEDULE_SERVICE = web.AppKey("schedule_service", ScheduleService)
@@ -67,7 +77,9 @@ MAX_BODY_BYTES = 12 * 1024 * 1024  # above Conductor's 10 MB payload limit; larg
 def create_app(
     settings: Settings, *, clock: Clock | None = None, metrics: Metrics | None = None
 ) -> web.Application:
-    app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[errors, same_origin_writes, authorize], client_max_size=MAX_BODY_BYTES
+    )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics or Metrics()
@@ -77,6 +89,8 @@ def create_app(
     app.cleanup_ctx.append(_components)
     app.cleanup_ctx.append(_services)
     app.add_routes(health.routes())
+    app.add_routes(tokens.routes())
+    app.add_routes(admin.routes())
     app.add_routes(metadata.routes())
     app.add_routes(search.routes())
     app.add_routes(dry_run.routes())
@@ -86,7 +100,8 @@ def create_app(
     app.add_routes(workflows.routes())
     app.add_routes(tasks.routes())
     app.add_routes(scheduler.routes())
-    app.add_routes(ui_routes.routes())
+    ui_routes.setup(app)
+    app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(_stop_polls)
     return app
 
@@ -135,10 +150,31 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     app[TIMER_SERVICE] = parts.timer_service
     app[SCHEDULE_SERVICE] = parts.schedules
     app[EVENT_PROCESSOR] = parts.event_processor
+    app[KEYRING], app[KEY_ADMIN], app[AUDIT] = parts.keyring, parts.key_admin, parts.audit
+    await parts.keyring.load()
+    _refuse_open_network(app[SETTINGS], parts.keyring.enabled)
     if parts.retention is not None:
         app[RETENTION_SERVICE] = parts.retention
     yield
     await parts.close()
+
+
+def _refuse_open_network(settings: Settings, keys_exist: bool) -> None:
+    """Secure by default: reachable from a network means authenticated, unless told otherwise."""
+    if keys_exist or settings.loopback_only:
+        return
+    where = f"{settings.host}:{settings.port}"
+    if not settings.insecure_no_auth:
+        raise StartupRefused(
+            f"refusing to listen on {where} without authentication: create an API key with"
+            " `conductor keys create --role admin`, listen on 127.0.0.1, or pass"
+            " --insecure-no-auth"
+        )
+    log.warning(
+        "authentication is OFF and the server listens on %s: anyone who can reach it can read"
+        " and change everything (--insecure-no-auth)",
+        where,
+    )
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,8 +10,20 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "0.0.0.0"
+    # Loopback unless told otherwise: a server reachable from a network needs API keys
+    # (or --insecure-no-auth) before it starts.
+    host: str = "127.0.0.1"
     port: int = 8080
+    insecure_no_auth: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # Tokens from POST /api/token; the SDKs fetch a new one when told a token expired.
+    auth_token_ttl_s: float = 900.0
+    ui_session_ttl_s: float = 8 * 3600.0
+    # How soon a key made or revoked on another server (or by `conductor keys`) takes effect here.
+    key_refresh_s: float = 2.0
+    # Origins besides the server's own whose browser pages may send writes (scheme://host:port).
+    allowed_origins: tuple[str, ...] = ()
     database_url: str | None = None
     data_dir: Path = Path("./.conductor-data")
     pool_size: int = 20
@@ -38,6 +51,16 @@ class Settings:
     # A throwaway dev instance whose clock jumps ahead when nothing is runnable.
     virtual_clock: bool = False
 
+    @property
+    def loopback_only(self) -> bool:
+        """Whether only this machine can reach the server (its bind address is loopback)."""
+        if self.host.strip().lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip().strip("[]")).is_loopback
+        except ValueError:
+            return False  # a host name: it may resolve to any interface
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
@@ -47,6 +70,16 @@ class Settings:
             "database_url": env.get("CONDUCTOR_DATABASE_URL") or None,
             "data_dir": Path(env.get("CONDUCTOR_DATA_DIR", str(cls.data_dir))),
             "pool_size": int(env.get("CONDUCTOR_DB_POOL_SIZE", cls.pool_size)),
+            "insecure_no_auth": _flag(env.get("CONDUCTOR_INSECURE_NO_AUTH")),
+            "tls_cert": _path(env.get("CONDUCTOR_TLS_CERT")),
+            "tls_key": _path(env.get("CONDUCTOR_TLS_KEY")),
+            "auth_token_ttl_s": float(
+                env.get("CONDUCTOR_AUTH_TOKEN_TTL_SECONDS", cls.auth_token_ttl_s)
+            ),
+            "ui_session_ttl_s": float(
+                env.get("CONDUCTOR_UI_SESSION_TTL_SECONDS", cls.ui_session_ttl_s)
+            ),
+            "allowed_origins": _list(env.get("CONDUCTOR_ALLOWED_ORIGINS")),
             "access_log": _flag(env.get("CONDUCTOR_ACCESS_LOG")),
             "retention_days": float(env["CONDUCTOR_RETENTION_DAYS"])
             if env.get("CONDUCTOR_RETENTION_DAYS")
@@ -58,10 +91,19 @@ class Settings:
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if isinstance(values["data_dir"], str):
-            values["data_dir"] = Path(values["data_dir"])
+        for name in ("data_dir", "tls_cert", "tls_key"):
+            if isinstance(values[name], str):
+                values[name] = Path(str(values[name]))
         return cls(**values)  # type: ignore[arg-type]
 
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes")
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())

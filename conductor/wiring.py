@@ -18,10 +18,13 @@ from conductor.config import Settings
 from conductor.engine.decision import TimerKind
 from conductor.executor import Executor
 from conductor.metrics import Metrics
+from conductor.services.api_keys import KeyAdmin
+from conductor.services.audit import AuditTrail
 from conductor.services.broadcast import Broadcaster
 from conductor.services.event_processor import EventProcessor
 from conductor.services.http_task import HttpTaskClient
 from conductor.services.jq_runner import JqRunner
+from conductor.services.keyring import KeyRing
 from conductor.services.lanes import WEBHOOK_LANE, Lanes
 from conductor.services.launches import Launches
 from conductor.services.retention import RetentionPolicy, RetentionService
@@ -57,6 +60,9 @@ class Components:
     event_processor: EventProcessor
     retention: RetentionService | None
     broadcaster: Broadcaster | None
+    keyring: KeyRing
+    key_admin: KeyAdmin
+    audit: AuditTrail
     # What the supervisor runs (empty when background services are off, as in most tests).
     services: list[BackgroundService] = field(default_factory=list)
 
@@ -135,6 +141,12 @@ def wire(
             policy,
             hot_path_work=lambda: executor.committed + poller.claimed,
         )
+    keyring = KeyRing(
+        pool,
+        clock,
+        token_ttl_s=settings.auth_token_ttl_s,
+        session_ttl_s=settings.ui_session_ttl_s,
+    )
     components = Components(
         workflows=workflows,
         executor=executor,
@@ -148,6 +160,9 @@ def wire(
         event_processor=EventProcessor(workflows, executor, sandbox, wakeups),
         retention=retention,
         broadcaster=broadcaster,
+        keyring=keyring,
+        key_admin=KeyAdmin(pool, clock, on_change=keyring.load),
+        audit=AuditTrail(pool, clock),
     )
     if settings.run_background_services:
         components.services = _background(settings, components, clock, wakeups)
@@ -164,6 +179,7 @@ def _background(
         parts.schedules,
         Periodic("poll-data", parts.poller.flush_poll_data, POLL_DATA_FLUSH_S),
         parts.event_processor,
+        Periodic("key-ring", parts.keyring.refresh, settings.key_refresh_s),
     ]
     if parts.broadcaster is not None:
         services.extend(parts.broadcaster.services())

@@ -10,6 +10,9 @@ from conductor.clock import Clock
 from conductor.config import Settings
 from conductor.executor import Executor
 from conductor.metrics import Metrics
+from conductor.services.api_keys import KeyAdmin
+from conductor.services.audit import AuditTrail
+from conductor.services.keyring import KeyRing
 from conductor.services.scripts import ScriptSandbox
 from conductor.store.workflows import WorkflowStore
 from conductor.wakeups import Wakeups
@@ -24,3 +27,6 @@ WAKEUPS = web.AppKey("wakeups", Wakeups)
 METRICS = web.AppKey("metrics", Metrics)
 DATABASE_KIND = web.AppKey("database_kind", str)
 SANDBOX = web.AppKey("sandbox", ScriptSandbox)
+KEYRING = web.AppKey("keyring", KeyRing)
+AUDIT = web.AppKey("audit", AuditTrail)
+KEY_ADMIN = web.AppKey("key_admin", KeyAdmin)

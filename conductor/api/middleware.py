@@ -52,7 +52,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.json_response(body, status=400)
     except ConductorError as exc:
         status = exc.status
-        return error_response(exc.status, exc.message, exc.retryable)
+        body = error_body(exc.status, exc.message, exc.retryable)
+        if exc.code is not None:
+            body["error"] = exc.code
+        return web.json_response(body, status=exc.status)
     except web.HTTPException as exc:
         status = exc.status
         if exc.status < 400:

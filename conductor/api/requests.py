@@ -12,9 +12,15 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from conductor.errors import BadRequest, FieldError, ValidationFailed
+from conductor.errors import BadRequest, FieldError, UnsupportedMediaType, ValidationFailed
 
 _ABSENT = {"", "none", "null", "undefined"}
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
 
 
 async def json_body(request: web.Request, *, required: bool = True) -> Any:
@@ -23,6 +29,13 @@ async def json_body(request: web.Request, *, required: bool = True) -> Any:
         if required:
             raise BadRequest("Request body is missing or empty")
         return None
+    # As Conductor's server: a body must say it is JSON. A web page on another site can send
+    # text/plain or form bodies without the browser asking first; it cannot send this.
+    if not _is_json(request.content_type):
+        sent = request.headers.get("Content-Type", "none")
+        raise UnsupportedMediaType(
+            f"Content-Type '{sent}' is not supported: send the body as application/json"
+        )
     try:
         # orjson refuses NaN/Infinity, invalid UTF-8 and nesting deeper than 1024 levels.
         return orjson.loads(raw)

@@ -1,18 +1,98 @@
-"""The web UI: static pages that talk to the REST API from the browser."""
+"""The web UI: pages rendered with Jinja2 (autoescaped), data fetched from the REST API.
+
+With authentication on, the UI signs in with an API key: POST /login exchanges it for a session
+token kept in an HttpOnly, SameSite=Strict cookie, and pages show only what the key's role may
+see. Writes made with the cookie need the session's CSRF token (conductor/api/auth.py).
+"""
 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 
-_STATIC = resources.files("conductor.ui").joinpath("static")
+from conductor.api.auth import SESSION_COOKIE, csrf_token_of, principal_of
+from conductor.api.keys import KEYRING, SETTINGS
+from conductor.api.permissions import requires
+from conductor.errors import Unauthenticated
+from conductor.roles import Permission
+from conductor.services.keyring import TokenKind
+
+_STATIC = Path(str(resources.files("conductor.ui").joinpath("static")))
 
 
-async def index(_request: web.Request) -> web.Response:
-    html = _STATIC.joinpath("index.html").read_text("utf-8")
-    return web.Response(text=html, content_type="text/html")
+def _page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
+    context = {
+        "principal": principal_of(request),
+        "auth_on": request.app[KEYRING].enabled,
+        "csrf_token": csrf_token_of(request),
+        **values,
+    }
+    return aiohttp_jinja2.render_template(template, request, context, status=status)
 
 
-def routes() -> list[web.RouteDef]:
-    return [web.get("/", index)]
+@requires(Permission.PUBLIC)
+async def index(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    if principal is None:
+        raise web.HTTPFound("/login")
+    return _page(request, "index.html", can_read=principal.may(Permission.READ))
+
+
+@requires(Permission.PUBLIC)
+async def login_page(request: web.Request) -> web.Response:
+    if not request.app[KEYRING].enabled:
+        raise web.HTTPFound("/")
+    return _page(request, "login.html")
+
+
+@requires(Permission.PUBLIC)
+async def login(request: web.Request) -> web.Response:
+    ring = request.app[KEYRING]
+    if not ring.enabled:
+        raise web.HTTPFound("/")
+    form = await request.post()
+    key_id, secret = str(form.get("keyId") or ""), str(form.get("keySecret") or "")
+    try:
+        token = await ring.exchange(key_id, secret, TokenKind.SESSION)
+    except Unauthenticated:
+        return _page(request, "login.html", 401, error="Unknown key or wrong secret", key_id=key_id)
+    response = web.HTTPFound("/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(request.app[SETTINGS].ui_session_ttl_s),
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+    raise response
+
+
+@requires(Permission.PUBLIC)
+async def logout(_request: web.Request) -> web.Response:
+    response = web.HTTPFound("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+def setup(app: web.Application) -> None:
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("conductor.ui", "templates"),
+        autoescape=True,
+    )
+    app.add_routes(
+        [
+            web.get("/", index),
+            web.get("/login", login_page),
+            web.post("/login", login),
+            web.post("/logout", logout),
+            web.static("/ui/static", _STATIC),
+        ]
+    )

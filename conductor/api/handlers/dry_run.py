@@ -18,6 +18,7 @@ from aiohttp import web
 from conductor.api import requests as rq
 from conductor.api.handlers.workflows import parse_start_request
 from conductor.api.keys import EXECUTOR, WAKEUPS, WORKFLOWS
+from conductor.api.permissions import requires
 from conductor.engine.inputs import TaskResultReceived
 from conductor.engine.model import (
     RESULT_STATUSES,
@@ -28,6 +29,7 @@ from conductor.engine.model import (
     base_ref,
 )
 from conductor.errors import FieldError, NotFound, ValidationFailed
+from conductor.roles import Permission
 from conductor.wakeups import wait_for
 from conductor.wire.render import workflow_json
 
@@ -36,6 +38,7 @@ _QUIET_S = 0.2  # nothing changed for this long (and nothing left to mock): the 
 _DEFAULT_WAIT_S = 10
 
 
+@requires(Permission.OPERATE)
 async def run_with_mocks(request: web.Request) -> web.Response:
     body = await rq.json_object(request, "workflowTestRequest")
     mocks = _mocks(body.get("taskRefToMockOutput"))

@@ -8,7 +8,9 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.keys import POOL
+from conductor.api.permissions import requires
 from conductor.errors import Conflict, FieldError, NotFound, ValidationFailed
+from conductor.roles import Permission
 from conductor.services.event_processor import ACTIONS
 from conductor.store import events as store
 
@@ -52,11 +54,13 @@ def check_handler(handler: dict[str, Any]) -> None:
         raise ValidationFailed(errors)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def add_handler(request: web.Request) -> web.Response:
     await _save_handler(request, new=True)
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def update_handler(request: web.Request) -> web.Response:
     await _save_handler(request, new=False)
     return rq.empty()
@@ -76,6 +80,7 @@ async def _save_handler(request: web.Request, new: bool) -> None:
         raise NotFound(f"EventHandler with name {handler['name']} not found!")
 
 
+@requires(Permission.OPERATE, audited=True)
 async def delete_handler(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[POOL].acquire() as conn:
@@ -84,11 +89,13 @@ async def delete_handler(request: web.Request) -> web.Response:
     return rq.empty()
 
 
+@requires(Permission.READ)
 async def list_handlers(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         return rq.json_response(await store.list_handlers(conn))
 
 
+@requires(Permission.READ)
 async def handlers_for_event(request: web.Request) -> web.Response:
     active_only = rq.query_bool(request, "activeOnly", True)
     async with request.app[POOL].acquire() as conn:

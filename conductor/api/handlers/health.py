@@ -10,11 +10,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from conductor.api import requests as rq
 from conductor.api.keys import DATABASE_KIND, METRICS, POOL
+from conductor.api.permissions import requires
+from conductor.roles import Permission
 from conductor.store import tasks as store
 
 _HEALTH_TIMEOUT_S = 2.0
 
 
+@requires(Permission.PUBLIC)
 async def health(request: web.Request) -> web.Response:
     kind = request.app[DATABASE_KIND]
     try:
@@ -30,6 +33,7 @@ async def health(request: web.Request) -> web.Response:
     return rq.json_response({"healthy": True, "database": kind, "databaseVersion": version})
 
 
+@requires(Permission.PUBLIC)
 async def metrics(request: web.Request) -> web.Response:
     body = generate_latest(request.app[METRICS].registry)
     response = web.Response(body=body)

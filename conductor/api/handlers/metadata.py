@@ -9,8 +9,10 @@ from aiohttp import web
 from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
 from conductor.api.keys import CLOCK, EXECUTOR, POOL
+from conductor.api.permissions import requires
 from conductor.engine.validation import ValidationError, validate_task_def
 from conductor.errors import Conflict, FieldError, NotFound, ValidationFailed
+from conductor.roles import Permission
 from conductor.store import definitions as store
 from conductor.wire.render import task_def_json
 
@@ -27,6 +29,7 @@ def _normalise_workflow_def(body: dict[str, Any]) -> dict[str, Any]:
     return definition
 
 
+@requires(Permission.OPERATE, audited=True)
 async def register_task_defs(request: web.Request) -> web.Response:
     defs = await rq.json_list(request, "taskDefinitions")
     if not defs:
@@ -49,6 +52,7 @@ def _strip_times(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in ("createTime", "updateTime")}
 
 
+@requires(Permission.OPERATE, audited=True)
 async def update_task_def(request: web.Request) -> web.Response:
     task_def = await rq.json_object(request, "taskDef")
     _raise_if(validate_task_def(task_def, "updateTaskDef.taskDef"))
@@ -61,12 +65,14 @@ async def update_task_def(request: web.Request) -> web.Response:
     return rq.empty()
 
 
+@requires(Permission.READ)
 async def list_task_defs(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         defs = await store.list_task_defs(conn)
     return rq.json_response([task_def_json(d) for d in defs])
 
 
+@requires(Permission.READ)
 async def get_task_def(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[POOL].acquire() as conn:
@@ -76,6 +82,7 @@ async def get_task_def(request: web.Request) -> web.Response:
     return rq.json_response(task_def_json(task_def))
 
 
+@requires(Permission.OPERATE, audited=True)
 async def delete_task_def(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[POOL].acquire() as conn:
@@ -85,6 +92,7 @@ async def delete_task_def(request: web.Request) -> web.Response:
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def create_workflow_def(request: web.Request) -> web.Response:
     overwrite = rq.query_bool(request, "overwrite", False)
     definition = _normalise_workflow_def(await rq.json_object(request, "workflowDef"))
@@ -100,12 +108,14 @@ async def create_workflow_def(request: web.Request) -> web.Response:
     return rq.empty()
 
 
+@requires(Permission.READ)
 async def validate_workflow(request: web.Request) -> web.Response:
     definition = _normalise_workflow_def(await rq.json_object(request, "workflowDef"))
     await check_workflow_def(request.app, definition, "validateWorkflowDef.workflowDef")
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def upsert_workflow_defs(request: web.Request) -> web.Response:
     defs = await rq.json_list(request, "workflowDefs")
     normalised: list[dict[str, Any]] = []
@@ -129,6 +139,7 @@ async def upsert_workflow_defs(request: web.Request) -> web.Response:
     )
 
 
+@requires(Permission.READ)
 async def get_workflow_def(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     version = rq.query_int(request, "version", None)
@@ -139,16 +150,19 @@ async def get_workflow_def(request: web.Request) -> web.Response:
     return rq.json_response(definition)
 
 
+@requires(Permission.READ)
 async def list_workflow_defs(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         return rq.json_response(await store.list_workflow_defs(conn))
 
 
+@requires(Permission.READ)
 async def latest_workflow_defs(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         return rq.json_response(await store.list_workflow_defs(conn, latest_only=True))
 
 
+@requires(Permission.READ)
 async def names_and_versions(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         defs = await store.list_workflow_defs(conn)
@@ -160,6 +174,7 @@ async def names_and_versions(request: web.Request) -> web.Response:
     return rq.json_response(out)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def delete_workflow_def(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     version = rq.path_int(request, "version")

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.keys import EXECUTOR, POOL, WORKFLOWS
+from conductor.api.permissions import requires
 from conductor.engine.inputs import (
     Input,
     PauseWorkflow,
@@ -27,6 +28,7 @@ from conductor.engine.inputs import (
     TerminateWorkflow,
 )
 from conductor.errors import ConductorError, FieldError, NotFound, ValidationFailed
+from conductor.roles import Permission
 from conductor.wire.render import workflow_json
 
 MAX_BULK_IDS = 1000
@@ -70,16 +72,19 @@ def _terminate_remove_action(reason: str | None) -> Action:
 # -- one workflow -------------------------------------------------------------------------------
 
 
+@requires(Permission.OPERATE, audited=True)
 async def pause(request: web.Request) -> web.Response:
     await _transition(request.app, request.match_info["workflow_id"], PauseWorkflow())
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def resume(request: web.Request) -> web.Response:
     await _transition(request.app, request.match_info["workflow_id"], ResumeWorkflow())
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def skip_task(request: web.Request) -> web.Response:
     # Conductor binds SkipTaskRequest from the query string, which the Python SDK fills with an
     # unparseable repr; a JSON body with taskInput/taskOutput is honoured when sent.
@@ -94,17 +99,20 @@ async def skip_task(request: web.Request) -> web.Response:
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def reset_callbacks(request: web.Request) -> web.Response:
     await _transition(request.app, request.match_info["workflow_id"], ResetCallbacks())
     return rq.empty(204)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def restart(request: web.Request) -> web.Response:
     use_latest = rq.query_bool(request, "useLatestDefinitions", False)
     await _restart_action(use_latest)(request.app, request.match_info["workflow_id"])
     return rq.empty(204)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def retry(request: web.Request) -> web.Response:
     workflow_id: str | None = request.match_info["workflow_id"]
     if rq.query_bool(request, "resumeSubworkflowTasks", False):
@@ -115,6 +123,7 @@ async def retry(request: web.Request) -> web.Response:
     return rq.empty(204)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def rerun(request: web.Request) -> web.Response:
     workflow_id = request.match_info["workflow_id"]
     body = await rq.json_object(request, "rerunWorkflowRequest", required=False)
@@ -133,6 +142,7 @@ async def rerun(request: web.Request) -> web.Response:
     return rq.text(workflow_id)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def terminate_remove(request: web.Request) -> web.Response:
     reason = rq.query_str(request, "reason")
     await _terminate_remove_action(reason)(request.app, request.match_info["workflow_id"])
@@ -177,37 +187,45 @@ async def _bulk_ids(request: web.Request) -> list[str]:
     return list(dict.fromkeys(body))
 
 
+@requires(Permission.OPERATE, audited=True)
 async def bulk_pause(request: web.Request) -> web.Response:
     return await _bulk(request, _event_action(PauseWorkflow()))
 
 
+@requires(Permission.OPERATE, audited=True)
 async def bulk_resume(request: web.Request) -> web.Response:
     return await _bulk(request, _event_action(ResumeWorkflow()))
 
 
+@requires(Permission.OPERATE, audited=True)
 async def bulk_restart(request: web.Request) -> web.Response:
     use_latest = rq.query_bool(request, "useLatestDefinitions", False)
     return await _bulk(request, _restart_action(use_latest))
 
 
+@requires(Permission.OPERATE, audited=True)
 async def bulk_retry(request: web.Request) -> web.Response:
     return await _bulk(request, _event_action(RetryWorkflow()))
 
 
+@requires(Permission.OPERATE, audited=True)
 async def bulk_terminate(request: web.Request) -> web.Response:
     reason = rq.query_str(request, "reason")
     trigger = rq.query_bool(request, "triggerFailureWorkflow", False)
     return await _bulk(request, _event_action(TerminateWorkflow(reason, trigger)))
 
 
+@requires(Permission.OPERATE, audited=True)
 async def bulk_remove(request: web.Request) -> web.Response:
     return await _bulk(request, _remove)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def bulk_terminate_remove(request: web.Request) -> web.Response:
     return await _bulk(request, _terminate_remove_action(rq.query_str(request, "reason")))
 
 
+@requires(Permission.READ)
 async def bulk_search(request: web.Request) -> web.Response:
     """Several workflows by id (Conductor's bulk search): the found ones, and an error per
     missing id."""

@@ -7,28 +7,34 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.keys import CLOCK, POOL, WAKEUPS
+from conductor.api.permissions import requires
 from conductor.engine.model import TaskStatus
 from conductor.errors import BadRequest
+from conductor.roles import Permission
 from conductor.services import notify_queues
 from conductor.store import events as store
 
 
+@requires(Permission.READ)
 async def names(request: web.Request) -> web.Response:
     return rq.json_response({status.value: queue for status, queue in notify_queues.QUEUES.items()})
 
 
+@requires(Permission.READ)
 async def sizes(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         counts = await store.queue_sizes(conn, list(notify_queues.QUEUES.values()))
     return rq.json_response(counts)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def update_by_ref(request: web.Request) -> web.Response:
     info = request.match_info
     await _publish(request, info["workflow_id"], None, info["task_ref_name"])
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def update_by_task_id(request: web.Request) -> web.Response:
     info = request.match_info
     await _publish(request, info["workflow_id"], info["task_id"], None)

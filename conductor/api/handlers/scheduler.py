@@ -8,7 +8,9 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.keys import CLOCK, POOL
+from conductor.api.permissions import requires
 from conductor.errors import FieldError, NotFound, ValidationFailed
+from conductor.roles import Permission
 from conductor.store import schedules as store
 from conductor.timers.cron import CronError, fire_times, trigger
 from conductor.timers.scheduler import first_run_after
@@ -42,6 +44,7 @@ def _validate(body: dict[str, Any]) -> None:
         raise ValidationFailed(errors)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def save(request: web.Request) -> web.Response:
     body = await rq.json_object(request, "workflowSchedule")
     _validate(body)
@@ -56,12 +59,14 @@ async def save(request: web.Request) -> web.Response:
     return rq.json_response(saved)
 
 
+@requires(Permission.READ)
 async def list_schedules(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         found = await store.list_all(conn, rq.query_str(request, "workflowName"))
     return rq.json_response(found)
 
 
+@requires(Permission.READ)
 async def get_schedule(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[POOL].acquire() as conn:
@@ -71,6 +76,7 @@ async def get_schedule(request: web.Request) -> web.Response:
     return rq.json_response(schedule)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def delete_schedule(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with request.app[POOL].acquire() as conn:
@@ -93,14 +99,17 @@ async def _set_paused(request: web.Request, paused: bool) -> web.Response:
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def pause(request: web.Request) -> web.Response:
     return await _set_paused(request, True)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def resume(request: web.Request) -> web.Response:
     return await _set_paused(request, False)
 
 
+@requires(Permission.READ)
 async def next_few(request: web.Request) -> web.Response:
     expression = rq.query_str(request, "cronExpression")
     if expression is None:
@@ -115,6 +124,7 @@ async def next_few(request: web.Request) -> web.Response:
     return rq.json_response(fire_times(cron, start - 1, end, limit))
 
 
+@requires(Permission.READ)
 async def executions(request: web.Request) -> web.Response:
     start = rq.query_int(request, "start", 0, minimum=0) or 0
     size = min(rq.query_int(request, "size", 100, minimum=0) or 100, 5000)

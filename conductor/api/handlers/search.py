@@ -12,8 +12,10 @@ from aiohttp import web
 
 from conductor.api import requests as rq
 from conductor.api.keys import POOL, WORKFLOWS
+from conductor.api.permissions import requires
 from conductor.engine.model import TaskStatus, WorkflowStatus
 from conductor.errors import BadRequest
+from conductor.roles import Permission
 from conductor.search_query import Field, Kind, SearchRequest, parse_query, parse_sort
 from conductor.store import search as store
 from conductor.wire.render import stored_task_json, workflow_json
@@ -80,6 +82,7 @@ def _search_request(
 def _workflow_search(
     by_tasks: bool, full: bool
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    @requires(Permission.READ)
     async def handler(request: web.Request) -> web.Response:
         fields = TASK_FIELDS if by_tasks else WORKFLOW_FIELDS
         search = _search_request(request, fields, WORKFLOW_FIELDS, by_tasks)
@@ -94,6 +97,7 @@ def _workflow_search(
 
 
 def _task_search(full: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
+    @requires(Permission.READ)
     async def handler(request: web.Request) -> web.Response:
         search = _search_request(request, TASK_FIELDS, TASK_FIELDS, by_tasks=False)
         async with request.app[POOL].acquire() as conn:

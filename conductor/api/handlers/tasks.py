@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from conductor.api import requests as rq
+from conductor.api.auth import check_task_scope, principal_of
 from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL, WAKEUPS, WORKFLOWS
 from conductor.api.longpoll import MAX_POLL_TIMEOUT_MS
+from conductor.api.permissions import requires
 from conductor.engine.definitions import queue_name
 from conductor.engine.inputs import TaskResultReceived
 from conductor.engine.model import RESULT_STATUSES, TaskStatus
 from conductor.errors import BadRequest, FieldError, NotFound, ValidationFailed
+from conductor.roles import Permission
 from conductor.store import tasks as store
 from conductor.wire.render import stored_task_json
 
@@ -63,8 +67,20 @@ def parse_task_result(body: dict[str, Any]) -> tuple[str, TaskResultReceived]:
 
 async def _read_task_result(request: web.Request) -> tuple[str, TaskResultReceived]:
     workflow_id, event = parse_task_result(await rq.json_object(request, "taskResult"))
+    await _check_scope_of_task(request, event.task_id)
     request.app[METRICS].task_updates.labels(event.status.value).inc()
     return workflow_id, event
+
+
+async def _check_scope_of_task(request: web.Request, task_id: str) -> None:
+    """For keys limited to some task types or domains: one read to learn the task's."""
+    principal = principal_of(request)
+    if principal is None or not principal.scoped:
+        return
+    async with request.app[POOL].acquire() as conn:
+        stored = await store.get(conn, task_id)
+    if stored is not None:
+        check_task_scope(request, stored.task.task_type, stored.task.domain)
 
 
 def _log_text(entry: Any) -> str:
@@ -74,13 +90,12 @@ def _log_text(entry: Any) -> str:
 
 
 def _poll_args(request: web.Request) -> tuple[str, str | None, str | None]:
-    return (
-        request.match_info["task_type"],
-        rq.query_str(request, "workerid"),
-        rq.query_str(request, "domain"),
-    )
+    task_type, domain = request.match_info["task_type"], rq.query_str(request, "domain")
+    check_task_scope(request, task_type, domain)
+    return task_type, rq.query_str(request, "workerid"), domain
 
 
+@requires(Permission.WORK)
 async def poll_one(request: web.Request) -> web.Response:
     task_type, worker_id, domain = _poll_args(request)
     claimed = await request.app[POLLER].poll(task_type, worker_id, domain, 1, _SINGLE_POLL_WAIT_MS)
@@ -89,6 +104,7 @@ async def poll_one(request: web.Request) -> web.Response:
     return rq.json_response(stored_task_json(claimed[0]))
 
 
+@requires(Permission.WORK)
 async def poll_batch(request: web.Request) -> web.Response:
     task_type, worker_id, domain = _poll_args(request)
     count = rq.query_int(request, "count", 1, minimum=1) or 1
@@ -102,12 +118,14 @@ async def poll_batch(request: web.Request) -> web.Response:
     return rq.json_response([stored_task_json(stored) for stored in claimed])
 
 
+@requires(Permission.WORK)
 async def update_task(request: web.Request) -> web.Response:
     workflow_id, event = await _read_task_result(request)
     await request.app[EXECUTOR].transition(workflow_id, event)
     return rq.text(event.task_id)
 
 
+@requires(Permission.WORK)
 async def update_task_v2(request: web.Request) -> web.Response:
     """Apply a result, then hand the same worker its next task of that type, if one is ready."""
     workflow_id, event = await _read_task_result(request)
@@ -122,6 +140,7 @@ async def update_task_v2(request: web.Request) -> web.Response:
     return rq.json_response(stored_task_json(result.claimed[0]))
 
 
+@requires(Permission.WORK)
 async def update_by_reference(request: web.Request) -> web.Response:
     workflow_id = request.match_info["workflow_id"]
     ref = request.match_info["ref"]
@@ -135,6 +154,7 @@ async def update_by_reference(request: web.Request) -> web.Response:
     task = state.pending_task(ref=ref)
     if task is None:
         return rq.text("")
+    check_task_scope(request, task.task_type, task.domain)
     event = TaskResultReceived(
         task_id=task.task_id,
         status=TaskStatus(status_text),
@@ -145,6 +165,7 @@ async def update_by_reference(request: web.Request) -> web.Response:
     return rq.text(task.task_id)
 
 
+@requires(Permission.READ)
 async def get_task(request: web.Request) -> web.Response:
     task_id = request.match_info["task_id"]
     async with request.app[POOL].acquire() as conn:
@@ -154,20 +175,28 @@ async def get_task(request: web.Request) -> web.Response:
     return rq.json_response(stored_task_json(stored))
 
 
+@requires(Permission.WORK)
 async def add_log(request: web.Request) -> web.Response:
     task_id = request.match_info["task_id"]
+    # Plain text, as Conductor takes it; the Python SDK sends it unquoted, others as a JSON string.
     raw = (await request.read()).decode("utf-8", errors="replace")
     line = raw
     if raw.startswith('"'):
-        parsed = await rq.json_body(request)
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            parsed = None
         line = parsed if isinstance(parsed, str) else raw
     async with request.app[POOL].acquire() as conn:
-        if await store.get(conn, task_id) is None:
+        stored = await store.get(conn, task_id)
+        if stored is None:
             raise NotFound(f"Task not found for taskId: {task_id}")
+        check_task_scope(request, stored.task.task_type, stored.task.domain)
         await store.add_log(conn, task_id, line, request.app[CLOCK].now_ms())
     return rq.empty()
 
 
+@requires(Permission.READ)
 async def get_logs(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         found = await store.logs(conn, request.match_info["task_id"])
@@ -178,17 +207,20 @@ async def get_logs(request: web.Request) -> web.Response:
     )
 
 
+@requires(Permission.READ)
 async def queue_sizes(request: web.Request) -> web.Response:
     names = [n for n in request.query.getall("taskType", []) if n]
     async with request.app[POOL].acquire() as conn:
         return rq.json_response(await store.queue_sizes(conn, names))
 
 
+@requires(Permission.READ)
 async def all_queue_sizes(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         return rq.json_response(await store.all_queue_sizes(conn))
 
 
+@requires(Permission.READ)
 async def queue_size(request: web.Request) -> web.Response:
     task_type = rq.query_str(request, "taskType")
     if task_type is None:
@@ -199,6 +231,7 @@ async def queue_size(request: web.Request) -> web.Response:
     return rq.json_response(sizes[queue])
 
 
+@requires(Permission.READ)
 async def all_queue_sizes_verbose(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         sizes = await store.all_queue_sizes(conn)
@@ -208,6 +241,7 @@ async def all_queue_sizes_verbose(request: web.Request) -> web.Response:
     )
 
 
+@requires(Permission.OPERATE, audited=True)
 async def requeue(request: web.Request) -> web.Response:
     """Make the task type's waiting tasks (delayed by a callback or a retry back-off) pollable
     now; answers with how many tasks the queue holds."""
@@ -218,6 +252,7 @@ async def requeue(request: web.Request) -> web.Response:
     return rq.text(str(size))
 
 
+@requires(Permission.READ)
 async def poll_data(request: web.Request) -> web.Response:
     task_type = rq.query_str(request, "taskType")
     if task_type is None:
@@ -225,6 +260,7 @@ async def poll_data(request: web.Request) -> web.Response:
     return await _poll_data(request, task_type)
 
 
+@requires(Permission.READ)
 async def all_poll_data(request: web.Request) -> web.Response:
     return await _poll_data(request, None)
 
@@ -250,6 +286,7 @@ async def _poll_data(request: web.Request, task_type: str | None) -> web.Respons
     )
 
 
+@requires(Permission.WORK)
 async def ack(_request: web.Request) -> web.Response:
     return rq.text("true")  # older clients ack; polling already acknowledged the task
 

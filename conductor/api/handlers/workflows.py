@@ -11,9 +11,11 @@ from aiohttp import web
 from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
 from conductor.api.keys import EXECUTOR, POOL, WAKEUPS, WORKFLOWS
+from conductor.api.permissions import requires
 from conductor.engine.inputs import Reevaluate, TerminateWorkflow
 from conductor.engine.model import TaskStatus, TaskType, WorkflowState
 from conductor.errors import FieldError, NotFound, ValidationFailed
+from conductor.roles import Permission
 from conductor.wakeups import wait_for
 from conductor.wire.render import workflow_json, workflow_run_json, workflow_status_json
 from conductor.wire.start_request import IDEMPOTENCY_STRATEGIES, StartRequest, start_request
@@ -66,6 +68,7 @@ async def parse_start_request(
     return start_request({**body, "name": workflow_name, "workflowDef": inline})
 
 
+@requires(Permission.OPERATE)
 async def start_workflow(request: web.Request) -> web.Response:
     body = await rq.json_object(request, "startWorkflowRequest")
     start = await parse_start_request(request.app, body)
@@ -73,6 +76,7 @@ async def start_workflow(request: web.Request) -> web.Response:
     return rq.text(state.workflow_id)
 
 
+@requires(Permission.OPERATE)
 async def start_workflow_by_name(request: web.Request) -> web.Response:
     body = await rq.json_object(request, "input", required=False)
     start = start_request(
@@ -88,6 +92,7 @@ async def start_workflow_by_name(request: web.Request) -> web.Response:
     return rq.text(state.workflow_id)
 
 
+@requires(Permission.OPERATE)
 async def execute_workflow(request: web.Request) -> web.Response:
     """Start and hold the request until the workflow ends, a named task ends, or time runs out."""
     name = request.match_info["name"]
@@ -135,12 +140,14 @@ async def _load(request: web.Request, workflow_id: str, include_tasks: bool) -> 
     return state
 
 
+@requires(Permission.READ)
 async def get_workflow(request: web.Request) -> web.Response:
     include_tasks = rq.query_bool(request, "includeTasks", True)
     state = await _load(request, request.match_info["workflow_id"], include_tasks)
     return rq.json_response(workflow_json(state, include_tasks))
 
 
+@requires(Permission.READ)
 async def get_status(request: web.Request) -> web.Response:
     state = await _load(request, request.match_info["workflow_id"], include_tasks=False)
     return rq.json_response(
@@ -152,6 +159,7 @@ async def get_status(request: web.Request) -> web.Response:
     )
 
 
+@requires(Permission.READ)
 async def correlated(request: web.Request) -> web.Response:
     include_closed = rq.query_bool(request, "includeClosed", False)
     include_tasks = rq.query_bool(request, "includeTasks", False)
@@ -166,6 +174,7 @@ async def correlated(request: web.Request) -> web.Response:
     return rq.json_response([workflow_json(s, include_tasks) for s in found])
 
 
+@requires(Permission.READ)
 async def correlated_many(request: web.Request) -> web.Response:
     ids = await rq.json_list(request, "correlationIds")
     if not all(isinstance(i, str) for i in ids):
@@ -182,6 +191,7 @@ async def correlated_many(request: web.Request) -> web.Response:
     return rq.json_response(out)
 
 
+@requires(Permission.OPERATE, audited=True)
 async def terminate(request: web.Request) -> web.Response:
     reason = rq.query_str(request, "reason")
     trigger = rq.query_bool(request, "triggerFailureWorkflow", False)
@@ -191,11 +201,13 @@ async def terminate(request: web.Request) -> web.Response:
     return rq.empty()
 
 
+@requires(Permission.OPERATE)
 async def decide_now(request: web.Request) -> web.Response:
     await request.app[EXECUTOR].transition(request.match_info["workflow_id"], Reevaluate())
     return rq.empty()
 
 
+@requires(Permission.OPERATE, audited=True)
 async def remove(request: web.Request) -> web.Response:
     workflow_id = request.match_info["workflow_id"]
     if not await request.app[WORKFLOWS].remove(workflow_id):
