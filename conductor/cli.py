@@ -1,6 +1,7 @@
 """The `conductor` command.
 
-`conductor server [--host H] [--port P] [--database-url URL] [--data-dir DIR]`
+`conductor server [--host H] [--port P] [--database-url URL] [--data-dir DIR] ...`
+`conductor keys create|list|rotate|revoke ...` (conductor/cli_keys.py)
 """
 
 from __future__ import annotations
@@ -8,21 +9,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import ssl
 import sys
 from pathlib import Path
 
 from aiohttp import web
 
+from conductor import cli_keys
 from conductor.app import create_app
 from conductor.clock import JumpingClock
 from conductor.config import Settings
+from conductor.errors import StartupRefused
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conductor", description="Conductor-compatible server")
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="run the API server (port 8080 by default)")
-    server.add_argument("--host", help="bind address (CONDUCTOR_HOST, default 0.0.0.0)")
+    server.add_argument(
+        "--host",
+        help="bind address (CONDUCTOR_HOST, default 127.0.0.1; another address needs API keys"
+        " or --insecure-no-auth)",
+    )
     server.add_argument("--port", type=int, help="port (CONDUCTOR_PORT, default 8080)")
     server.add_argument(
         "--database-url",
@@ -45,11 +53,21 @@ def _parser() -> argparse.ArgumentParser:
         help="copy each removed workflow into workflow_archive (CONDUCTOR_RETENTION_ARCHIVE)",
     )
     server.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        default=None,
+        help="allow a non-loopback --host with no API keys: anyone who reaches it can do"
+        " anything (CONDUCTOR_INSECURE_NO_AUTH)",
+    )
+    server.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate")
+    server.add_argument("--tls-key", type=Path, help="the certificate's PEM private key")
+    server.add_argument(
         "--virtual-clock",
         action="store_true",
         default=None,
         help="dev only: when nothing can run, jump the clock to the next timer or schedule",
     )
+    cli_keys.add_parser(commands)
     return parser
 
 
@@ -58,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.command == "keys":
+        return cli_keys.run(args)
+    return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         host=args.host,
         port=args.port,
@@ -66,19 +90,41 @@ def main(argv: list[str] | None = None) -> int:
         virtual_clock=args.virtual_clock,
         retention_days=args.retention_days,
         retention_archive=args.retention_archive,
+        insecure_no_auth=args.insecure_no_auth,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
-    app = create_app(settings, clock=JumpingClock() if settings.virtual_clock else None)
-    web.run_app(
-        app,
-        loop=_event_loop(),
-        host=settings.host,
-        port=settings.port,
-        # Within the 10 s that supervisors (docker stop, systemd) give before SIGKILL.
-        shutdown_timeout=5,
-        print=None,
-        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
-    )
+    try:
+        tls = _tls_context(settings)
+        app = create_app(settings, clock=JumpingClock() if settings.virtual_clock else None)
+        web.run_app(
+            app,
+            loop=_event_loop(),
+            host=settings.host,
+            port=settings.port,
+            ssl_context=tls,
+            # Within the 10 s that supervisors (docker stop, systemd) give before SIGKILL.
+            shutdown_timeout=5,
+            print=None,
+            access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+        )
+    except StartupRefused as exc:
+        print(f"conductor: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.tls_cert is None and settings.tls_key is None:
+        return None
+    if settings.tls_cert is None or settings.tls_key is None:
+        raise StartupRefused("--tls-cert and --tls-key go together: give both or neither")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise StartupRefused(f"cannot load the TLS certificate or key: {exc}") from None
+    return context
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
