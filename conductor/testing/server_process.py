@@ -16,12 +16,13 @@ import ctypes
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -74,8 +75,14 @@ class ServerProcess:
         database_url: str,
         log_path: Path,
         env: Mapping[str, str | None] | None = None,
+        args: Sequence[str] = (),
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.name = name
+        # More `conductor server` options; given last, they override the defaults above.
+        self.args = list(args)
+        # A client context trusting the server's certificate, when it serves HTTPS.
+        self.tls = tls
         self.port = port
         self.database_url = database_url
         self.log_path = log_path
@@ -86,7 +93,8 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def api(self) -> str:
@@ -107,7 +115,7 @@ class ServerProcess:
         self.launches += 1
         self._exit_accounted = False
         command = [sys.executable, "-m", "conductor", "server", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--database-url", self.database_url]
+        command += ["--port", str(self.port), "--database-url", self.database_url, *self.args]
         with self.log_path.open("ab") as log:
             log.write(f"=== launch {self.launches}: port {self.port} ===\n".encode())
             log.flush()
@@ -166,7 +174,9 @@ class ServerProcess:
 
     def _probe(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url}/health", timeout=_PROBE_TIMEOUT_S) as resp:
+            with urllib.request.urlopen(
+                f"{self.url}/health", timeout=_PROBE_TIMEOUT_S, context=self.tls
+            ) as resp:
                 return bool(resp.status == 200)
         except (urllib.error.URLError, OSError):
             return False
@@ -174,7 +184,9 @@ class ServerProcess:
     async def _probe_async(self, session: aiohttp.ClientSession) -> bool:
         try:
             async with session.get(
-                f"{self.url}/health", timeout=aiohttp.ClientTimeout(total=_PROBE_TIMEOUT_S)
+                f"{self.url}/health",
+                timeout=aiohttp.ClientTimeout(total=_PROBE_TIMEOUT_S),
+                ssl=self.tls if self.tls is not None else True,
             ) as resp:
                 return resp.status == 200
         except (aiohttp.ClientError, TimeoutError):

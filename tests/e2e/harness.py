@@ -8,8 +8,9 @@ report. `wait_until_sync` waits on a condition with a deadline, for tests that a
 
 from __future__ import annotations
 
+import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from conductor.testing.server_process import STARTUP_TIMEOUT_S, ServerProcess, free_port
@@ -37,7 +38,14 @@ class Servers:
         self.log_dir = log_dir
         self._servers: list[ServerProcess] = []
 
-    def start(self, count: int = 1, timeout: float = STARTUP_TIMEOUT_S) -> list[ServerProcess]:
+    def start(
+        self,
+        count: int = 1,
+        timeout: float = STARTUP_TIMEOUT_S,
+        *,
+        args: Sequence[str] = (),
+        tls: ssl.SSLContext | None = None,
+    ) -> list[ServerProcess]:
         """Launch `count` servers at once, then wait until every one is healthy."""
         started = []
         for _ in range(count):
@@ -47,6 +55,8 @@ class Servers:
                 free_port(),
                 self.database_url,
                 self.log_dir / f"server{index}.log",
+                args=args,
+                tls=tls,
             )
             self._servers.append(server)
             LIVE.append(server)

@@ -1,0 +1,227 @@
+"""Security as a user meets it: the bind check, `conductor keys`, TLS, and the Python SDK with a
+key and secret, each against a real server process."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from conductor.testing.server_process import free_port
+from tests.e2e.harness import Servers, wait_until_sync
+
+pytestmark = pytest.mark.e2e
+
+_KEY_PICKUP_S = 15.0  # a running server reloads keys every 2 s
+
+
+def conductor(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conductor", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def create_key(database_url: str, *options: str) -> dict[str, Any]:
+    done = conductor("keys", "--database-url", database_url, "--json", "create", *options)
+    assert done.returncode == 0, done.stdout + done.stderr
+    created: dict[str, Any] = json.loads(done.stdout)
+    return created
+
+
+def request(
+    url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw.startswith((b"{", b"[")) else raw
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def token(base: str, key: dict[str, Any]) -> str | None:
+    status, body = request(
+        f"{base}/api/token", {"keyId": key["keyId"], "keySecret": key["keySecret"]}
+    )
+    return body["token"] if status == 200 else None
+
+
+def test_an_open_network_bind_without_keys_refuses_to_start(db_dsn: str) -> None:
+    done = conductor(
+        "server", "--host", "0.0.0.0", "--port", str(free_port()), "--database-url", db_dsn
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    refusals = [line for line in done.stderr.splitlines() if "refusing" in line]
+    assert refusals == [done.stderr.strip().splitlines()[-1]]
+    assert refusals[0].startswith("conductor: refusing to listen on 0.0.0.0:")
+    assert "conductor keys create --role admin" in refusals[0]
+
+
+def test_insecure_no_auth_starts_and_says_so(servers: Servers) -> None:
+    [server] = servers.start(1, args=["--host", "0.0.0.0", "--insecure-no-auth"])
+    status, _ = request(f"{server.url}/api/metadata/workflow")
+    assert status == 200
+    assert "authentication is OFF" in server.log_path.read_text()
+
+
+def test_keys_made_by_the_cli_take_effect_on_a_running_server(
+    servers: Servers, db_dsn: str
+) -> None:
+    [server] = servers.start(1)
+    status, _ = request(f"{server.url}/api/token", {"keyId": "k", "keySecret": "s"})
+    assert status == 404  # open mode until a key exists
+
+    admin = create_key(db_dsn, "--role", "admin", "--name", "ops")
+    wait_until_sync(lambda: token(server.url, admin) is not None, _KEY_PICKUP_S, what="pickup")
+    assert request(f"{server.url}/api/metadata/workflow")[0] == 401
+    headers = {"X-Authorization": token(server.url, admin) or ""}
+    assert request(f"{server.url}/api/metadata/workflow", headers=headers)[0] == 200
+
+    listed = conductor("keys", "--database-url", db_dsn, "--json", "list")
+    [entry] = json.loads(listed.stdout)
+    assert entry["keyId"] == admin["keyId"] and entry["role"] == "admin"
+    assert "keySecret" not in entry
+    wait_until_sync(
+        lambda: (
+            json.loads(conductor("keys", "--database-url", db_dsn, "--json", "list").stdout)[0][
+                "lastUsedTime"
+            ]
+            is not None
+        ),
+        _KEY_PICKUP_S,
+        what="last used time recorded",
+    )
+    table = conductor("keys", "--database-url", db_dsn, "list").stdout
+    assert admin["keyId"] in table and "active" in table
+
+    rotated = json.loads(
+        conductor("keys", "--database-url", db_dsn, "--json", "rotate", admin["keyId"]).stdout
+    )
+    assert rotated["keySecret"] != admin["keySecret"]
+    wait_until_sync(lambda: token(server.url, admin) is None, _KEY_PICKUP_S, what="rotation")
+    assert token(server.url, rotated) is not None
+
+    revoked = conductor("keys", "--database-url", db_dsn, "revoke", admin["keyId"])
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    wait_until_sync(lambda: token(server.url, rotated) is None, _KEY_PICKUP_S, what="revoke")
+    missing = conductor("keys", "--database-url", db_dsn, "revoke", "no-such-key")
+    assert missing.returncode == 1 and "No API key" in missing.stdout
+
+
+def test_with_keys_an_open_network_bind_starts(servers: Servers, db_dsn: str) -> None:
+    create_key(db_dsn, "--role", "admin")
+    [server] = servers.start(1, args=["--host", "0.0.0.0"])
+    assert request(f"{server.url}/api/metadata/workflow")[0] == 401
+    assert "authentication is OFF" not in server.log_path.read_text()
+
+
+def test_tls(servers: Servers, tmp_path: Path) -> None:
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate.private_key_and_cert_chain_pem.write_to_path(str(cert))
+    certificate.private_key_pem.write_to_path(str(key))
+    client = ssl.create_default_context()
+    authority.configure_trust(client)
+    [server] = servers.start(1, args=["--tls-cert", str(cert), "--tls-key", str(key)], tls=client)
+    assert server.url.startswith("https://")
+    with urllib.request.urlopen(f"{server.url}/health", context=client, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def test_tls_needs_both_files(tmp_path: Path, db_dsn: str) -> None:
+    done = conductor("server", "--database-url", db_dsn, "--tls-cert", str(tmp_path / "c.pem"))
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        "conductor: --tls-cert and --tls-key go together: give both or neither"
+    )
+
+
+def test_python_sdk_with_key_and_secret(
+    servers: Servers, db_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """conductor-python, unchanged, given CONDUCTOR_AUTH_KEY/SECRET: register, start, run."""
+    from conductor.client.automator.task_handler import TaskHandler
+    from conductor.client.configuration.configuration import Configuration
+    from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
+    from conductor.client.http.models.task_def import TaskDef
+    from conductor.client.http.models.workflow_def import WorkflowDef
+    from conductor.client.http.models.workflow_task import WorkflowTask
+    from conductor.client.orkes_clients import OrkesClients
+
+    from tests.e2e import sdk_workers
+
+    [server] = servers.start(1)
+    operator = create_key(db_dsn, "--role", "operator")
+    wait_until_sync(lambda: token(server.url, operator) is not None, _KEY_PICKUP_S)
+    monkeypatch.setenv("CONDUCTOR_AUTH_KEY", operator["keyId"])
+    monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", operator["keySecret"])
+    configuration = Configuration(server_api_url=server.api)
+    assert configuration.authentication_settings is not None
+    clients = OrkesClients(configuration)
+    metadata = clients.get_metadata_client()
+    for name in (sdk_workers.PREPARE, sdk_workers.FINISH):
+        metadata.register_task_def(TaskDef(name=name, retry_count=0))
+    metadata.register_workflow_def(
+        WorkflowDef(
+            name="e2e_auth_flow",
+            version=1,
+            schema_version=2,
+            tasks=[
+                WorkflowTask(
+                    name=sdk_workers.PREPARE,
+                    task_reference_name="prepare_ref",
+                    type="SIMPLE",
+                    input_parameters={"value": "${workflow.input.value}"},
+                ),
+                WorkflowTask(
+                    name=sdk_workers.FINISH,
+                    task_reference_name="finish_ref",
+                    type="SIMPLE",
+                    input_parameters={"value": "${prepare_ref.output.value}"},
+                ),
+            ],
+            output_parameters={"result": "${finish_ref.output.result}"},
+        ),
+        overwrite=True,
+    )
+    workflows = clients.get_workflow_client()
+    workflow_id = workflows.start_workflow(
+        StartWorkflowRequest(name="e2e_auth_flow", version=1, input={"value": 1})
+    )
+    handler = TaskHandler(
+        workers=[],
+        configuration=configuration,
+        scan_for_annotated_workers=True,
+        import_modules=[sdk_workers.__name__],
+    )
+    handler.start_processes()
+    try:
+        wait_until_sync(
+            lambda: workflows.get_workflow(workflow_id, include_tasks=False).status == "COMPLETED",
+            60.0,
+            interval=0.2,
+            what="the workflow completes through SDK workers",
+        )
+    finally:
+        handler.stop_processes()
+    assert workflows.get_workflow(workflow_id, include_tasks=False).output == {"result": 7}
+    # It really went through authentication: an anonymous request is refused.
+    assert request(f"{server.url}/api/workflow/{workflow_id}")[0] == 401
