@@ -195,3 +195,14 @@ async def test_without_keys_actions_are_audited_as_anonymous(client) -> None:
     assert (await client.delete(f"/api/workflow/{workflow_id}")).status == 200
     [latest, *_] = await client.server.app[AUDIT].entries(1)
     assert (latest.principal, latest.role) == ("anonymous", "admin")
+
+
+async def test_revoking_every_key_does_not_reopen_the_server(client) -> None:
+    issued = await make_key(client, Role.ADMIN)
+    await client.server.app[KEY_ADMIN].revoke(issued.key.key_id)
+    assert (await client.get("/api/metadata/workflow")).status == 401
+    token = await client.post(
+        "/api/token", json={"keyId": issued.key.key_id, "keySecret": issued.secret}
+    )
+    assert token.status == 401
+    assert (await client.get("/health")).status == 200
