@@ -550,3 +550,51 @@ SELECT EXISTS (SELECT 1 FROM task_queue WHERE visible_at <= $1)
 -- name: health_check
 -- Proves the database answers and accepts writes.
 SELECT version(), current_setting('transaction_read_only');
+
+-- name: api_key_insert
+-- Store a new API key (only the hash of its secret).
+INSERT INTO api_key (key_id, name, role, secret_hash, generation, task_types, domains,
+                     created_ms, last_used_ms, revoked_ms)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+
+-- name: api_key_list
+-- Every API key, oldest first (the key ring loads them all; there are few).
+SELECT key_id, name, role, secret_hash, generation, task_types, domains,
+       created_ms, last_used_ms, revoked_ms
+FROM api_key ORDER BY created_ms, key_id;
+
+-- name: api_key_replace_secret
+-- Rotate an active key: a new secret hash and a new generation, which ends older tokens.
+UPDATE api_key SET secret_hash = $2, generation = generation + 1
+WHERE key_id = $1 AND revoked_ms IS NULL
+RETURNING key_id, name, role, secret_hash, generation, task_types, domains,
+          created_ms, last_used_ms, revoked_ms;
+
+-- name: api_key_revoke
+-- Revoke a key (keeping the first revocation time when revoked twice).
+UPDATE api_key SET revoked_ms = coalesce(revoked_ms, $2) WHERE key_id = $1
+RETURNING key_id, name, role, secret_hash, generation, task_types, domains,
+          created_ms, last_used_ms, revoked_ms;
+
+-- name: api_key_record_use
+-- Move keys' last-used times forward, never back (several servers write them).
+UPDATE api_key k SET last_used_ms = greatest(coalesce(k.last_used_ms, 0), u.at)
+FROM unnest($1::text[], $2::bigint[]) AS u(key_id, at) WHERE k.key_id = u.key_id;
+
+-- name: token_signing_key_create
+-- The token signing key, made by the first server that needs it.
+INSERT INTO token_signing_key (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING;
+
+-- name: token_signing_key_get
+-- The token signing key every server signs and checks tokens with.
+SELECT secret FROM token_signing_key WHERE id = 1;
+
+-- name: audit_insert
+-- One entry of the audit trail.
+INSERT INTO audit_log (at_ms, principal, role, action, target, status)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: audit_list
+-- The audit trail, newest first, a page before an entry id (or from the newest).
+SELECT id, at_ms, principal, role, action, target, status FROM audit_log
+WHERE $2::bigint IS NULL OR id < $2 ORDER BY id DESC LIMIT $1;
