@@ -3,12 +3,18 @@
 Only transport lives here: URLs, query parameters, status codes and JSON decoding. Any
 non-2xx answer becomes a `ConductorError`; connection failures surface as aiohttp's own
 `ClientError` or `TimeoutError`, and deciding what to retry is left to the caller.
+
+Given a key id and secret (or CONDUCTOR_AUTH_KEY and CONDUCTOR_AUTH_SECRET, as the official SDKs
+read them), the client fetches a token from POST /token, sends it in X-Authorization, and fetches
+a new one when the server says it expired. A server that answers 404 there has no
+authentication, and the client goes on without tokens.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -22,6 +28,8 @@ from workers.model import Task, TaskResult
 logger = logging.getLogger(__name__)
 
 _NO_CONTENT = 204
+_UNAUTHORIZED = 401
+_NOT_FOUND = 404
 
 
 class ConductorClient:
@@ -33,12 +41,18 @@ class ConductorClient:
         session: aiohttp.ClientSession | None = None,
         *,
         request_timeout: float = 10.0,
+        key_id: str | None = None,
+        key_secret: str | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._session = session
         # A session passed in belongs to the caller, who also closes it.
         self._owns_session = session is None
         self._request_timeout = request_timeout
+        key_id = key_id or os.environ.get("CONDUCTOR_AUTH_KEY")
+        key_secret = key_secret or os.environ.get("CONDUCTOR_AUTH_SECRET")
+        self._credentials = (key_id, key_secret) if key_id and key_secret else None
+        self._token: str | None = None
 
     async def __aenter__(self) -> ConductorClient:
         return self
@@ -156,18 +170,62 @@ class ConductorClient:
         timeout: float | None = None,
     ) -> tuple[int, str]:
         """Send one request; return (status, body text) for 2xx, raise ConductorError else."""
+        if self._credentials is not None and self._token is None:
+            await self._fetch_token()
+        status, body = await self._send(method, path, params, json_body, timeout)
+        if status == _UNAUTHORIZED and self._credentials is not None and _token_refused(body):
+            await self._fetch_token()
+            status, body = await self._send(method, path, params, json_body, timeout)
+        if status >= 300:
+            raise _error(status, body)
+        return status, body
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json_body: object,
+        timeout: float | None,
+    ) -> tuple[int, str]:
         client_timeout = aiohttp.ClientTimeout(total=timeout or self._request_timeout)
+        headers = {"X-Authorization": self._token} if self._token else None
         async with self._get_session().request(
             method,
             self._base + path,
             params=params,
             json=json_body,
+            headers=headers,
             timeout=client_timeout,
         ) as resp:
-            body = await resp.text()
-            if resp.status >= 300:
-                raise _error(resp.status, body)
-            return resp.status, body
+            return resp.status, await resp.text()
+
+    async def _fetch_token(self) -> None:
+        assert self._credentials is not None
+        key_id, key_secret = self._credentials
+        self._token = None
+        status, body = await self._send(
+            "POST", "/token", None, {"keyId": key_id, "keySecret": key_secret}, None
+        )
+        if status == _NOT_FOUND:  # a server without authentication, like Conductor OSS
+            self._credentials = None
+            return
+        if status >= 300:
+            raise _error(status, body)
+        payload = _decode(status, body)
+        token = payload.get("token") if isinstance(payload, dict) else None
+        if not isinstance(token, str):
+            raise ConductorError(status, "POST /token did not return a token")
+        self._token = token
+
+
+def _token_refused(body: str) -> bool:
+    """Whether a 401 says the token is stale (fetch another) rather than the key being wrong."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and payload.get("error") in ("EXPIRED_TOKEN", "INVALID_TOKEN")
 
 
 def _segment(value: str) -> str:

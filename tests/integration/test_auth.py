@@ -8,6 +8,7 @@ from conductor.api.keys import AUDIT, KEY_ADMIN, KEYRING
 from conductor.roles import Role
 from tests.integration.api import poll, register_workflow, sequence, start
 from tests.integration.auth_helpers import auth, make_key, token_for
+from workers import ConductorClient, ConductorError, TaskResult, TaskResultStatus
 
 pytestmark = pytest.mark.integration
 
@@ -206,3 +207,42 @@ async def test_revoking_every_key_does_not_reopen_the_server(client) -> None:
     )
     assert token.status == 401
     assert (await client.get("/health")).status == 200
+
+
+async def test_the_worker_library_authenticates_and_renews_its_token(client, clock) -> None:
+    operator = await make_key(client, Role.OPERATOR)
+    api = str(client.make_url("/api"))
+    async with ConductorClient(
+        api, key_id=operator.key.key_id, key_secret=operator.secret
+    ) as worker_client:
+        await worker_client.register_workflow_def(sequence("lib_auth", "a"))
+        workflow_id = await worker_client.start_workflow("lib_auth", {})
+        clock.advance(client.server.app[KEYRING].token_ttl_s + 1)  # its token expires
+        [task] = await worker_client.batch_poll("work", "w1", 1, 0)
+        await worker_client.update(
+            TaskResult(
+                workflow_instance_id=workflow_id,
+                task_id=task.task_id,
+                status=TaskResultStatus.COMPLETED,
+            )
+        )
+        workflow = await worker_client.get_workflow(workflow_id)
+    assert workflow["status"] == "COMPLETED"
+
+
+async def test_the_worker_library_without_keys_on_the_server_needs_none(client) -> None:
+    async with ConductorClient(
+        str(client.make_url("/api")), key_id="k", key_secret="s"
+    ) as worker_client:
+        await worker_client.register_workflow_def(sequence("lib_open", "a"))
+        assert await worker_client.start_workflow("lib_open", {})
+
+
+async def test_the_worker_library_with_a_wrong_secret_fails_clearly(client) -> None:
+    operator = await make_key(client, Role.OPERATOR)
+    async with ConductorClient(
+        str(client.make_url("/api")), key_id=operator.key.key_id, key_secret="wrong"
+    ) as worker_client:
+        with pytest.raises(ConductorError) as refused:
+            await worker_client.start_workflow("anything", {})
+    assert refused.value.status == 401
