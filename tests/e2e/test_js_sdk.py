@@ -1,0 +1,281 @@
+"""The official JavaScript SDK (@io-orkes/conductor-javascript 4.0.0), unchanged, with API keys.
+
+tests/e2e/js/auth_flow.mjs plays one role per node process, each given its key the way the SDK
+reads it, from CONDUCTOR_AUTH_KEY and CONDUCTOR_AUTH_SECRET (which win over any key in the
+script, so one process cannot hold two keys). An operator key registers the definitions,
+starts the workflow and waits for it to end; a worker key limited to the workflow's one task
+type runs the SDK's TaskManager, which polls, executes and reports the task. Without a key the
+same script is refused.
+
+The node packages are installed on first use (`npm ci`, from the committed package-lock.json).
+Without node, the tests are skipped, except on CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conductor.testing.server_process import ServerProcess
+from tests.e2e.harness import wait_until_sync
+
+pytestmark = pytest.mark.e2e
+
+JS_DIR = Path(__file__).parent / "js"
+SCRIPT = JS_DIR / "auth_flow.mjs"
+SDK_PACKAGE = "@io-orkes/conductor-javascript"
+TASK_TYPE = "js_e2e_greet"
+WORKFLOW = "js_e2e_greeting"
+WORKER_ID = "js-sdk-e2e-worker"
+NPM_CI_TIMEOUT_S = 300.0
+KEY_PICKUP_S = 15.0  # a running server reloads keys every 2 s
+SCRIPT_DEADLINE_S = 45  # the script's own; the subprocess timeout below is a backstop
+NODE_TIMEOUT_S = SCRIPT_DEADLINE_S + 15.0
+
+
+@dataclass(frozen=True)
+class Key:
+    key_id: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class Keys:
+    operator: Key
+    worker: Key  # role worker, limited to TASK_TYPE
+
+
+def _pinned_sdk_version() -> str:
+    manifest = json.loads((JS_DIR / "package.json").read_text())
+    return str(manifest["dependencies"][SDK_PACKAGE])
+
+
+def _installed_sdk_version() -> str | None:
+    manifest = JS_DIR / "node_modules" / SDK_PACKAGE / "package.json"
+    if not manifest.exists():
+        return None
+    return str(json.loads(manifest.read_text())["version"]).removeprefix("v")
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    """The node executable, with the pinned SDK installed under tests/e2e/js."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        if os.environ.get("CI"):
+            pytest.fail("node and npm are needed for the JavaScript SDK tests")
+        pytest.skip("node and npm are not installed")
+    if _installed_sdk_version() != _pinned_sdk_version():
+        done = subprocess.run(
+            [npm, "ci", "--legacy-peer-deps", "--ignore-scripts", "--no-audit", "--no-fund"],
+            cwd=JS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=NPM_CI_TIMEOUT_S,
+            check=False,
+        )
+        assert done.returncode == 0, f"npm ci failed\n{done.stdout}\n{done.stderr}"
+    assert _installed_sdk_version() == _pinned_sdk_version()
+    return node
+
+
+def _create_key(database_url: str, *options: str) -> Key:
+    command = [sys.executable, "-m", "conductor", "keys", "--database-url", database_url]
+    done = subprocess.run(
+        [*command, "--json", "create", *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    created = json.loads(done.stdout)
+    return Key(created["keyId"], created["keySecret"])
+
+
+def _request(url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["X-Authorization"] = token
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def _token(server: ServerProcess, key: Key) -> str | None:
+    status, body = _request(f"{server.api}/token", {"keyId": key.key_id, "keySecret": key.secret})
+    return str(body["token"]) if status == 200 else None
+
+
+@pytest.fixture
+def keys(server: ServerProcess) -> Keys:
+    """Keys made with `conductor keys` while the server runs; waits until it accepts them."""
+    made = Keys(
+        operator=_create_key(server.database_url, "--role", "operator", "--name", "js-ops"),
+        worker=_create_key(
+            server.database_url, "--role", "worker", "--task-type", TASK_TYPE, "--name", "js"
+        ),
+    )
+    for key in (made.operator, made.worker):
+        wait_until_sync(lambda key=key: _token(server, key) is not None, KEY_PICKUP_S)
+    return made
+
+
+def _node_env(server: ServerProcess, key: Key | None) -> dict[str, str]:
+    """This environment without any CONDUCTOR_* variable, plus the SDK's server and key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUCTOR_")}
+    env["CONDUCTOR_SERVER_URL"] = server.api
+    if key is not None:
+        env["CONDUCTOR_AUTH_KEY"] = key.key_id
+        env["CONDUCTOR_AUTH_SECRET"] = key.secret
+    return env
+
+
+def _node_command(node: str, role: str, *options: str) -> list[str]:
+    return [node, str(SCRIPT), role, "--task-type", TASK_TYPE, *options]
+
+
+def _operator_command(node: str, person: str) -> list[str]:
+    return _node_command(
+        node,
+        "operator",
+        "--workflow",
+        WORKFLOW,
+        "--name",
+        person,
+        "--deadline-s",
+        str(SCRIPT_DEADLINE_S),
+    )
+
+
+def _result(stdout: str, stderr: str) -> dict[str, Any]:
+    """The script's result: the last line of its stdout (with CI set, the SDK prints there too)."""
+    lines = stdout.strip().splitlines()
+    try:
+        result: dict[str, Any] = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        raise AssertionError(f"no JSON result\nstdout:\n{stdout}\nstderr:\n{stderr}") from None
+    return result
+
+
+def _run(command: list[str], env: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    done = subprocess.run(
+        command,
+        cwd=JS_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_S,
+        check=False,
+    )
+    return done.returncode, _result(done.stdout, done.stderr)
+
+
+def test_operator_and_task_scoped_worker_keys_run_a_workflow(
+    node: str, server: ServerProcess, keys: Keys, tmp_path: Path
+) -> None:
+    worker_stdout, worker_stderr = tmp_path / "worker.out", tmp_path / "worker.err"
+    with worker_stdout.open("w") as stdout, worker_stderr.open("w") as stderr:
+        worker = subprocess.Popen(
+            _node_command(
+                node, "worker", "--worker-id", WORKER_ID, "--deadline-s", str(SCRIPT_DEADLINE_S)
+            ),
+            cwd=JS_DIR,
+            env=_node_env(server, keys.worker),
+            stdout=stdout,
+            stderr=stderr,
+        )
+    try:
+        code, run = _run(_operator_command(node, "Ada"), _node_env(server, keys.operator))
+        if code != 0:
+            worker.terminate()  # no task is coming: it reports what it saw and exits
+        worker.wait(timeout=NODE_TIMEOUT_S)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    worked = _result(worker_stdout.read_text(), worker_stderr.read_text())
+
+    expected_output = {"greeting": "Hello, Ada!", "greetedBy": WORKER_ID}
+    assert (code, run.get("status")) == (0, "COMPLETED"), f"operator: {run}\nworker: {worked}"
+    assert run["output"] == expected_output
+    [task] = run["tasks"]
+    assert task == {
+        "ref": "greet_ref",
+        "taskType": TASK_TYPE,
+        "status": "COMPLETED",
+        "workerId": WORKER_ID,
+    }
+    assert worker.returncode == 0, worked
+    assert worked["workflowId"] == run["workflowId"]
+    assert worked["workerId"] == WORKER_ID
+
+    token = _token(server, keys.operator)
+    status, stored = _request(
+        f"{server.api}/workflow/{run['workflowId']}?includeTasks=true", token=token
+    )
+    assert status == 200, stored
+    assert (stored["status"], stored["output"]) == ("COMPLETED", expected_output)
+    [stored_task] = stored["tasks"]
+    assert stored_task["taskId"] == worked["taskId"]
+    assert (stored_task["status"], stored_task["workerId"]) == ("COMPLETED", WORKER_ID)
+    assert stored_task["outputData"] == expected_output
+
+
+def test_without_a_key_the_sdk_is_refused(node: str, server: ServerProcess, keys: Keys) -> None:
+    """Authentication is really on: with no key in its environment every call gets a 401."""
+    refusal_status, refusal = _request(f"{server.api}/metadata/taskdefs", [{"name": TASK_TYPE}])
+    assert refusal_status == 401
+    assert refusal["error"] == "INVALID_TOKEN"
+
+    code, run = _run(_operator_command(node, "Eve"), _node_env(server, None))
+
+    # The SDK's clients keep only the body's message of an error, not its status.
+    assert code == 1
+    assert run == {
+        "ok": False,
+        "role": "operator",
+        "error": f"Failed to register task definitions: {refusal['message']}",
+    }
+
+    # The worker's poller keeps trying after a refusal; its last poll error has the status.
+    code, worked = _run(_node_command(node, "worker", "--deadline-s", "2"), _node_env(server, None))
+
+    assert code == 2
+    assert worked["ok"] is False
+    assert '"status":401' in worked["error"]
+
+
+def test_a_worker_key_cannot_do_an_operators_work(
+    node: str, server: ServerProcess, keys: Keys
+) -> None:
+    code, run = _run(_operator_command(node, "Mallory"), _node_env(server, keys.worker))
+
+    assert code == 1
+    assert run["ok"] is False
+    assert run["error"] == (
+        f"Failed to register task definitions: Key {keys.worker.key_id} (role worker)"
+        " may not POST /api/metadata/taskdefs"
+    )
+    # Nor can it poll a task type outside its scope.
+    token = _token(server, keys.worker)
+    status, body = _request(f"{server.api}/tasks/poll/batch/other_type?count=1", token=token)
+    assert status == 403, body
+    assert (
+        body["message"]
+        == f"Key {keys.worker.key_id} may not work on other_type tasks outside a domain"
+    )
