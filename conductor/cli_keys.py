@@ -42,11 +42,14 @@ def add_parser(commands: Any) -> None:
     create.add_argument(
         "--domain", action="append", dest="domains", help="worker keys: only this domain"
     )
-    actions.add_parser("list", help="every key, with its role and when it was last used")
+    listing = actions.add_parser("list", help="every key, its role and when it was last used")
     rotate = actions.add_parser("rotate", help="a new secret for a key; the old one stops working")
     rotate.add_argument("key_id")
     revoke = actions.add_parser("revoke", help="stop a key working")
     revoke.add_argument("key_id")
+    for action in (create, listing, rotate, revoke):
+        # Also after the action (`conductor keys list --json`); absent there, the one before wins.
+        action.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,9 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from typing import Any
 import pytest
 
 from conductor.testing.server_process import ServerProcess
-from tests.e2e.harness import wait_until_sync
+from tests.e2e.keys import Key, create_key, request, token_for_key, wait_for_key
 
 pytestmark = pytest.mark.e2e
 
@@ -38,15 +35,8 @@ TASK_TYPE = "js_e2e_greet"
 WORKFLOW = "js_e2e_greeting"
 WORKER_ID = "js-sdk-e2e-worker"
 NPM_CI_TIMEOUT_S = 300.0
-KEY_PICKUP_S = 15.0  # a running server reloads keys every 2 s
 SCRIPT_DEADLINE_S = 45  # the script's own; the subprocess timeout below is a backstop
 NODE_TIMEOUT_S = SCRIPT_DEADLINE_S + 15.0
-
-
-@dataclass(frozen=True)
-class Key:
-    key_id: str
-    secret: str
 
 
 @dataclass(frozen=True)
@@ -89,49 +79,17 @@ def node() -> str:
     return node
 
 
-def _create_key(database_url: str, *options: str) -> Key:
-    command = [sys.executable, "-m", "conductor", "keys", "--database-url", database_url]
-    done = subprocess.run(
-        [*command, "--json", "create", *options],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    created = json.loads(done.stdout)
-    return Key(created["keyId"], created["keySecret"])
-
-
-def _request(url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
-    if token is not None:
-        headers["X-Authorization"] = token
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def _token(server: ServerProcess, key: Key) -> str | None:
-    status, body = _request(f"{server.api}/token", {"keyId": key.key_id, "keySecret": key.secret})
-    return str(body["token"]) if status == 200 else None
-
-
 @pytest.fixture
 def keys(server: ServerProcess) -> Keys:
     """Keys made with `conductor keys` while the server runs; waits until it accepts them."""
     made = Keys(
-        operator=_create_key(server.database_url, "--role", "operator", "--name", "js-ops"),
-        worker=_create_key(
+        operator=create_key(server.database_url, "--role", "operator", "--name", "js-ops"),
+        worker=create_key(
             server.database_url, "--role", "worker", "--task-type", TASK_TYPE, "--name", "js"
         ),
     )
     for key in (made.operator, made.worker):
-        wait_until_sync(lambda key=key: _token(server, key) is not None, KEY_PICKUP_S)
+        wait_for_key(server, key)
     return made
 
 
@@ -224,8 +182,8 @@ def test_operator_and_task_scoped_worker_keys_run_a_workflow(
     assert worked["workflowId"] == run["workflowId"]
     assert worked["workerId"] == WORKER_ID
 
-    token = _token(server, keys.operator)
-    status, stored = _request(
+    token = token_for_key(server, keys.operator)
+    status, stored = request(
         f"{server.api}/workflow/{run['workflowId']}?includeTasks=true", token=token
     )
     assert status == 200, stored
@@ -238,7 +196,7 @@ def test_operator_and_task_scoped_worker_keys_run_a_workflow(
 
 def test_without_a_key_the_sdk_is_refused(node: str, server: ServerProcess, keys: Keys) -> None:
     """Authentication is really on: with no key in its environment every call gets a 401."""
-    refusal_status, refusal = _request(f"{server.api}/metadata/taskdefs", [{"name": TASK_TYPE}])
+    refusal_status, refusal = request(f"{server.api}/metadata/taskdefs", [{"name": TASK_TYPE}])
     assert refusal_status == 401
     assert refusal["error"] == "INVALID_TOKEN"
 
@@ -272,8 +230,8 @@ def test_a_worker_key_cannot_do_an_operators_work(
         " may not POST /api/metadata/taskdefs"
     )
     # Nor can it poll a task type outside its scope.
-    token = _token(server, keys.worker)
-    status, body = _request(f"{server.api}/tasks/poll/batch/other_type?count=1", token=token)
+    token = token_for_key(server, keys.worker)
+    status, body = request(f"{server.api}/tasks/poll/batch/other_type?count=1", token=token)
     assert status == 403, body
     assert (
         body["message"]

@@ -5,61 +5,26 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 import trustme
 
 from conductor.testing.server_process import free_port
 from tests.e2e.harness import Servers, wait_until_sync
+from tests.e2e.keys import (
+    KEY_PICKUP_S,
+    Key,
+    conductor,
+    create_key,
+    request,
+    token_for_key,
+    wait_for_key,
+)
 
 pytestmark = pytest.mark.e2e
-
-_KEY_PICKUP_S = 15.0  # a running server reloads keys every 2 s
-
-
-def conductor(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "conductor", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def create_key(database_url: str, *options: str) -> dict[str, Any]:
-    done = conductor("keys", "--database-url", database_url, "--json", "create", *options)
-    assert done.returncode == 0, done.stdout + done.stderr
-    created: dict[str, Any] = json.loads(done.stdout)
-    return created
-
-
-def request(
-    url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw.startswith((b"{", b"[")) else raw
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def token(base: str, key: dict[str, Any]) -> str | None:
-    status, body = request(
-        f"{base}/api/token", {"keyId": key["keyId"], "keySecret": key["keySecret"]}
-    )
-    return body["token"] if status == 200 else None
 
 
 def test_an_open_network_bind_without_keys_refuses_to_start(db_dsn: str) -> None:
@@ -76,7 +41,7 @@ def test_an_open_network_bind_without_keys_refuses_to_start(db_dsn: str) -> None
 
 def test_insecure_no_auth_starts_and_says_so(servers: Servers) -> None:
     [server] = servers.start(1, args=["--host", "0.0.0.0", "--insecure-no-auth"])
-    status, _ = request(f"{server.url}/api/metadata/workflow")
+    status, _ = request(f"{server.api}/metadata/workflow")
     assert status == 200
     assert "authentication is OFF" in server.log_path.read_text()
 
@@ -85,18 +50,17 @@ def test_keys_made_by_the_cli_take_effect_on_a_running_server(
     servers: Servers, db_dsn: str
 ) -> None:
     [server] = servers.start(1)
-    status, _ = request(f"{server.url}/api/token", {"keyId": "k", "keySecret": "s"})
+    status, _ = request(f"{server.api}/token", {"keyId": "k", "keySecret": "s"})
     assert status == 404  # open mode until a key exists
 
     admin = create_key(db_dsn, "--role", "admin", "--name", "ops")
-    wait_until_sync(lambda: token(server.url, admin) is not None, _KEY_PICKUP_S, what="pickup")
-    assert request(f"{server.url}/api/metadata/workflow")[0] == 401
-    headers = {"X-Authorization": token(server.url, admin) or ""}
-    assert request(f"{server.url}/api/metadata/workflow", headers=headers)[0] == 200
+    admin_token = wait_for_key(server, admin)
+    assert request(f"{server.api}/metadata/workflow")[0] == 401
+    assert request(f"{server.api}/metadata/workflow", token=admin_token)[0] == 200
 
     listed = conductor("keys", "--database-url", db_dsn, "--json", "list")
     [entry] = json.loads(listed.stdout)
-    assert entry["keyId"] == admin["keyId"] and entry["role"] == "admin"
+    assert entry["keyId"] == admin.key_id and entry["role"] == "admin"
     assert "keySecret" not in entry
     wait_until_sync(
         lambda: (
@@ -105,22 +69,21 @@ def test_keys_made_by_the_cli_take_effect_on_a_running_server(
             ]
             is not None
         ),
-        _KEY_PICKUP_S,
+        KEY_PICKUP_S,
         what="last used time recorded",
     )
     table = conductor("keys", "--database-url", db_dsn, "list").stdout
-    assert admin["keyId"] in table and "active" in table
+    assert admin.key_id in table and "active" in table
 
-    rotated = json.loads(
-        conductor("keys", "--database-url", db_dsn, "--json", "rotate", admin["keyId"]).stdout
-    )
-    assert rotated["keySecret"] != admin["keySecret"]
-    wait_until_sync(lambda: token(server.url, admin) is None, _KEY_PICKUP_S, what="rotation")
-    assert token(server.url, rotated) is not None
+    done = conductor("keys", "--database-url", db_dsn, "rotate", admin.key_id, "--json")
+    rotated = Key(admin.key_id, json.loads(done.stdout)["keySecret"])
+    assert rotated.secret != admin.secret
+    wait_until_sync(lambda: token_for_key(server, admin) is None, KEY_PICKUP_S, what="rotation")
+    assert token_for_key(server, rotated) is not None
 
-    revoked = conductor("keys", "--database-url", db_dsn, "revoke", admin["keyId"])
+    revoked = conductor("keys", "--database-url", db_dsn, "revoke", admin.key_id)
     assert revoked.returncode == 0 and "revoked" in revoked.stdout
-    wait_until_sync(lambda: token(server.url, rotated) is None, _KEY_PICKUP_S, what="revoke")
+    wait_until_sync(lambda: token_for_key(server, rotated) is None, KEY_PICKUP_S, what="revocation")
     missing = conductor("keys", "--database-url", db_dsn, "revoke", "no-such-key")
     assert missing.returncode == 1 and "No API key" in missing.stdout
 
@@ -128,7 +91,7 @@ def test_keys_made_by_the_cli_take_effect_on_a_running_server(
 def test_with_keys_an_open_network_bind_starts(servers: Servers, db_dsn: str) -> None:
     create_key(db_dsn, "--role", "admin")
     [server] = servers.start(1, args=["--host", "0.0.0.0"])
-    assert request(f"{server.url}/api/metadata/workflow")[0] == 401
+    assert request(f"{server.api}/metadata/workflow")[0] == 401
     assert "authentication is OFF" not in server.log_path.read_text()
 
 
@@ -170,9 +133,9 @@ def test_python_sdk_with_key_and_secret(
 
     [server] = servers.start(1)
     operator = create_key(db_dsn, "--role", "operator")
-    wait_until_sync(lambda: token(server.url, operator) is not None, _KEY_PICKUP_S)
-    monkeypatch.setenv("CONDUCTOR_AUTH_KEY", operator["keyId"])
-    monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", operator["keySecret"])
+    wait_for_key(server, operator)
+    monkeypatch.setenv("CONDUCTOR_AUTH_KEY", operator.key_id)
+    monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", operator.secret)
     configuration = Configuration(server_api_url=server.api)
     assert configuration.authentication_settings is not None
     clients = OrkesClients(configuration)
@@ -224,4 +187,4 @@ def test_python_sdk_with_key_and_secret(
         handler.stop_processes()
     assert workflows.get_workflow(workflow_id, include_tasks=False).output == {"result": 7}
     # It really went through authentication: an anonymous request is refused.
-    assert request(f"{server.url}/api/workflow/{workflow_id}")[0] == 401
+    assert request(f"{server.api}/workflow/{workflow_id}")[0] == 401
