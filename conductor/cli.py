@@ -15,7 +15,7 @@ from aiohttp import web
 
 from conductor.app import create_app
 from conductor.clock import JumpingClock
-from conductor.config import Settings
+from conductor.config import Settings, SettingsError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,16 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings.from_env(
-        host=args.host,
-        port=args.port,
-        database_url=args.database_url,
-        data_dir=args.data_dir,
-        virtual_clock=args.virtual_clock,
-        retention_days=args.retention_days,
-        retention_archive=args.retention_archive,
-    )
-    app = create_app(settings, clock=JumpingClock() if settings.virtual_clock else None)
+    try:
+        settings = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            database_url=args.database_url,
+            data_dir=args.data_dir,
+            virtual_clock=args.virtual_clock,
+            retention_days=args.retention_days,
+            retention_archive=args.retention_archive,
+        )
+        app = create_app(settings, clock=JumpingClock() if settings.virtual_clock else None)
+    except SettingsError as exc:
+        print(f"conductor: {exc}", file=sys.stderr)
+        return 2
     web.run_app(
         app,
         loop=_event_loop(),

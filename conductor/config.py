@@ -37,6 +37,14 @@ class Settings:
     retention_batch: int = 100
     # A throwaway dev instance whose clock jumps ahead when nothing is runnable.
     virtual_clock: bool = False
+    # Where HTTP tasks and status webhooks may connect (services/egress.py): hostnames, IPs or
+    # CIDRs, each optionally with :port. An allow list admits only what it names; a deny list
+    # replaces the default one (None: link-local and cloud metadata addresses). The server's
+    # own listening address is denied whatever these say.
+    http_allow: tuple[str, ...] = ()
+    http_deny: tuple[str, ...] | None = None
+    # Conductor's payload limit: an HTTP task whose response body is larger fails.
+    http_max_response_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -56,11 +64,28 @@ class Settings:
             "system_task_lane_size": int(
                 env.get("CONDUCTOR_SYSTEM_TASK_LANE_SIZE", cls.system_task_lane_size)
             ),
+            "http_allow": _list(env.get("CONDUCTOR_HTTP_ALLOW")) or (),
+            # Blank counts as unset: an empty variable from a template must not drop the
+            # defaults that keep cloud metadata out of reach.
+            "http_deny": _list(env.get("CONDUCTOR_HTTP_DENY")),
+            "http_max_response_bytes": int(
+                env.get("CONDUCTOR_HTTP_MAX_RESPONSE_BYTES", cls.http_max_response_bytes)
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values["data_dir"], str):
             values["data_dir"] = Path(values["data_dir"])
         return cls(**values)  # type: ignore[arg-type]
+
+
+class SettingsError(ValueError):
+    """A setting the server cannot start with; the message names the setting and the value."""
+
+
+def _list(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated list; None when unset or blank."""
+    items = tuple(item.strip() for item in (value or "").split(",") if item.strip())
+    return items or None
 
 
 def _flag(value: str | None) -> bool:
