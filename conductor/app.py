@@ -51,6 +51,7 @@ from conductor.clock import Clock, SystemClock
 from conductor.config import Settings
 from conductor.errors import StartupRefused
 from conductor.metrics import Metrics
+from conductor.services.egress import EgressPolicy
 from conductor.services.event_processor import EventProcessor
 from conductor.services.retention import RetentionService
 from conductor.services.scripts import ScriptSandbox
@@ -61,7 +62,7 @@ from conductor.timers.scheduler import ScheduleService
 from conductor.timers.service import TimerService
 from conductor.ui import routes as ui_routes
 from conductor.wakeups import Wakeups
-from conductor.wiring import Components, wire
+from conductor.wiring import Components, egress_policy, wire
 
 log = logging.getLogger(__name__)
 COMPONENTS = web.AppKey("components", Components)
@@ -71,6 +72,7 @@ RETENTION_SERVICE = web.AppKey("retention_service", RetentionService)
 EVENT_PROCESSOR = web.AppKey("event_processor", EventProcessor)
 _DSN = web.AppKey("dsn", str)
 _TIMER_POOL = web.AppKey("timer_pool", asyncpg.Pool)
+_EGRESS = web.AppKey("egress", EgressPolicy)
 MAX_BODY_BYTES = 12 * 1024 * 1024  # above Conductor's 10 MB payload limit; larger gets 413
 
 
@@ -85,6 +87,8 @@ def create_app(
     app[METRICS] = metrics or Metrics()
     app[WAKEUPS] = Wakeups()
     app[SANDBOX] = ScriptSandbox()
+    # Built now, so that a malformed setting stops the server before it starts anything.
+    app[_EGRESS] = egress_policy(settings)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_components)
     app.cleanup_ctx.append(_services)
@@ -142,6 +146,7 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         wakeups=app[WAKEUPS],
         sandbox=app[SANDBOX],
+        egress=app[_EGRESS],
     )
     app[COMPONENTS] = parts
     app[WORKFLOWS] = parts.workflows

@@ -82,19 +82,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(
-        host=args.host,
-        port=args.port,
-        database_url=args.database_url,
-        data_dir=args.data_dir,
-        virtual_clock=args.virtual_clock,
-        retention_days=args.retention_days,
-        retention_archive=args.retention_archive,
-        insecure_no_auth=args.insecure_no_auth,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-    )
     try:
+        settings = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            database_url=args.database_url,
+            data_dir=args.data_dir,
+            virtual_clock=args.virtual_clock,
+            retention_days=args.retention_days,
+            retention_archive=args.retention_archive,
+            insecure_no_auth=args.insecure_no_auth,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
         tls = _tls_context(settings)
         app = create_app(settings, clock=JumpingClock() if settings.virtual_clock else None)
         web.run_app(

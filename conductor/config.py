@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from conductor.errors import StartupRefused
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -50,6 +52,14 @@ class Settings:
     retention_batch: int = 100
     # A throwaway dev instance whose clock jumps ahead when nothing is runnable.
     virtual_clock: bool = False
+    # Where HTTP tasks and status webhooks may connect (services/egress.py): hostnames, IPs or
+    # CIDRs, each optionally with :port. An allow list admits only what it names; a deny list
+    # replaces the default one (None: link-local and cloud metadata addresses). The server's
+    # own listening address is denied whatever these say.
+    http_allow: tuple[str, ...] = ()
+    http_deny: tuple[str, ...] | None = None
+    # Conductor's payload limit: an HTTP task whose response body is larger fails.
+    http_max_response_bytes: int = 10 * 1024 * 1024
 
     @property
     def loopback_only(self) -> bool:
@@ -79,7 +89,7 @@ class Settings:
             "ui_session_ttl_s": float(
                 env.get("CONDUCTOR_UI_SESSION_TTL_SECONDS", cls.ui_session_ttl_s)
             ),
-            "allowed_origins": _list(env.get("CONDUCTOR_ALLOWED_ORIGINS")),
+            "allowed_origins": _list(env.get("CONDUCTOR_ALLOWED_ORIGINS")) or (),
             "access_log": _flag(env.get("CONDUCTOR_ACCESS_LOG")),
             "retention_days": float(env["CONDUCTOR_RETENTION_DAYS"])
             if env.get("CONDUCTOR_RETENTION_DAYS")
@@ -89,6 +99,13 @@ class Settings:
             "system_task_lane_size": int(
                 env.get("CONDUCTOR_SYSTEM_TASK_LANE_SIZE", cls.system_task_lane_size)
             ),
+            "http_allow": _list(env.get("CONDUCTOR_HTTP_ALLOW")) or (),
+            # Blank counts as unset: an empty variable from a template must not drop the
+            # defaults that keep cloud metadata out of reach.
+            "http_deny": _list(env.get("CONDUCTOR_HTTP_DENY")),
+            "http_max_response_bytes": int(
+                env.get("CONDUCTOR_HTTP_MAX_RESPONSE_BYTES", cls.http_max_response_bytes)
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("data_dir", "tls_cert", "tls_key"):
@@ -97,13 +114,19 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+class SettingsError(StartupRefused, ValueError):
+    """A setting the server cannot start with; the message names the setting and the value."""
+
+
+def _list(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated list; None when unset or blank."""
+    items = tuple(item.strip() for item in (value or "").split(",") if item.strip())
+    return items or None
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes")
 
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
-
-
-def _list(value: str | None) -> tuple[str, ...]:
-    return tuple(item.strip() for item in (value or "").split(",") if item.strip())

@@ -14,13 +14,21 @@ import asyncpg
 from conductor.api.longpoll import Poller
 from conductor.background import BackgroundService, Periodic
 from conductor.clock import Clock, JumpingClock
-from conductor.config import Settings
+from conductor.config import Settings, SettingsError
 from conductor.engine.decision import TimerKind
 from conductor.executor import Executor
 from conductor.metrics import Metrics
 from conductor.services.api_keys import KeyAdmin
 from conductor.services.audit import AuditTrail
 from conductor.services.broadcast import Broadcaster
+from conductor.services.egress import (
+    DEFAULT_DENY,
+    EgressPolicy,
+    Entry,
+    own_entries,
+    parse_entries,
+)
+from conductor.services.egress_network import bind_addresses, machine_addresses
 from conductor.services.event_processor import EventProcessor
 from conductor.services.http_task import HttpTaskClient
 from conductor.services.jq_runner import JqRunner
@@ -81,12 +89,13 @@ def wire(
     metrics: Metrics,
     wakeups: Wakeups,
     sandbox: ScriptSandbox,
+    egress: EgressPolicy,
 ) -> Components:
     workflows = WorkflowStore(pool)
     limits = LimitsCache()
     executor = Executor(workflows, clock, wakeups, metrics, limits)
     poller = Poller(pool, clock, wakeups, metrics, limits)
-    jq, http = JqRunner(), HttpTaskClient()
+    jq, http = JqRunner(), HttpTaskClient(egress, settings.http_max_response_bytes)
     # Two of the timer pool's connections stay free for claiming.
     firing_limit = max(1, settings.timer_pool_size - 2)
     rescheduler = TimerRescheduler(pool, wakeups)
@@ -167,6 +176,35 @@ def wire(
     if settings.run_background_services:
         components.services = _background(settings, components, clock, wakeups)
     return components
+
+
+def egress_policy(settings: Settings) -> EgressPolicy:
+    """The HTTP egress policy the settings describe, with the server's own address denied. A
+    malformed entry raises SettingsError naming it, before the server starts."""
+    if settings.http_max_response_bytes < 1:
+        raise SettingsError(
+            "CONDUCTOR_HTTP_MAX_RESPONSE_BYTES must be a positive number of bytes,"
+            f" not {settings.http_max_response_bytes}"
+        )
+    deny = DEFAULT_DENY if settings.http_deny is None else settings.http_deny
+    try:
+        binds = bind_addresses(settings.host)
+    except OSError as exc:
+        raise SettingsError(f"CONDUCTOR_HOST {settings.host!r} does not resolve: {exc}") from None
+    # The machine's own addresses matter only when the server listens on all of them.
+    machine = machine_addresses() if any(a.is_unspecified for a in binds) else set()
+    return EgressPolicy(
+        deny=_entries("CONDUCTOR_HTTP_DENY", deny),
+        allow=_entries("CONDUCTOR_HTTP_ALLOW", settings.http_allow),
+        own=own_entries(binds, settings.port, machine),
+    )
+
+
+def _entries(name: str, texts: tuple[str, ...]) -> tuple[Entry, ...]:
+    try:
+        return parse_entries(texts)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
 def _background(
