@@ -119,7 +119,10 @@ class HttpTaskClient:
             # No pool-wide cap: the runner's isolation lanes bound the calls per group, and a
             # shared cap would let one slow group's calls hold up every other group's.
             connector = aiohttp.TCPConnector(limit=0, resolver=PolicyResolver(self.policy))
-            self._session = aiohttp.ClientSession(connector=connector)
+            # No cookie jar: a cookie one workflow's target sets must not reach another's calls.
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def close(self) -> None:
@@ -146,6 +149,8 @@ class HttpTaskClient:
             return TaskStatus.FAILED, {}, reason
         if not isinstance(method, str) or not method:
             return TaskStatus.FAILED, {}, "No HTTP method specified"
+        if not isinstance(request.get("headers") or {}, dict):
+            return TaskStatus.FAILED_WITH_TERMINAL_ERROR, {}, "HTTP headers must be an object"
         try:
             status, result = await self._exchange(
                 _first_hop(request, uri, method), _timeout(request)

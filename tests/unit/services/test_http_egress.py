@@ -268,3 +268,32 @@ async def test_the_resolver_drops_denied_addresses_and_fails_when_none_is_left()
     nonsense = PolicyResolver(policy, _Answers("not-an-address"))
     with pytest.raises(EgressDenied, match="is not an IP address"):
         await nonsense.resolve("rebind.test", 80)
+
+
+async def test_cookies_set_for_one_call_are_not_sent_by_the_next(aiohttp_server, make_client):
+    cookies_seen: list[str | None] = []
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        cookies_seen.append(request.headers.get("Cookie"))
+        response = web.json_response({})
+        response.set_cookie("session", "from-workflow-a")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", answer)
+    server = await aiohttp_server(app)
+    client = make_client()
+    for _ in range(2):
+        status, _output, _reason = await client.call(get(f"http://localhost:{server.port}/"))
+        assert status is TaskStatus.COMPLETED
+    assert cookies_seen == [None, None]
+
+
+async def test_headers_that_are_not_an_object_fail_the_task(site, make_client) -> None:
+    server, hits, _ = site
+    status, _output, reason = await make_client().call(
+        get(f"http://127.0.0.1:{server.port}/hit", headers="X-Token: 1")
+    )
+    assert status is TERMINAL
+    assert reason == "HTTP headers must be an object"
+    assert hits["/hit"] == 0
