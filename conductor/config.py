@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -37,6 +39,11 @@ class Settings:
     retention_batch: int = 100
     # A throwaway dev instance whose clock jumps ahead when nothing is runnable.
     virtual_clock: bool = False
+    # Payload caps, in bytes of JSON, as Conductor's maxWorkflowInputPayloadSizeThreshold and
+    # maxTaskOutputPayloadSizeThreshold (10240 KB each): a start with a larger input is refused,
+    # a task reporting a larger output fails.
+    max_workflow_input_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+    max_task_output_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -55,6 +62,12 @@ class Settings:
             "retention_batch": int(env.get("CONDUCTOR_RETENTION_BATCH", cls.retention_batch)),
             "system_task_lane_size": int(
                 env.get("CONDUCTOR_SYSTEM_TASK_LANE_SIZE", cls.system_task_lane_size)
+            ),
+            "max_workflow_input_bytes": int(
+                env.get("CONDUCTOR_MAX_WORKFLOW_INPUT_BYTES", cls.max_workflow_input_bytes)
+            ),
+            "max_task_output_bytes": int(
+                env.get("CONDUCTOR_MAX_TASK_OUTPUT_BYTES", cls.max_task_output_bytes)
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
