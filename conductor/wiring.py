@@ -78,7 +78,14 @@ def wire(
 ) -> Components:
     workflows = WorkflowStore(pool)
     limits = LimitsCache()
-    executor = Executor(workflows, clock, wakeups, metrics, limits)
+    executor = Executor(
+        workflows,
+        clock,
+        wakeups,
+        metrics,
+        limits,
+        max_workflow_input_bytes=settings.max_workflow_input_bytes,
+    )
     poller = Poller(pool, clock, wakeups, metrics, limits)
     jq, http = JqRunner(), HttpTaskClient()
     # Two of the timer pool's connections stay free for claiming.

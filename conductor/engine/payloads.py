@@ -1,0 +1,32 @@
+"""Payload caps: Conductor's max{WorkflowInput,TaskOutput}PayloadSizeThreshold.
+
+A payload's size is the length of its compact JSON encoding, as Conductor counts the bytes Jackson
+writes. A workflow input over the cap is refused before anything is written; a task result whose
+output is over the cap fails its task with a terminal error and an empty output, Conductor's
+words as the reason, and the workflow goes on as after any other terminal failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+
+def json_size(value: Any) -> int | None:
+    """Bytes of `value` as compact JSON; None when it is not JSON (the store then refuses it)."""
+    try:
+        return len(orjson.dumps(value))
+    except orjson.JSONEncodeError:
+        return None
+
+
+def workflow_input_problem(workflow_input: Any, workflow_id: str, limit: int) -> str | None:
+    """Conductor's message when a workflow input is over `limit` bytes; None when it fits."""
+    size = json_size(workflow_input)
+    if size is None or size <= limit:
+        return None
+    return (
+        f"The payload size: {size} of workflow: {workflow_id} "
+        f"is greater than the permissible limit: {limit} bytes"
+    )
