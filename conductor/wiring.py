@@ -85,6 +85,7 @@ def wire(
         metrics,
         limits,
         max_workflow_input_bytes=settings.max_workflow_input_bytes,
+        max_task_output_bytes=settings.max_task_output_bytes,
     )
     poller = Poller(pool, clock, wakeups, metrics, limits)
     jq, http = JqRunner(), HttpTaskClient()

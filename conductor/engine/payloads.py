@@ -8,9 +8,13 @@ words as the reason, and the workflow goes on as after any other terminal failur
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
+
+from conductor.engine.inputs import TaskResultReceived
+from conductor.engine.model import TaskStatus
 
 
 def json_size(value: Any) -> int | None:
@@ -30,3 +34,21 @@ def workflow_input_problem(workflow_input: Any, workflow_id: str, limit: int) ->
         f"The payload size: {size} of workflow: {workflow_id} "
         f"is greater than the permissible limit: {limit} bytes"
     )
+
+
+def limit_task_output(
+    result: TaskResultReceived, workflow_id: str, limit: int
+) -> TaskResultReceived:
+    """`result`, or when its output is over `limit` bytes the terminal failure Conductor records
+    instead (its failTask: status, reason, output emptied)."""
+    if not result.output or result.extend_lease:
+        return result
+    size = json_size(result.output)
+    if size is None or size <= limit:
+        return result
+    # Two spaces before "is": Conductor's format string has them.
+    reason = (
+        f"The payload size: {size} of task: {result.task_id} in workflow: {workflow_id}  "
+        f"is greater than the permissible limit: {limit} bytes"
+    )
+    return replace(result, status=TaskStatus.FAILED_WITH_TERMINAL_ERROR, output={}, reason=reason)
