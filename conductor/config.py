@@ -9,6 +9,8 @@ from pathlib import Path
 
 from conductor.errors import StartupRefused
 
+DEFAULT_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -59,7 +61,13 @@ class Settings:
     http_allow: tuple[str, ...] = ()
     http_deny: tuple[str, ...] | None = None
     # Conductor's payload limit: an HTTP task whose response body is larger fails.
-    http_max_response_bytes: int = 10 * 1024 * 1024
+    http_max_response_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+
+    # Payload caps, in bytes of JSON, as Conductor's maxWorkflowInputPayloadSizeThreshold and
+    # maxTaskOutputPayloadSizeThreshold (10240 KB each): a start with a larger input is refused,
+    # a task reporting a larger output fails.
+    max_workflow_input_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+    max_task_output_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
 
     @property
     def loopback_only(self) -> bool:
@@ -105,6 +113,12 @@ class Settings:
             "http_deny": _list(env.get("CONDUCTOR_HTTP_DENY")),
             "http_max_response_bytes": int(
                 env.get("CONDUCTOR_HTTP_MAX_RESPONSE_BYTES", cls.http_max_response_bytes)
+            ),
+            "max_workflow_input_bytes": int(
+                env.get("CONDUCTOR_MAX_WORKFLOW_INPUT_BYTES", cls.max_workflow_input_bytes)
+            ),
+            "max_task_output_bytes": int(
+                env.get("CONDUCTOR_MAX_TASK_OUTPUT_BYTES", cls.max_task_output_bytes)
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

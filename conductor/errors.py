@@ -48,6 +48,11 @@ class UnsupportedMediaType(ConductorError):
     status = 415
 
 
+class PayloadTooLarge(BadRequest):
+    """A payload over its configured cap. Conductor fails such a start with its own words and a
+    500 (an unmapped TerminateWorkflowException); the request is at fault, so ours is a 400."""
+
+
 class IllegalState(ConductorError):
     """Conductor answers some refused operations (resume, skip) with a 500: kept for the wire."""
 

@@ -19,13 +19,15 @@ from typing import Any
 import asyncpg
 
 from conductor.clock import Clock
+from conductor.config import DEFAULT_MAX_PAYLOAD_BYTES
 from conductor.engine.decider import decide
 from conductor.engine.decision import DecideContext, Decision
 from conductor.engine.definitions import populate_task_definitions, task_names
 from conductor.engine.inputs import Input, StartWorkflow, TaskResultReceived
 from conductor.engine.model import JSON, TaskStatus, WorkflowState, WorkflowStatus
 from conductor.engine.operations import failed_child_id, first_unsuccessful_task
-from conductor.errors import Conflict, NotFound, StaleState
+from conductor.engine.payloads import limit_task_output, workflow_input_problem
+from conductor.errors import Conflict, NotFound, PayloadTooLarge, StaleState
 from conductor.metrics import Metrics
 from conductor.store import definitions as def_store
 from conductor.store import idempotency
@@ -70,6 +72,9 @@ class Executor:
         wakeups: Wakeups,
         metrics: Metrics,
         limits: LimitsCache,
+        *,
+        max_workflow_input_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        max_task_output_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> None:
         self.store = store
         self.pool = store.pool
@@ -77,6 +82,8 @@ class Executor:
         self.wakeups = wakeups
         self.metrics = metrics
         self.limits = limits
+        self.max_workflow_input_bytes = max_workflow_input_bytes
+        self.max_task_output_bytes = max_task_output_bytes
         self.committed = 0  # transitions committed so far: background work reads it as load
         self._random = random.Random()
 
@@ -116,6 +123,12 @@ class Executor:
             definition = await self.resolve_definition(conn, request)
             ctx = self.context()
             state = _new_state(definition, request, ctx)
+            # Measured as stored (inputTemplate filled in); refused before anything is written.
+            problem = workflow_input_problem(
+                state.input, state.workflow_id, self.max_workflow_input_bytes
+            )
+            if problem is not None:
+                raise PayloadTooLarge(problem)
             ctx = await self._context_for(conn, [state], ctx)
             try:
                 async with conn.transaction():
@@ -178,8 +191,14 @@ class Executor:
 
         With `claim_next_for` (a worker id; update-v2), a terminal task result also claims the
         next task of the same queue for that worker inside the same transaction: one commit.
+
+        Every task result enters here (workers, system tasks, finished children, event actions),
+        so here an output over the cap becomes the task's terminal failure; measured once, not
+        on each retry of a conflicting write.
         """
         started = time.perf_counter()
+        if isinstance(event, TaskResultReceived):
+            event = limit_task_output(event, workflow_id, self.max_task_output_bytes)
         for attempt in range(_MAX_ATTEMPTS):
             try:
                 result, now = await self._transition_once(

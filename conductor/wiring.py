@@ -93,7 +93,15 @@ def wire(
 ) -> Components:
     workflows = WorkflowStore(pool)
     limits = LimitsCache()
-    executor = Executor(workflows, clock, wakeups, metrics, limits)
+    executor = Executor(
+        workflows,
+        clock,
+        wakeups,
+        metrics,
+        limits,
+        max_workflow_input_bytes=settings.max_workflow_input_bytes,
+        max_task_output_bytes=settings.max_task_output_bytes,
+    )
     poller = Poller(pool, clock, wakeups, metrics, limits)
     jq, http = JqRunner(), HttpTaskClient(egress, settings.http_max_response_bytes)
     # Two of the timer pool's connections stay free for claiming.

@@ -26,6 +26,14 @@ def error_response(status: int, message: str, retryable: bool = False) -> web.Re
     return web.json_response(error_body(status, message, retryable), status=status)
 
 
+def _message_of(exc: web.HTTPException, request: web.Request) -> str:
+    if exc.status == 404:
+        return f"No resource found for {request.path}"
+    if exc.status == 413:  # aiohttp's text names the cap on request bodies
+        return exc.text or exc.reason
+    return exc.reason
+
+
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
@@ -60,8 +68,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         status = exc.status
         if exc.status < 400:
             raise
-        message = exc.reason if exc.status != 404 else f"No resource found for {request.path}"
-        return error_response(exc.status, message)
+        return error_response(exc.status, _message_of(exc, request))
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "Internal server error")

@@ -12,7 +12,7 @@ from typing import Any
 from conductor.engine.inputs import Input, TaskResultReceived
 from conductor.engine.model import TaskState, TaskStatus
 from conductor.engine.validation import validate_workflow_def
-from conductor.errors import NotFound
+from conductor.errors import NotFound, PayloadTooLarge
 from conductor.executor import Executor
 from conductor.store.workflows import WorkflowStore
 from conductor.wire.start_request import StartRequest, start_request
@@ -49,7 +49,7 @@ class Launches:
         )
         try:
             child = await self.executor.start(request)
-        except NotFound as exc:
+        except (NotFound, PayloadTooLarge) as exc:
             return _result(task, TaskStatus.FAILED, reason=exc.message)
         output = {"subWorkflowId": child.workflow_id}
         return _result(task, TaskStatus.IN_PROGRESS, output)
@@ -80,7 +80,7 @@ class Launches:
         )
         try:
             started = await self.executor.start(request)
-        except NotFound as exc:
+        except (NotFound, PayloadTooLarge) as exc:
             return _result(task, TaskStatus.FAILED, reason=exc.message)
         return _result(task, TaskStatus.COMPLETED, {"workflowId": started.workflow_id})
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from conductor.clock import Clock
 from conductor.engine.inputs import TaskResultReceived
 from conductor.engine.model import JSON, TaskStatus, WorkflowStatus
-from conductor.errors import NotFound
+from conductor.errors import NotFound, PayloadTooLarge
 from conductor.executor import Executor
 from conductor.store import timers as timer_store
 from conductor.store.timers import ClaimedTimer
@@ -103,7 +103,7 @@ class WorkflowEffects:
             )
             try:
                 await self.executor.start(start)
-            except NotFound as exc:  # no such failure workflow: nothing to retry
+            except (NotFound, PayloadTooLarge) as exc:  # nothing a retry would change
                 log.warning("failureWorkflow of %s not started: %s", failed.workflow_id, exc)
         await self._delete(timer)
 

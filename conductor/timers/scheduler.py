@@ -18,7 +18,7 @@ import asyncpg
 from conductor.background import BackgroundService
 from conductor.clock import Clock
 from conductor.engine.model import JSON
-from conductor.errors import NotFound
+from conductor.errors import NotFound, PayloadTooLarge
 from conductor.executor import Executor
 from conductor.store import schedules as store
 from conductor.store.values import DueSchedule
@@ -100,7 +100,7 @@ class ScheduleService(BackgroundService):
         start.input.update({"_scheduledTime": fire_time, "_executedTime": now})
         try:
             state = await self.executor.start(start)
-        except NotFound as exc:
+        except (NotFound, PayloadTooLarge) as exc:
             await store.record_execution(
                 conn, name, fire_time, now, workflow_name, None, "FAILED", exc.message
             )

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from conductor.app import MAX_BODY_BYTES
 from tests.integration.api import (
     JSON_HEADERS,
     complete,
@@ -116,11 +117,15 @@ async def test_unknown_ids_get_404(client, running) -> None:
         assert_error_shape(await response.json(), 404)
 
 
-async def test_oversized_body_is_413(client, running) -> None:
+@pytest.mark.parametrize("path", ["/api/workflow", "/api/tasks", "/api/tasks/update-v2"])
+async def test_oversized_body_is_413_in_conductors_error_shape(client, running, path) -> None:
     body = b'{"name": "wf", "input": {"blob": "' + b"x" * (13 * 1024 * 1024) + b'"}}'
     before = await row_counts(client)
-    response = await client.post("/api/workflow", data=body, headers=JSON_HEADERS)
+    response = await client.post(path, data=body, headers=JSON_HEADERS)
     assert response.status == 413
+    error = await response.json()
+    assert_error_shape(error, 413)
+    assert error["message"].startswith(f"Maximum request body size {MAX_BODY_BYTES} exceeded")
     assert await row_counts(client) == before
 
 
