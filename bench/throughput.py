@@ -40,6 +40,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench import auth
 from bench.attach import Attached
 from bench.cpu import CpuMeter, other_load, postmaster_pid
 from bench.machine import Machine
@@ -92,11 +93,13 @@ async def _drive(
     dsn = server.database_url
     n = args.workflows
     connector = aiohttp.TCPConnector(limit=max(args.start_concurrency, args.concurrency) + 8)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    headers = {"X-Authorization": await auth.enable(dsn, api)} if args.auth else None
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         task_defs, workflow = definitions()
-        admin = ConductorClient(api, session)
+        admin = ConductorClient(api)
         await admin.register_task_defs(task_defs)
         await admin.register_workflow_def(workflow)
+        await admin.close()
 
         log.info("starting %d workflows (%d in flight)", n, args.start_concurrency)
         ids, start_seconds = await start_workflows(
@@ -186,6 +189,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, help="server port (default: a free one)")
     p.add_argument("--timeout", type=float, default=600.0, help="give up after this many s")
     p.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    p.add_argument(
+        "--auth",
+        action="store_true",
+        help="with an API key: every request carries a token (X-Authorization)",
+    )
     p.add_argument(
         "--profile-server",
         type=Path,
