@@ -32,7 +32,7 @@ test-unit: $(VENV)/.dev-installed  ## pure tests, no database
 	$(BIN)/pytest tests/unit
 
 test-integration: $(VENV)/.dev-installed  ## tests that need PostgreSQL
-	$(BIN)/pytest tests/integration tests/e2e
+	$(BIN)/pytest tests/integration tests/e2e tests/browser
 
 lint: $(VENV)/.dev-installed  ## ruff lint and format check
 	$(BIN)/ruff check conductor workers tests bench

@@ -1,0 +1,46 @@
+"""Browser tests: Playwright driving Debian's chromium (Playwright's own download cannot work
+here), against a real server process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+# The server process fixtures and their failure reports, shared with the end-to-end tests.
+from tests.e2e.conftest import pytest_runtest_makereport, server, servers  # noqa: F401
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str | None:
+    return os.environ.get("CONDUCTOR_TEST_CHROMIUM") or shutil.which("chromium")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Async Playwright: the sync API keeps an event loop running, which the database fixtures'
+    asyncio.run() cannot live with."""
+    executable = _chromium()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is needed for the browser tests (apt-get install chromium)")
+        pytest.skip("chromium is not installed")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()

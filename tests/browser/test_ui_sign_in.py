@@ -1,0 +1,98 @@
+"""Signing in to the web UI with an API key, in a real browser: the session, what each role
+sees, escaping, and a Content-Security-Policy that the page's own script lives with."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page
+
+from conductor.testing.server_process import ServerProcess
+from tests.e2e.keys import Key, create_key, request, wait_for_key
+
+pytestmark = pytest.mark.e2e
+
+HOSTILE = 'wf<img src=x onerror="document.title=`pwned`">'
+
+
+@pytest.fixture
+def keyed_server(server: ServerProcess) -> tuple[ServerProcess, dict[str, Key]]:
+    keys = {
+        role: create_key(server.database_url, "--role", role)
+        for role in ("admin", "viewer", "worker")
+    }
+    admin_token = wait_for_key(server, keys["admin"])
+    definition = {
+        "name": HOSTILE,
+        "version": 1,
+        "tasks": [{"name": "t", "taskReferenceName": "t", "type": "SIMPLE"}],
+    }
+    status, body = request(f"{server.api}/metadata/workflow", definition, token=admin_token)
+    assert status == 200, body
+    return server, keys
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context()
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+async def _sign_in(page: Page, base: str, key: Key) -> None:
+    await page.goto(f"{base}/")
+    assert page.url == f"{base}/login"
+    await page.fill("input[name=keyId]", key.key_id)
+    await page.fill("input[name=keySecret]", key.secret)
+    await page.click("button:has-text('Sign in')")
+
+
+async def test_a_viewer_signs_in_and_sees_definitions_as_text(keyed_server, page: Page) -> None:
+    server, keys = keyed_server
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if _is_csp_refusal(message) else None,
+    )
+    await _sign_in(page, server.url, keys["viewer"])
+    await page.wait_for_selector(f"text=signed in as {keys['viewer'].key_id} (viewer)")
+    cell = page.locator("#defs td").first
+    await cell.wait_for()
+    assert await cell.inner_text() == HOSTILE  # shown as text
+    assert await page.locator("#defs img").count() == 0  # never parsed as markup
+    assert await page.title() != "pwned"
+    # The page's script ran under the CSP, with the session cookie.
+    await page.wait_for_selector("#health:has-text('healthy on')")
+    assert refused == []
+
+    cookies = await page.context.cookies()
+    cookie = next(c for c in cookies if c["name"] == "conductor_session")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert await page.evaluate("document.cookie") == ""  # out of the page's scripts' reach
+
+    await page.click("button:has-text('Sign out')")
+    await page.wait_for_url(f"{server.url}/login")
+    await page.goto(f"{server.url}/")
+    assert page.url == f"{server.url}/login"
+
+
+async def test_a_wrong_secret_is_refused(keyed_server, page: Page) -> None:
+    server, keys = keyed_server
+    await _sign_in(page, server.url, Key(keys["viewer"].key_id, "wrong"))
+    await page.wait_for_selector("text=Unknown key or wrong secret")
+    cookies = await page.context.cookies()
+    assert not any(c["name"] == "conductor_session" for c in cookies)
+
+
+async def test_a_worker_key_sees_no_executions(keyed_server, page: Page) -> None:
+    server, keys = keyed_server
+    await _sign_in(page, server.url, keys["worker"])
+    await page.wait_for_selector("text=cannot view workflows")
+    assert await page.locator("#defs").count() == 0
+
+
+def _is_csp_refusal(message: ConsoleMessage) -> bool:
+    return "Content Security Policy" in message.text or "Refused to" in message.text
