@@ -23,6 +23,7 @@ from conductor.store.embedded import EmbeddedPostgres
 from conductor.store.migrate import migrate
 from conductor.store.pool import create_pool
 from conductor.store.values import ApiKey
+from conductor.wire.api_keys import issued_key_json, key_json
 
 
 def add_parser(commands: Any) -> None:
@@ -98,10 +99,10 @@ async def _act(settings: Settings, args: argparse.Namespace) -> str:
             return _issued(await admin.rotate(args.key_id), args.json)
         if args.action == "revoke":
             key = await admin.revoke(args.key_id)
-            return json.dumps(_key_json(key)) if args.json else f"revoked {key.key_id}"
+            return json.dumps(key_json(key)) if args.json else f"revoked {key.key_id}"
         keys = await admin.keys()
         if args.json:
-            return json.dumps([_key_json(key) for key in keys], indent=2)
+            return json.dumps([key_json(key) for key in keys], indent=2)
         return _table(keys)
 
 
@@ -111,22 +112,9 @@ def _time(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _key_json(key: ApiKey) -> dict[str, Any]:
-    return {
-        "keyId": key.key_id,
-        "name": key.name,
-        "role": key.role.value,
-        "taskTypes": sorted(key.task_types) if key.task_types is not None else None,
-        "domains": sorted(key.domains) if key.domains is not None else None,
-        "createdTime": key.created_ms,
-        "lastUsedTime": key.last_used_ms,
-        "revokedTime": key.revoked_ms,
-    }
-
-
 def _issued(issued: IssuedKey, as_json: bool) -> str:
     if as_json:
-        return json.dumps({**_key_json(issued.key), "keySecret": issued.secret})
+        return json.dumps(issued_key_json(issued.key, issued.secret))
     key = issued.key
     return "\n".join(
         [

@@ -12,25 +12,11 @@ from conductor.api.permissions import requires
 from conductor.errors import FieldError, ValidationFailed
 from conductor.roles import Permission
 from conductor.services.api_keys import IssuedKey, parse_role
-from conductor.store.values import ApiKey
-
-
-def key_json(key: ApiKey) -> dict[str, Any]:
-    return {
-        "keyId": key.key_id,
-        "name": key.name,
-        "role": key.role.value,
-        "taskTypes": None if key.task_types is None else sorted(key.task_types),
-        "domains": None if key.domains is None else sorted(key.domains),
-        "createdTime": key.created_ms,
-        "lastUsedTime": key.last_used_ms,
-        "revokedTime": key.revoked_ms,
-        "active": key.active,
-    }
+from conductor.wire.api_keys import issued_key_json, key_json
 
 
 def _issued_json(issued: IssuedKey) -> dict[str, Any]:
-    return {**key_json(issued.key), "keySecret": issued.secret}
+    return issued_key_json(issued.key, issued.secret)
 
 
 def _names(body: dict[str, Any], field: str) -> list[str] | None:
