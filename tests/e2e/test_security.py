@@ -120,9 +120,13 @@ def test_tls_needs_both_files(tmp_path: Path, db_dsn: str) -> None:
 def test_python_sdk_with_key_and_secret(
     servers: Servers, db_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """conductor-python, unchanged, given CONDUCTOR_AUTH_KEY/SECRET: register, start, run."""
+    """conductor-python, unchanged, given CONDUCTOR_AUTH_KEY/SECRET: register, start, run; its
+    workers need no more than a key with the worker role."""
     from conductor.client.automator.task_handler import TaskHandler
     from conductor.client.configuration.configuration import Configuration
+    from conductor.client.configuration.settings.authentication_settings import (
+        AuthenticationSettings,
+    )
     from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
     from conductor.client.http.models.task_def import TaskDef
     from conductor.client.http.models.workflow_def import WorkflowDef
@@ -133,6 +137,7 @@ def test_python_sdk_with_key_and_secret(
 
     [server] = servers.start(1)
     operator = create_key(db_dsn, "--role", "operator")
+    worker = create_key(db_dsn, "--role", "worker")
     wait_for_key(server, operator)
     monkeypatch.setenv("CONDUCTOR_AUTH_KEY", operator.key_id)
     monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", operator.secret)
@@ -169,9 +174,15 @@ def test_python_sdk_with_key_and_secret(
     workflow_id = workflows.start_workflow(
         StartWorkflowRequest(name="e2e_auth_flow", version=1, input={"value": 1})
     )
+    worker_configuration = Configuration(
+        server_api_url=server.api,
+        authentication_settings=AuthenticationSettings(
+            key_id=worker.key_id, key_secret=worker.secret
+        ),
+    )
     handler = TaskHandler(
         workers=[],
-        configuration=configuration,
+        configuration=worker_configuration,
         scan_for_annotated_workers=True,
         import_modules=[sdk_workers.__name__],
     )
@@ -185,6 +196,8 @@ def test_python_sdk_with_key_and_secret(
         )
     finally:
         handler.stop_processes()
-    assert workflows.get_workflow(workflow_id, include_tasks=False).output == {"result": 7}
+    finished = workflows.get_workflow(workflow_id, include_tasks=True)
+    assert finished.output == {"result": 7}
+    assert {task.status for task in finished.tasks} == {"COMPLETED"}
     # It really went through authentication: an anonymous request is refused.
     assert request(f"{server.api}/workflow/{workflow_id}")[0] == 401
