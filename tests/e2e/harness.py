@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from conductor.testing.server_process import STARTUP_TIMEOUT_S, ServerProcess, free_port
@@ -45,6 +45,7 @@ class Servers:
         *,
         args: Sequence[str] = (),
         tls: ssl.SSLContext | None = None,
+        env: Mapping[str, str | None] | None = None,
     ) -> list[ServerProcess]:
         """Launch `count` servers at once, then wait until every one is healthy."""
         started = []
@@ -55,6 +56,7 @@ class Servers:
                 free_port(),
                 self.database_url,
                 self.log_dir / f"server{index}.log",
+                env=env,
                 args=args,
                 tls=tls,
             )

@@ -121,7 +121,8 @@ def test_python_sdk_with_key_and_secret(
     servers: Servers, db_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """conductor-python, unchanged, given CONDUCTOR_AUTH_KEY/SECRET: register, start, run; its
-    workers need no more than a key with the worker role."""
+    workers need no more than a key with the worker role. Tokens live 3 s here, so the SDK's
+    clients and workers also have to renew theirs on EXPIRED_TOKEN during the run."""
     from conductor.client.automator.task_handler import TaskHandler
     from conductor.client.configuration.configuration import Configuration
     from conductor.client.configuration.settings.authentication_settings import (
@@ -135,7 +136,7 @@ def test_python_sdk_with_key_and_secret(
 
     from tests.e2e import sdk_workers
 
-    [server] = servers.start(1)
+    [server] = servers.start(1, env={"CONDUCTOR_AUTH_TOKEN_TTL_SECONDS": "3"})
     operator = create_key(db_dsn, "--role", "operator")
     worker = create_key(db_dsn, "--role", "worker")
     wait_for_key(server, operator)
@@ -188,16 +189,42 @@ def test_python_sdk_with_key_and_secret(
     )
     handler.start_processes()
     try:
+        completed(workflows, workflow_id)
+        # The workers' tokens expire while they keep polling: the server says EXPIRED_TOKEN,
+        # they fetch new ones, and the next workflow runs as the first did.
         wait_until_sync(
-            lambda: workflows.get_workflow(workflow_id, include_tasks=False).status == "COMPLETED",
-            60.0,
+            lambda: _count(server, "GET", "/api/tasks/poll/batch/{task_type}", "401") >= 1,
+            30.0,
             interval=0.2,
-            what="the workflow completes through SDK workers",
+            what="a worker's token expires",
         )
+        second_id = workflows.start_workflow(
+            StartWorkflowRequest(name="e2e_auth_flow", version=1, input={"value": 10})
+        )
+        completed(workflows, second_id)
     finally:
         handler.stop_processes()
-    finished = workflows.get_workflow(workflow_id, include_tasks=True)
-    assert finished.output == {"result": 7}
-    assert {task.status for task in finished.tasks} == {"COMPLETED"}
+    for run_id, result in ((workflow_id, 7), (second_id, 16)):
+        finished = workflows.get_workflow(run_id, include_tasks=True)
+        assert finished.output == {"result": result}
+        assert {task.status for task in finished.tasks} == {"COMPLETED"}
     # It really went through authentication: an anonymous request is refused.
     assert request(f"{server.api}/workflow/{workflow_id}")[0] == 401
+
+
+def completed(workflows, workflow_id: str) -> None:
+    wait_until_sync(
+        lambda: workflows.get_workflow(workflow_id, include_tasks=False).status == "COMPLETED",
+        60.0,
+        interval=0.2,
+        what="the workflow completes through SDK workers",
+    )
+
+
+def _count(server, method: str, route: str, status: str) -> float:
+    """How many requests the server answered so, from its own /metrics."""
+    with urllib.request.urlopen(f"{server.url}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    labels = f'method="{method}",route="{route}",status="{status}"'
+    prefix = f"conductor_http_request_seconds_count{{{labels}}} "
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
