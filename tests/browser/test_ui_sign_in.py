@@ -22,7 +22,8 @@ def keyed_server(server: ServerProcess) -> tuple[ServerProcess, dict[str, Key]]:
         role: create_key(server.database_url, "--role", role)
         for role in ("admin", "viewer", "worker")
     }
-    admin_token = wait_for_key(server, keys["admin"])
+    # Keys made together may reach the server in different reloads: wait for each.
+    admin_token, *_ = [wait_for_key(server, key) for key in keys.values()]
     definition = {
         "name": HOSTILE,
         "version": 1,
@@ -36,6 +37,8 @@ def keyed_server(server: ServerProcess) -> tuple[ServerProcess, dict[str, Key]]:
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context()
+    # Well inside pytest's own timeout, so that a failing wait ends as a failure, not a kill.
+    context.set_default_timeout(10_000)
     try:
         yield await context.new_page()
     finally:
