@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help install run test test-unit test-integration lint fmt typecheck check bench clean
+.PHONY: help install run test test-unit test-integration lint fmt typecheck check bench clean vendor-verify
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ typecheck: $(VENV)/.dev-installed  ## mypy, strict on conductor/ and workers/
 	$(BIN)/mypy conductor workers
 
 check: lint typecheck test  ## everything CI checks
+
+vendor-verify: $(VENV)/.dev-installed  ## re-fetch the UI's vendored npm files and compare (needs npm)
+	$(BIN)/python -m conductor.ui.vendor --verify
 
 bench: $(VENV)/.dev-installed  ## throughput benchmark (see docs/benchmarks.md)
 	$(BIN)/python -m bench.throughput
