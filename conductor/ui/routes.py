@@ -1,4 +1,4 @@
-"""The web UI: pages rendered with Jinja2 (autoescaped), data fetched from the REST API.
+"""The web UI: pages rendered with Jinja2 (autoescaped everywhere), static files, sign-in.
 
 With authentication on, the UI signs in with an API key: POST /login exchanges it for a session
 token kept in an HttpOnly, SameSite=Strict cookie, and pages show only what the key's role may
@@ -9,45 +9,28 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from conductor.api.auth import SESSION_COOKIE, csrf_token_of, principal_of
+from conductor.api.auth import SESSION_COOKIE
 from conductor.api.keys import KEYRING, SETTINGS
 from conductor.api.permissions import requires
 from conductor.errors import Unauthenticated
 from conductor.roles import Permission
 from conductor.services.keyring import TokenKind
+from conductor.ui import pages
+from conductor.ui.formatting import FILTERS
 
 _STATIC = Path(str(resources.files("conductor.ui").joinpath("static")))
-
-
-def _page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
-    context = {
-        "principal": principal_of(request),
-        "auth_on": request.app[KEYRING].enabled,
-        "csrf_token": csrf_token_of(request),
-        **values,
-    }
-    return aiohttp_jinja2.render_template(template, request, context, status=status)
-
-
-@requires(Permission.PUBLIC)
-async def index(request: web.Request) -> web.Response:
-    principal = principal_of(request)
-    if principal is None:
-        raise web.HTTPFound("/login")
-    return _page(request, "index.html", can_read=principal.may(Permission.READ))
 
 
 @requires(Permission.PUBLIC)
 async def login_page(request: web.Request) -> web.Response:
     if not request.app[KEYRING].enabled:
         raise web.HTTPFound("/")
-    return _page(request, "login.html")
+    return pages.page(request, "login.html")
 
 
 @requires(Permission.PUBLIC)
@@ -60,7 +43,9 @@ async def login(request: web.Request) -> web.Response:
     try:
         token = await ring.exchange(key_id, secret, TokenKind.SESSION)
     except Unauthenticated:
-        return _page(request, "login.html", 401, error="Unknown key or wrong secret", key_id=key_id)
+        return pages.page(
+            request, "login.html", 401, error="Unknown key or wrong secret", key_id=key_id
+        )
     response = web.HTTPFound("/")
     response.set_cookie(
         SESSION_COOKIE,
@@ -82,14 +67,17 @@ async def logout(_request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    aiohttp_jinja2.setup(
+    environment = aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("conductor.ui", "templates"),
         autoescape=True,
     )
+    environment.filters.update(FILTERS)
     app.add_routes(
         [
-            web.get("/", index),
+            web.get("/", pages.home),
+            web.get("/executions", pages.executions),
+            web.get("/execution/{workflow_id}", pages.execution),
             web.get("/login", login_page),
             web.post("/login", login),
             web.post("/logout", logout),

@@ -31,6 +31,9 @@ def keyed_server(server: ServerProcess) -> tuple[ServerProcess, dict[str, Key]]:
     }
     status, body = request(f"{server.api}/metadata/workflow", definition, token=admin_token)
     assert status == 200, body
+    run = {"name": HOSTILE, "correlationId": HOSTILE, "input": {"note": HOSTILE}}
+    status, body = request(f"{server.api}/workflow", run, token=admin_token)
+    assert status == 200, body
     return server, keys
 
 
@@ -53,23 +56,33 @@ async def _sign_in(page: Page, base: str, key: Key) -> None:
     await page.click("button:has-text('Sign in')")
 
 
-async def test_a_viewer_signs_in_and_sees_definitions_as_text(keyed_server, page: Page) -> None:
+async def test_a_viewer_signs_in_and_sees_executions_as_text(keyed_server, page: Page) -> None:
     server, keys = keyed_server
     refused: list[str] = []
     page.on(
         "console",
         lambda message: refused.append(message.text) if _is_csp_refusal(message) else None,
     )
+    requested: list[str] = []
+    page.on("request", lambda sent: requested.append(sent.url))
     await _sign_in(page, server.url, keys["viewer"])
-    await page.wait_for_selector(f"text=signed in as {keys['viewer'].key_id} (viewer)")
-    cell = page.locator("#defs td").first
-    await cell.wait_for()
-    assert await cell.inner_text() == HOSTILE  # shown as text
-    assert await page.locator("#defs img").count() == 0  # never parsed as markup
+    await page.wait_for_url(f"{server.url}/executions")
+    await page.wait_for_selector(f"text={keys['viewer'].key_id} (viewer)")
+    row = page.locator("table.results tbody tr").first
+    assert HOSTILE in await row.inner_text()  # shown as text
+    assert await page.locator("main img").count() == 0  # never parsed as markup
     assert await page.title() != "pwned"
-    # The page's script ran under the CSP, with the session cookie.
-    await page.wait_for_selector("#health:has-text('healthy on')")
+    # The page's own scripts ran under the CSP: htmx loaded, times shown in local time.
+    assert await page.evaluate("typeof window.htmx") == "object"
+    start_time = await row.locator("time").inner_text()
+    assert not start_time.endswith("UTC")
+
+    await row.locator("a[href^='/execution/']").click()
+    await page.wait_for_selector("h1")
+    assert HOSTILE in await page.locator("h1").inner_text()
+    assert await page.locator("main img").count() == 0
     assert refused == []
+    assert all(url.startswith(server.url) for url in requested), requested
 
     cookies = await page.context.cookies()
     cookie = next(c for c in cookies if c["name"] == "conductor_session")
@@ -78,7 +91,7 @@ async def test_a_viewer_signs_in_and_sees_definitions_as_text(keyed_server, page
 
     await page.click("button:has-text('Sign out')")
     await page.wait_for_url(f"{server.url}/login")
-    await page.goto(f"{server.url}/")
+    await page.goto(f"{server.url}/executions")
     assert page.url == f"{server.url}/login"
 
 

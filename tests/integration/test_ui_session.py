@@ -23,15 +23,16 @@ async def _sign_in(client, issued) -> str:
     )
     assert response.status == 302, await response.text()
     assert response.headers["Location"] == "/"
-    page = await client.get("/")
+    page = await client.get("/executions")
     assert page.status == 200
     [token] = re.findall(r'name="csrf_token" value="([^"]+)"', await page.text())
     return token
 
 
 async def test_without_keys_the_ui_needs_no_sign_in(client) -> None:
-    page = await client.get("/", allow_redirects=False)
-    assert page.status == 200
+    home = await client.get("/", allow_redirects=False)
+    assert home.headers["Location"] == "/executions"
+    assert (await client.get("/executions")).status == 200
     assert (await client.get("/login", allow_redirects=False)).status == 302
 
 
@@ -46,9 +47,9 @@ async def test_signing_in_sets_a_strict_http_only_cookie(client) -> None:
     cookie = response.cookies[SESSION_COOKIE]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Strict"
-    page = await (await client.get("/")).text()
-    assert f"signed in as {viewer.key.key_id} (viewer)" in page
-    assert 'id="defs"' in page  # a viewer sees definitions and queues
+    page = await (await client.get("/")).text()  # the executions page
+    assert f"{viewer.key.key_id} (viewer)" in page
+    assert "Workflow executions" in page
     # The cookie works for the API the page calls.
     assert (await client.get("/api/metadata/workflow")).status == 200
 
@@ -68,9 +69,13 @@ async def test_a_wrong_secret_shows_the_form_again_escaped(client) -> None:
 
 async def test_the_page_shows_only_what_the_role_may_see(client) -> None:
     worker = await make_key(client, Role.WORKER)
-    await _sign_in(client, worker)
-    page = await (await client.get("/")).text()
-    assert 'id="defs"' not in page
+    await make_key(client, Role.VIEWER)
+    response = await client.post(
+        "/login", data={"keyId": worker.key.key_id, "keySecret": worker.secret}
+    )
+    assert response.status == 403  # landed on the executions page, which it may not see
+    page = await response.text()
+    assert "Workflow executions" not in page
     assert "cannot view workflows" in page
     assert (await client.get("/api/metadata/workflow")).status == 403
 

@@ -1,0 +1,131 @@
+"""The UI's pages: executions search and one execution. Each reads through the same store and
+search code as the REST API; every action a page offers is a call of that API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from conductor.api.auth import csrf_token_of, principal_of
+from conductor.api.keys import CLOCK, KEYRING, POOL, WORKFLOWS
+from conductor.api.permissions import requires
+from conductor.errors import BadRequest
+from conductor.roles import Permission
+from conductor.store import definitions as definition_store
+from conductor.store import tasks as task_store
+from conductor.ui.execution_search import (
+    PAGE_SIZES,
+    SORTABLE,
+    STATUSES,
+    read_filters,
+    search_request,
+)
+from conductor.wire.render import workflow_json
+from conductor.wire.summaries import workflow_summary
+
+
+def page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
+    """A page, with what every page's frame shows: who is signed in, and the CSRF token."""
+    context = {
+        "principal": principal_of(request),
+        "auth_on": request.app[KEYRING].enabled,
+        "csrf_token": csrf_token_of(request),
+        "path": request.path,
+        **values,
+    }
+    return aiohttp_jinja2.render_template(template, request, context, status=status)
+
+
+def _signed_in(request: web.Request) -> None:
+    """Pages are public routes so that a browser without a session is sent to sign in."""
+    principal = principal_of(request)
+    if principal is None:
+        raise web.HTTPFound("/login")
+
+
+@requires(Permission.PUBLIC)
+async def home(request: web.Request) -> web.Response:
+    _signed_in(request)
+    raise web.HTTPFound("/executions")
+
+
+@requires(Permission.PUBLIC)
+async def executions(request: web.Request) -> web.Response:
+    _signed_in(request)
+    principal = principal_of(request)
+    assert principal is not None
+    if not principal.may(Permission.READ):
+        return page(request, "no_access.html", 403)
+    filters = read_filters(request.query, {k: request.query.getall(k, []) for k in request.query})
+    results: list[dict[str, Any]] = []
+    total = 0
+    problems = list(filters.problems)
+    try:
+        found = await request.app[WORKFLOWS].search(
+            search_request(filters, request.app[CLOCK].now_ms())
+        )
+        results = [workflow_summary(state) for state in found.items]
+        total = found.total
+    except BadRequest as exc:
+        problems.append(exc.message)
+    async with request.app[POOL].acquire() as conn:
+        latest = await definition_store.list_workflow_defs(conn, latest_only=True)
+    names = sorted({str(d["name"]) for d in latest})
+    return page(
+        request,
+        "executions.html",
+        filters=filters,
+        results=results,
+        total=total,
+        problems=problems,
+        names=names,
+        statuses=STATUSES,
+        page_sizes=PAGE_SIZES,
+        sortable=SORTABLE,
+    )
+
+
+@requires(Permission.PUBLIC)
+async def execution(request: web.Request) -> web.Response:
+    _signed_in(request)
+    principal = principal_of(request)
+    assert principal is not None
+    if not principal.may(Permission.READ):
+        return page(request, "no_access.html", 403)
+    workflow_id = request.match_info["workflow_id"]
+    state = await request.app[WORKFLOWS].read(workflow_id)
+    if state is None:
+        return page(request, "not_found.html", 404, what=f"execution {workflow_id}")
+    run = workflow_json(state)
+    tasks: list[dict[str, Any]] = run.get("tasks") or []
+    selected = _selected_task(tasks, request.query.get("task"))
+    failed = next(
+        (t for t in tasks if t.get("status") in _FAILED and t.get("reasonForIncompletion")), None
+    )
+    logs = []
+    if selected is not None:
+        async with request.app[POOL].acquire() as conn:
+            logs = await task_store.logs(conn, selected["taskId"])
+    return page(
+        request,
+        "execution.html",
+        run=run,
+        tasks=tasks,
+        selected=selected,
+        failed_task=failed,
+        logs=logs,
+        tab=request.query.get("tab", "tasks"),
+    )
+
+
+_FAILED = frozenset({"FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT"})
+
+
+def _selected_task(tasks: list[dict[str, Any]], key: str | None) -> dict[str, Any] | None:
+    """The task named by `?task=` (a task id, or a reference name for its latest attempt)."""
+    if not key:
+        return None
+    by_ref = [t for t in tasks if t.get("referenceTaskName") == key]
+    return next((t for t in tasks if t.get("taskId") == key), by_ref[-1] if by_ref else None)

@@ -1,0 +1,138 @@
+"""The executions and execution pages, rendered by the server: filters, paging, the failure
+banner, the task panel, and escaping of everything a workflow carries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.integration.api import complete, poll, register_workflow, sequence
+
+pytestmark = pytest.mark.integration
+
+HOSTILE = '<script>window.pwned=1</script>"><img src=x onerror=alert(1)>'
+
+
+async def _start(client, name: str, correlation_id: str, workflow_input=None) -> str:
+    response = await client.post(
+        "/api/workflow",
+        json={"name": name, "correlationId": correlation_id, "input": workflow_input or {}},
+    )
+    assert response.status == 200, await response.text()
+    return await response.text()
+
+
+async def _page(client, path: str, status: int = 200) -> str:
+    response = await client.get(path)
+    assert response.status == status, await response.text()
+    return await response.text()
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'<a href="/execution/([^"]+)">', html)
+
+
+async def test_executions_are_found_by_correlation_id_status_and_name(client) -> None:
+    await register_workflow(client, sequence("billing", "charge"))
+    await register_workflow(client, sequence("refunds", "charge"))
+    first = await _start(client, "billing", "customer-1")
+    second = await _start(client, "billing", "customer-2")
+    other = await _start(client, "refunds", "customer-1")
+    [task] = await poll(client, "work")
+    await complete(client, task, "FAILED_WITH_TERMINAL_ERROR", reasonForIncompletion="declined")
+
+    assert set(_ids(await _page(client, "/executions"))) == {first, second, other}
+    by_correlation = await _page(client, "/executions?correlationId=customer-1")
+    assert set(_ids(by_correlation)) == {first, other}
+    by_name = await _page(client, "/executions?workflowType=billing&correlationId=customer-1")
+    assert _ids(by_name) == [first]
+    failed = await _page(client, "/executions?status=FAILED")
+    assert len(_ids(failed)) == 1
+    both = await _page(client, "/executions?workflowType=billing&workflowType=refunds")
+    assert len(_ids(both)) == 3
+    raw = await _page(client, "/executions?query=workflowType+%3D+refunds")
+    assert _ids(raw) == [other]
+
+
+async def test_paging_and_sorting_links_keep_the_filters(client, clock) -> None:
+    await register_workflow(client, sequence("paged", "a"))
+    started = []
+    for i in range(20):
+        started.append(await _start(client, "paged", f"c{i}"))
+        clock.advance(1)
+    first_page = await _page(client, "/executions?workflowType=paged&size=15")
+    assert len(_ids(first_page)) == 15
+    [next_link] = re.findall(r'<a href="(/executions\?[^"]+)">Next</a>', first_page)
+    next_link = next_link.replace("&amp;", "&")
+    assert "workflowType=paged" in next_link and "start=15" in next_link
+    second_page = await _page(client, next_link)
+    assert len(_ids(second_page)) == 5
+    assert set(_ids(first_page)) | set(_ids(second_page)) == set(started)
+    ascending = await _page(client, "/executions?workflowType=paged&size=100&sort=startTime:ASC")
+    assert _ids(ascending) == started
+
+
+async def test_a_bad_query_is_shown_not_a_server_error(client) -> None:
+    html = await _page(client, "/executions?query=nosuchfield+%3D+1")
+    assert "unknown field" in html
+    html = await _page(client, "/executions?from=yesterday")
+    assert "Cannot read the time" in html
+
+
+async def test_the_default_window_is_the_last_72_hours(client, clock) -> None:
+    await register_workflow(client, sequence("old", "a"))
+    old = await _start(client, "old", "c")
+    clock.advance(73 * 3600)
+    assert _ids(await _page(client, "/executions")) == []
+    assert _ids(await _page(client, "/executions?from=")) == [old]
+
+
+async def test_the_execution_page_shows_the_failure_and_the_failed_task(client) -> None:
+    await register_workflow(client, sequence("declines", "charge"))
+    workflow_id = await _start(client, "declines", "c", {"amount": 12})
+    [task] = await poll(client, "work")
+    await client.post(f"/api/tasks/{task['taskId']}/log", data="calling the bank")
+    await complete(
+        client,
+        task,
+        "FAILED_WITH_TERMINAL_ERROR",
+        reasonForIncompletion="card declined",
+        outputData={"code": "do_not_honor"},
+    )
+    html = await _page(client, f"/execution/{workflow_id}")
+    assert 'role="alert"' in html and "card declined" in html
+    [jump] = re.findall(r'<a href="\?task=([^"#]+)#task">Go to the failed task', html)
+    assert jump == task["taskId"]
+    panel = await _page(client, f"/execution/{workflow_id}?task={jump}")
+    assert "do_not_honor" in panel and "calling the bank" in panel
+    inputs = await _page(client, f"/execution/{workflow_id}?tab=input")
+    assert "&#34;amount&#34;: 12" in inputs
+    whole = await _page(client, f"/execution/{workflow_id}?tab=json")
+    assert workflow_id in whole
+
+
+async def test_an_unknown_execution_is_a_404_page(client) -> None:
+    html = await _page(client, "/execution/nope", 404)
+    assert "There is no execution nope" in html
+
+
+async def test_everything_a_workflow_carries_is_escaped(client) -> None:
+    definition = sequence(HOSTILE, HOSTILE)
+    await register_workflow(client, definition)
+    workflow_id = await _start(client, HOSTILE, HOSTILE, {"x": HOSTILE})
+    [task] = await poll(client, "work")
+    await client.post(f"/api/tasks/{task['taskId']}/log", data=HOSTILE)
+    await complete(client, task, "FAILED", reasonForIncompletion=HOSTILE, outputData={"y": HOSTILE})
+    pages = [
+        await _page(client, "/executions"),
+        await _page(client, f"/executions?correlationId={HOSTILE}"),
+        await _page(client, f"/execution/{workflow_id}"),
+        await _page(client, f"/execution/{workflow_id}?task={task['taskId']}"),
+        await _page(client, f"/execution/{workflow_id}?tab=input"),
+        await _page(client, f"/execution/{workflow_id}?tab=json"),
+    ]
+    for html in pages:
+        assert "<script>window.pwned" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
