@@ -78,6 +78,12 @@ class WorkflowStore:
         async with self.pool.acquire() as conn:
             return await self.get(conn, workflow_id, include_tasks)
 
+    async def change_mark(self, workflow_id: str) -> str | None:
+        """A value that differs after any change to the run or its tasks; None: no such run."""
+        async with self.pool.acquire() as conn:
+            mark: str | None = await conn.fetchval(sql("workflow_change_mark"), workflow_id)
+            return mark
+
     async def insert(self, conn: Conn, state: WorkflowState) -> None:
         definition_id = await self._definitions.store(conn, state.definition)
         await conn.execute(sql("workflow_insert"), *rows.workflow_insert_args(state, definition_id))

@@ -3,7 +3,9 @@ search code as the REST API; every action a page offers is a call of that API.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -95,6 +97,8 @@ async def execution(request: web.Request) -> web.Response:
     if not principal.may(Permission.READ):
         return page(request, "no_access.html", 403)
     workflow_id = request.match_info["workflow_id"]
+    # Read before the run: a change in between shows as a new mark at the next look.
+    mark = await request.app[WORKFLOWS].change_mark(workflow_id)
     state = await request.app[WORKFLOWS].read(workflow_id)
     if state is None:
         return page(request, "not_found.html", 404, what=f"execution {workflow_id}")
@@ -117,7 +121,71 @@ async def execution(request: web.Request) -> web.Response:
         failed_task=failed,
         logs=logs,
         tab=request.query.get("tab", "tasks"),
+        mark=mark,
+        actions=_actions(run) if principal.may(Permission.OPERATE) else [],
     )
+
+
+@requires(Permission.PUBLIC)
+async def execution_changes(request: web.Request) -> web.Response:
+    """The live part of an execution page, only when the run or a task changed since the page's
+    mark (`since`): 204 otherwise, after one small query."""
+    _signed_in(request)
+    principal = principal_of(request)
+    assert principal is not None
+    if not principal.may(Permission.READ):
+        raise web.HTTPForbidden()
+    mark = await request.app[WORKFLOWS].change_mark(request.match_info["workflow_id"])
+    if mark is None:
+        raise web.HTTPNotFound()
+    if mark == request.query.get("since"):
+        return web.Response(status=204)
+    return await execution(request)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button on the execution page: one call of the REST API, made by the page's script."""
+
+    label: str
+    method: str
+    path: str
+    confirm: str
+    reason: bool = False  # asks for a reason (terminate)
+
+
+def _actions(run: dict[str, Any]) -> list[Action]:
+    """What may be done to a run in its status, as Conductor's UI offers it."""
+    base = f"/api/workflow/{quote(str(run['workflowId']), safe='')}"
+    name = run.get("workflowName", "")
+    terminate = Action("Terminate", "DELETE", base, f"Terminate {name}?", reason=True)
+    restart = [
+        Action("Restart", "POST", f"{base}/restart", f"Restart {name} from the beginning?"),
+        Action(
+            "Restart with the latest definition",
+            "POST",
+            f"{base}/restart?useLatestDefinitions=true",
+            f"Restart {name} with the latest version of its definition?",
+        ),
+    ]
+    by_status = {
+        "RUNNING": [Action("Pause", "PUT", f"{base}/pause", f"Pause {name}?"), terminate],
+        "PAUSED": [Action("Resume", "PUT", f"{base}/resume", f"Resume {name}?"), terminate],
+        "FAILED": [
+            Action("Retry", "POST", f"{base}/retry", f"Retry {name} from its failed task?"),
+            *restart,
+        ],
+        "TIMED_OUT": [
+            Action("Retry", "POST", f"{base}/retry", f"Retry {name} from its failed task?"),
+            *restart,
+        ],
+        "TERMINATED": [
+            Action("Retry", "POST", f"{base}/retry", f"Retry {name} from its failed task?"),
+            *restart,
+        ],
+        "COMPLETED": restart,
+    }
+    return by_status.get(str(run.get("status")), [])
 
 
 _FAILED = frozenset({"FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT"})

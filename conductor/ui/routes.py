@@ -78,6 +78,7 @@ def setup(app: web.Application) -> None:
             web.get("/", pages.home),
             web.get("/executions", pages.executions),
             web.get("/execution/{workflow_id}", pages.execution),
+            web.get("/execution/{workflow_id}/changes", pages.execution_changes),
             web.get("/login", login_page),
             web.post("/login", login),
             web.post("/logout", logout),

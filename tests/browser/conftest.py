@@ -8,7 +8,7 @@ import shutil
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 # The server process fixtures and their failure reports, shared with the end-to-end tests.
 from tests.e2e.conftest import pytest_runtest_makereport, server, servers  # noqa: F401
@@ -44,3 +44,15 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh browser context (no cookies) and a page in it."""
+    context = await browser.new_context()
+    # Well inside pytest's own timeout, so that a failing wait ends as a failure, not a kill.
+    context.set_default_timeout(10_000)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()

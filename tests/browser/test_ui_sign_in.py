@@ -3,10 +3,8 @@ sees, escaping, and a Content-Security-Policy that the page's own script lives w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page
+from playwright.async_api import ConsoleMessage, Page
 
 from conductor.testing.server_process import ServerProcess
 from tests.e2e.keys import Key, create_key, request, wait_for_key
@@ -35,17 +33,6 @@ def keyed_server(server: ServerProcess) -> tuple[ServerProcess, dict[str, Key]]:
     status, body = request(f"{server.api}/workflow", run, token=admin_token)
     assert status == 200, body
     return server, keys
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context()
-    # Well inside pytest's own timeout, so that a failing wait ends as a failure, not a kill.
-    context.set_default_timeout(10_000)
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
 
 
 async def _sign_in(page: Page, base: str, key: Key) -> None:

@@ -136,3 +136,26 @@ async def test_everything_a_workflow_carries_is_escaped(client) -> None:
         assert "<script>window.pwned" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
+
+
+async def test_actions_follow_the_status_and_the_live_part_updates_only_on_change(client):
+    await register_workflow(client, sequence("acts", "a"))
+    workflow_id = await _start(client, "acts", "c")
+    running = await _page(client, f"/execution/{workflow_id}")
+    assert 'data-api="/api/workflow/' in running
+    assert ">Pause</button>" in running and ">Terminate</button>" in running
+    assert ">Retry</button>" not in running
+    assert f'hx-get="/execution/{workflow_id}/changes?since=' in running
+
+    [mark] = re.findall(r"/changes\?since=([^&]+)&amp;", running)
+    unchanged = await client.get(f"/execution/{workflow_id}/changes?since={mark}")
+    assert unchanged.status == 204
+    [task] = await poll(client, "work")  # a poll alone is a change: the task is IN_PROGRESS
+    polled = await client.get(f"/execution/{workflow_id}/changes?since={mark}")
+    assert polled.status == 200 and "IN_PROGRESS" in await polled.text()
+    await complete(client, task, "FAILED_WITH_TERMINAL_ERROR", reasonForIncompletion="no")
+    changed = await client.get(f"/execution/{workflow_id}/changes?since={mark}")
+    assert changed.status == 200
+    html = await changed.text()
+    assert ">Retry</button>" in html and ">Pause</button>" not in html
+    assert "hx-trigger" not in html  # finished: the page stops asking

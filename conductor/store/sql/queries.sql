@@ -598,3 +598,12 @@ VALUES ($1, $2, $3, $4, $5, $6);
 -- The audit trail, newest first, a page before an entry id (or from the newest).
 SELECT id, at_ms, principal, role, action, target, status FROM audit_log
 WHERE $2::bigint IS NULL OR id < $2 ORDER BY id DESC LIMIT $1;
+
+-- name: workflow_change_mark
+-- Something that changes whenever a run or any of its tasks does (a live page's "anything new?").
+SELECT w.revision::text || '.' || coalesce(t.total, 0)::text || '.' || coalesce(t.count, 0)::text
+FROM workflow w
+LEFT JOIN LATERAL (
+    SELECT sum(revision) AS total, count(*) AS count FROM task WHERE workflow_id = w.workflow_id
+) t ON true
+WHERE w.workflow_id = $1;

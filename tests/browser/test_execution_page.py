@@ -1,0 +1,77 @@
+"""An operator finds a failed run, reads why it failed, retries it from the page, and watches it
+complete without reloading, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page
+
+from conductor.testing.server_process import ServerProcess
+from tests.e2e.keys import create_key, request, wait_for_key
+
+pytestmark = pytest.mark.e2e
+
+FLOW = "charge_flow"
+
+
+def _failed_run(server: ServerProcess, token: str) -> tuple[str, str]:
+    """A run whose one task failed for good: (workflow id, task id)."""
+    definition = {
+        "name": FLOW,
+        "version": 1,
+        "tasks": [{"name": "charge", "taskReferenceName": "charge_card", "type": "SIMPLE"}],
+    }
+    assert request(f"{server.api}/metadata/workflow", definition, token)[0] == 200
+    run = {"name": FLOW, "correlationId": "order-7", "input": {"amount": 12}}
+    status, workflow_id = request(f"{server.api}/workflow", run, token)
+    assert status == 200
+    workflow_id = workflow_id.decode()
+    status, [task] = request(f"{server.api}/tasks/poll/batch/charge?timeout=1000", None, token)
+    assert status == 200
+    result = {
+        "workflowInstanceId": workflow_id,
+        "taskId": task["taskId"],
+        "status": "FAILED_WITH_TERMINAL_ERROR",
+        "reasonForIncompletion": "card declined",
+        "outputData": {"code": "do_not_honor"},
+    }
+    assert request(f"{server.api}/tasks", result, token)[0] == 200
+    return workflow_id, task["taskId"]
+
+
+async def test_retry_from_the_page_and_watch_it_complete(server: ServerProcess, page: Page):
+    operator = create_key(server.database_url, "--role", "operator")
+    token = wait_for_key(server, operator)
+    workflow_id, failed_task = _failed_run(server, token)
+
+    await page.goto(f"{server.url}/login")
+    await page.fill("input[name=keyId]", operator.key_id)
+    await page.fill("input[name=keySecret]", operator.secret)
+    await page.click("button:has-text('Sign in')")
+    await page.wait_for_url(f"{server.url}/executions")
+
+    await page.fill("input[name=correlationId]", "order-7")
+    await page.click("button:has-text('Search')")
+    await page.click(f"a[href='/execution/{workflow_id}']")
+    await page.wait_for_selector("[role=alert]:has-text('card declined')")
+    await page.click("text=Go to the failed task charge_card")
+    await page.wait_for_selector("#task:has-text('do_not_honor')")
+    assert failed_task in page.url
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    await page.click(".actions button:has-text('Retry')")
+    await page.wait_for_selector("h1 .chip:has-text('RUNNING')")
+    await page.evaluate("window.stillTheSamePage = true")
+
+    status, [task] = request(f"{server.api}/tasks/poll/batch/charge?timeout=1000", None, token)
+    assert status == 200
+    done = {
+        "workflowInstanceId": workflow_id,
+        "taskId": task["taskId"],
+        "status": "COMPLETED",
+        "outputData": {"charged": 12},
+    }
+    assert request(f"{server.api}/tasks", done, token)[0] == 200
+    await page.wait_for_selector("h1 .chip:has-text('COMPLETED')")
+    assert await page.evaluate("window.stillTheSamePage") is True  # updated live, no reload
+    assert await page.locator(".actions button:has-text('Retry')").count() == 0
