@@ -11,21 +11,25 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from conductor.api.auth import csrf_token_of, principal_of
-from conductor.api.keys import CLOCK, KEYRING, POOL, WORKFLOWS
+from conductor.api.keys import CLOCK, KEYRING, POLLER, POOL, WORKFLOWS
 from conductor.api.permissions import requires
 from conductor.errors import BadRequest
 from conductor.roles import Permission
 from conductor.store import definitions as definition_store
+from conductor.store import search as search_store
 from conductor.store import tasks as task_store
-from conductor.ui.execution_search import (
+from conductor.ui.search_filters import (
     PAGE_SIZES,
     SORTABLE,
     STATUSES,
+    TASK_STATUSES,
     read_filters,
+    read_task_filters,
     search_request,
+    task_search_request,
 )
 from conductor.wire.render import workflow_json
-from conductor.wire.summaries import workflow_summary
+from conductor.wire.summaries import task_summary, workflow_summary
 
 
 def page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
@@ -87,6 +91,61 @@ async def executions(request: web.Request) -> web.Response:
         page_sizes=PAGE_SIZES,
         sortable=SORTABLE,
     )
+
+
+@requires(Permission.PUBLIC)
+async def task_search(request: web.Request) -> web.Response:
+    """Tasks across executions ("the FAILED tasks of type X in the last hour")."""
+    _signed_in(request)
+    if not _may_read(request):
+        return page(request, "no_access.html", 403)
+    filters = read_task_filters(
+        request.query, {k: request.query.getall(k, []) for k in request.query}
+    )
+    results: list[dict[str, Any]] = []
+    total, problems = 0, []
+    try:
+        async with request.app[POOL].acquire() as conn:
+            found = await search_store.tasks(
+                conn, task_search_request(filters, request.app[CLOCK].now_ms())
+            )
+        results = [task_summary(stored) for stored in found.items]
+        total = found.total
+    except BadRequest as exc:
+        problems.append(exc.message)
+    return page(
+        request,
+        "task_search.html",
+        filters=filters,
+        results=results,
+        total=total,
+        problems=problems,
+        statuses=TASK_STATUSES,
+        page_sizes=PAGE_SIZES,
+    )
+
+
+@requires(Permission.PUBLIC)
+async def task_queues(request: web.Request) -> web.Response:
+    """Queue depth and the last poll per queue: is anyone polling?"""
+    _signed_in(request)
+    if not _may_read(request):
+        return page(request, "no_access.html", 403)
+    await request.app[POLLER].flush_poll_data()
+    async with request.app[POOL].acquire() as conn:
+        sizes = await task_store.all_queue_sizes(conn)
+        polls = await task_store.poll_data(conn, None)
+    last_poll = {poll.queue_name: poll for poll in polls}
+    queues = [
+        {"name": name, "size": sizes.get(name, 0), "poll": last_poll.get(name)}
+        for name in sorted(set(sizes) | set(last_poll))
+    ]
+    return page(request, "task_queues.html", queues=queues, now=request.app[CLOCK].now_ms())
+
+
+def _may_read(request: web.Request) -> bool:
+    principal = principal_of(request)
+    return principal is not None and principal.may(Permission.READ)
 
 
 @requires(Permission.PUBLIC)

@@ -79,6 +79,8 @@ def setup(app: web.Application) -> None:
             web.get("/executions", pages.executions),
             web.get("/execution/{workflow_id}", pages.execution),
             web.get("/execution/{workflow_id}/changes", pages.execution_changes),
+            web.get("/search/tasks", pages.task_search),
+            web.get("/taskQueue", pages.task_queues),
             web.get("/login", login_page),
             web.post("/login", login),
             web.post("/logout", logout),

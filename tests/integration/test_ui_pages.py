@@ -131,11 +131,15 @@ async def test_everything_a_workflow_carries_is_escaped(client) -> None:
         await _page(client, f"/execution/{workflow_id}?task={task['taskId']}"),
         await _page(client, f"/execution/{workflow_id}?tab=input"),
         await _page(client, f"/execution/{workflow_id}?tab=json"),
+        await _page(client, "/search/tasks"),
+        await _page(client, f"/search/tasks?workflowType={HOSTILE}&freeText={HOSTILE}"),
+        await _page(client, "/taskQueue"),
     ]
+    for html in pages[:-1]:
+        assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
     for html in pages:
         assert "<script>window.pwned" not in html
         assert "<img src=x" not in html
-        assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
 
 
 async def test_actions_follow_the_status_and_the_live_part_updates_only_on_change(client):
@@ -159,3 +163,34 @@ async def test_actions_follow_the_status_and_the_live_part_updates_only_on_chang
     html = await changed.text()
     assert ">Retry</button>" in html and ">Pause</button>" not in html
     assert "hx-trigger" not in html  # finished: the page stops asking
+
+
+async def test_task_search_finds_the_failed_tasks_of_a_type(client, clock) -> None:
+    await register_workflow(client, sequence("pay", "charge", task="charge"))
+    await register_workflow(client, sequence("ship", "box", task="box"))
+    paid = [await _start(client, "pay", f"p{i}") for i in range(3)]
+    await _start(client, "ship", "s")
+    tasks = await poll(client, "charge", count=3)
+    await complete(client, tasks[0], "FAILED_WITH_TERMINAL_ERROR", reasonForIncompletion="declined")
+    await complete(client, tasks[1])
+    html = await _page(client, "/search/tasks?taskType=charge&status=FAILED_WITH_TERMINAL_ERROR")
+    assert "declined" in html
+    assert re.findall(r'href="/execution/([^"?]+)\?task=', html) == [tasks[0]["workflowInstanceId"]]
+    every_charge = await _page(client, "/search/tasks?taskType=charge,box")
+    assert len(re.findall(r"\?task=", every_charge)) == 4
+    clock.advance(2 * 3600)  # older than the default hour
+    assert "declined" not in await _page(client, "/search/tasks?taskType=charge")
+    assert "declined" in await _page(client, "/search/tasks?taskType=charge&from=")
+    assert set(paid) >= {tasks[0]["workflowInstanceId"]}
+
+
+async def test_the_queue_page_shows_depth_and_the_last_poll(client) -> None:
+    await register_workflow(client, sequence("q", "a", task="pack"))
+    for i in range(3):
+        await _start(client, "q", f"c{i}")
+    await poll(client, "pack", count=1, worker="packer-7")
+    html = await _page(client, "/taskQueue")
+    row = re.search(r"<tr>\s*<td><a [^>]*>pack</a></td>\s*<td>(\d+)</td>(.*?)</tr>", html, re.S)
+    assert row is not None, html
+    assert row.group(1) == "2"
+    assert "packer-7" in row.group(2) and "ago" in row.group(2)

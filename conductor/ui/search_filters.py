@@ -1,6 +1,6 @@
-"""The executions page's filters: read from the URL's query string (so a view can be shared by
-link) and turned into the same SearchRequest that /api/workflow/search builds, so the page and
-the API search alike.
+"""The search pages' filters (executions and tasks): read from the URL's query string (so a view
+can be shared by link) and turned into the same SearchRequest that /api/workflow/search and
+/api/tasks/search build, so the pages and the API search alike.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from conductor.api.handlers.search import WORKFLOW_FIELDS
-from conductor.engine.model import WorkflowStatus
+from conductor.api.handlers.search import TASK_FIELDS, WORKFLOW_FIELDS
+from conductor.engine.model import TaskStatus, WorkflowStatus
 from conductor.errors import BadRequest
 from conductor.search_query import Condition, SearchRequest, parse_query, parse_sort
 
@@ -42,14 +42,7 @@ class ExecutionFilters:
 
     def link(self, **changes: object) -> str:
         """This view's query string with some filters changed (for paging and sorting links)."""
-        values = {**self._params(), **{k: v for k, v in changes.items()}}
-        pairs: list[tuple[str, str]] = []
-        for key, value in values.items():
-            if isinstance(value, tuple | list):
-                pairs.extend((key, str(v)) for v in value)
-            elif value is not None:
-                pairs.append((key, str(value)))
-        return "?" + urlencode(pairs)
+        return _query_string({**self._params(), **changes})
 
     def _params(self) -> dict[str, object]:
         return {
@@ -143,3 +136,92 @@ def _int(text: str | None, default: int) -> int:
         return int(text) if text is not None and text.strip() else default
     except ValueError:
         return default
+
+
+TASK_STATUSES = tuple(status.value for status in TaskStatus)
+DEFAULT_TASK_WINDOW_MS = 3600 * 1000  # "the failed tasks of the last hour"
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    task_types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    workflow_type: str = ""
+    task_id: str = ""
+    workflow_id: str = ""
+    free_text: str = ""
+    # Update-time lower bound (UTC, minutes); None: the last hour.
+    updated_from: str | None = None
+    start: int = 0
+    size: int = 25
+
+    def link(self, **changes: object) -> str:
+        values: dict[str, object] = {
+            "taskType": ",".join(self.task_types) or None,
+            "status": self.statuses,
+            "workflowType": self.workflow_type or None,
+            "taskId": self.task_id or None,
+            "workflowId": self.workflow_id or None,
+            "freeText": self.free_text or None,
+            "from": self.updated_from,
+            "size": self.size,
+            **changes,
+        }
+        return _query_string(values)
+
+
+def read_task_filters(query: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -> TaskFilters:
+    size = _int(query.get("size"), 25)
+    return TaskFilters(
+        task_types=tuple(
+            name.strip()
+            for value in multi.get("taskType", ())
+            for name in value.split(",")
+            if name.strip()
+        ),
+        statuses=tuple(s for s in multi.get("status", ()) if s in TASK_STATUSES),
+        workflow_type=(query.get("workflowType") or "").strip(),
+        task_id=(query.get("taskId") or "").strip(),
+        workflow_id=(query.get("workflowId") or "").strip(),
+        free_text=(query.get("freeText") or "").strip(),
+        updated_from=query.get("from"),
+        start=max(_int(query.get("start"), 0), 0),
+        size=size if size in PAGE_SIZES else 25,
+    )
+
+
+def task_search_request(filters: TaskFilters, now_ms: int) -> SearchRequest:
+    """The same search /api/tasks/search makes; newest update first."""
+    conditions: list[Condition] = []
+
+    def equal(name: str, values: Sequence[str]) -> None:
+        if values:
+            conditions.append(Condition(TASK_FIELDS[name].key, "IN", tuple(values)))
+
+    equal("taskType", filters.task_types)
+    equal("status", filters.statuses)
+    equal("workflowType", [filters.workflow_type] if filters.workflow_type else [])
+    equal("taskId", [filters.task_id] if filters.task_id else [])
+    equal("workflowId", [filters.workflow_id] if filters.workflow_id else [])
+    updated = TASK_FIELDS["updateTime"].key
+    if filters.updated_from is None:
+        conditions.append(Condition(updated, ">=", (now_ms - DEFAULT_TASK_WINDOW_MS,)))
+    elif filters.updated_from.strip():
+        conditions.append(Condition(updated, ">=", (_epoch_ms(filters.updated_from),)))
+    return SearchRequest(
+        conditions=tuple(conditions),
+        free_text=filters.free_text or None,
+        sort=tuple(parse_sort("updateTime:DESC", TASK_FIELDS)),
+        start=filters.start,
+        size=filters.size,
+    )
+
+
+def _query_string(values: Mapping[str, object]) -> str:
+    pairs: list[tuple[str, str]] = []
+    for key, value in values.items():
+        if isinstance(value, tuple | list):
+            pairs.extend((key, str(v)) for v in value)
+        elif value is not None:
+            pairs.append((key, str(value)))
+    return "?" + urlencode(pairs)
