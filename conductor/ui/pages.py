@@ -44,7 +44,7 @@ def page(request: web.Request, template: str, status: int = 200, **values: Any) 
     return aiohttp_jinja2.render_template(template, request, context, status=status)
 
 
-def _signed_in(request: web.Request) -> None:
+def signed_in(request: web.Request) -> None:
     """Pages are public routes so that a browser without a session is sent to sign in."""
     principal = principal_of(request)
     if principal is None:
@@ -53,13 +53,13 @@ def _signed_in(request: web.Request) -> None:
 
 @requires(Permission.PUBLIC)
 async def home(request: web.Request) -> web.Response:
-    _signed_in(request)
+    signed_in(request)
     raise web.HTTPFound("/executions")
 
 
 @requires(Permission.PUBLIC)
 async def executions(request: web.Request) -> web.Response:
-    _signed_in(request)
+    signed_in(request)
     principal = principal_of(request)
     assert principal is not None
     if not principal.may(Permission.READ):
@@ -96,8 +96,8 @@ async def executions(request: web.Request) -> web.Response:
 @requires(Permission.PUBLIC)
 async def task_search(request: web.Request) -> web.Response:
     """Tasks across executions ("the FAILED tasks of type X in the last hour")."""
-    _signed_in(request)
-    if not _may_read(request):
+    signed_in(request)
+    if not may_read(request):
         return page(request, "no_access.html", 403)
     filters = read_task_filters(
         request.query, {k: request.query.getall(k, []) for k in request.query}
@@ -128,8 +128,8 @@ async def task_search(request: web.Request) -> web.Response:
 @requires(Permission.PUBLIC)
 async def task_queues(request: web.Request) -> web.Response:
     """Queue depth and the last poll per queue: is anyone polling?"""
-    _signed_in(request)
-    if not _may_read(request):
+    signed_in(request)
+    if not may_read(request):
         return page(request, "no_access.html", 403)
     await request.app[POLLER].flush_poll_data()
     async with request.app[POOL].acquire() as conn:
@@ -143,14 +143,14 @@ async def task_queues(request: web.Request) -> web.Response:
     return page(request, "task_queues.html", queues=queues, now=request.app[CLOCK].now_ms())
 
 
-def _may_read(request: web.Request) -> bool:
+def may_read(request: web.Request) -> bool:
     principal = principal_of(request)
     return principal is not None and principal.may(Permission.READ)
 
 
 @requires(Permission.PUBLIC)
 async def execution(request: web.Request) -> web.Response:
-    _signed_in(request)
+    signed_in(request)
     principal = principal_of(request)
     assert principal is not None
     if not principal.may(Permission.READ):
@@ -189,7 +189,7 @@ async def execution(request: web.Request) -> web.Response:
 async def execution_changes(request: web.Request) -> web.Response:
     """The live part of an execution page, only when the run or a task changed since the page's
     mark (`since`): 204 otherwise, after one small query."""
-    _signed_in(request)
+    signed_in(request)
     principal = principal_of(request)
     assert principal is not None
     if not principal.may(Permission.READ):

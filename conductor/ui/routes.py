@@ -20,7 +20,7 @@ from conductor.api.permissions import requires
 from conductor.errors import Unauthenticated
 from conductor.roles import Permission
 from conductor.services.keyring import TokenKind
-from conductor.ui import pages
+from conductor.ui import definition_pages, pages
 from conductor.ui.formatting import FILTERS
 
 _STATIC = Path(str(resources.files("conductor.ui").joinpath("static")))
@@ -81,6 +81,10 @@ def setup(app: web.Application) -> None:
             web.get("/execution/{workflow_id}/changes", pages.execution_changes),
             web.get("/search/tasks", pages.task_search),
             web.get("/taskQueue", pages.task_queues),
+            web.get("/workflowDefs", definition_pages.workflow_defs),
+            web.get("/workflowDef/{name}", definition_pages.workflow_def),
+            web.get("/taskDefs", definition_pages.task_defs),
+            web.get("/taskDef/{name}", definition_pages.task_def),
             web.get("/login", login_page),
             web.post("/login", login),
             web.post("/logout", logout),

@@ -194,3 +194,24 @@ async def test_the_queue_page_shows_depth_and_the_last_poll(client) -> None:
     assert row is not None, html
     assert row.group(1) == "2"
     assert "packer-7" in row.group(2) and "ago" in row.group(2)
+
+
+async def test_definition_pages_list_and_show_every_version(client) -> None:
+    await register_workflow(client, sequence("orders", "a", description=HOSTILE))
+    await register_workflow(client, {**sequence("orders", "a", "b"), "version": 2})
+    await client.post(
+        "/api/metadata/taskdefs", json=[{"name": "work", "retryCount": 4, "description": HOSTILE}]
+    )
+    listing = await _page(client, "/workflowDefs")
+    assert '<a href="/workflowDef/orders">orders</a>' in listing
+    latest = await _page(client, "/workflowDef/orders")
+    assert "v2" in latest and 'href="?version=1"' in latest
+    first = await _page(client, "/workflowDef/orders?version=1")
+    assert "&#34;version&#34;: 1" in first
+    tasks = await _page(client, "/taskDefs")
+    assert '<a href="/taskDef/work">work</a>' in tasks and "<td>4</td>" in tasks
+    detail = await _page(client, "/taskDef/work")
+    for html in (listing, latest, first, tasks, detail):
+        assert "<script>window.pwned" not in html
+    await _page(client, "/workflowDef/nope", 404)
+    await _page(client, "/taskDef/nope", 404)
