@@ -1,0 +1,1 @@
+"""The execution diagram: a workflow's task graph as SVG, drawn on the server in pure Python."""
