@@ -1,4 +1,4 @@
-"""Builders for diagram tests: WorkflowTask dicts and geometry checks."""
+"""Builders for diagram tests: WorkflowTask dicts, execution JSON and geometry checks."""
 
 from __future__ import annotations
 
@@ -35,6 +35,41 @@ def switch(ref: str, default: list[dict[str, Any]] | None = None, **cases: Any) 
 
 def loop(ref: str, *body: dict[str, Any]) -> dict[str, Any]:
     return task(ref, "DO_WHILE", loopCondition="true", loopOver=list(body))
+
+
+class Execution:
+    """Conductor's execution JSON, built task by task in schedule order."""
+
+    def __init__(self, status: str = "RUNNING", workflow_id: str = "wf-1") -> None:
+        self.status = status
+        self.workflow_id = workflow_id
+        self.tasks: list[dict[str, Any]] = []
+        self._seq = itertools.count(1)
+
+    def add(self, ref: str, status: str, type_: str = "SIMPLE", **extra: Any) -> str:
+        seq = next(self._seq)
+        task_id = str(extra.pop("task_id", f"t{seq}"))
+        name = extra.pop("name", ref.split("__")[0])
+        head, _, tail = ref.rpartition("__")
+        iteration = int(tail) if head and tail.isdigit() else 0
+        self.tasks.append(
+            {
+                "taskId": task_id,
+                "referenceTaskName": ref,
+                "taskDefName": name,
+                "taskType": type_,
+                "status": status,
+                "seq": seq,
+                "iteration": extra.pop("iteration", iteration),
+                "inputData": extra.pop("inputData", {}),
+                "outputData": extra.pop("outputData", {}),
+                **extra,
+            }
+        )
+        return task_id
+
+    def json(self) -> dict[str, Any]:
+        return {"workflowId": self.workflow_id, "status": self.status, "tasks": self.tasks}
 
 
 # -- geometry -----------------------------------------------------------------------------------
