@@ -1,12 +1,14 @@
-"""Builders for diagram tests: WorkflowTask dicts, execution JSON and geometry checks."""
+"""Builders for diagram tests: WorkflowTask dicts, execution JSON, geometry and SVG checks."""
 
 from __future__ import annotations
 
 import itertools
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from conductor.ui.diagram.layout import Box, Kind, Layout
 
+SVG = "{http://www.w3.org/2000/svg}"
 LEAVES = (Kind.CARD, Kind.DIAMOND, Kind.TERMINAL, Kind.STACK)
 
 
@@ -147,3 +149,37 @@ def boxes_of(result: Layout) -> dict[str, Box]:
         elif box.kind is Kind.TERMINAL:
             found[element.kind] = box  # type: ignore[union-attr]
     return found
+
+
+# -- SVG ------------------------------------------------------------------------------------------
+
+
+def parse(svg: str) -> ET.Element:
+    """The SVG parsed: it is well-formed XML, with nothing active in it."""
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    assert root.get("viewBox")
+    for element in root.iter():
+        local = element.tag.removeprefix(SVG)
+        assert local not in ("script", "img", "foreignObject", "iframe", "style"), local
+        for name in element.attrib:
+            assert not name.lower().startswith("on"), name
+            assert name != "style", element.tag
+        href = element.get("href")
+        if href is not None:
+            assert href.startswith(("?", "/")), href
+    return root
+
+
+def node_by_ref(root: ET.Element, ref: str) -> ET.Element:
+    found = [e for e in root.iter(f"{SVG}g") if e.get("data-ref") == ref]
+    assert found, ref
+    return found[0]
+
+
+def classes(element: ET.Element) -> set[str]:
+    return set((element.get("class") or "").split())
+
+
+def texts(element: ET.Element) -> str:
+    return " ".join("".join(e.itertext()) for e in element.iter(f"{SVG}text"))
