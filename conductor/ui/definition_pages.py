@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from markupsafe import Markup
 
 from conductor.api.keys import POOL
 from conductor.api.permissions import requires
 from conductor.roles import Permission
 from conductor.store import definitions as store
+from conductor.ui.diagram import render_definition
 from conductor.ui.pages import may_read, page, signed_in
 
 
@@ -42,7 +44,11 @@ async def workflow_def(request: web.Request) -> web.Response:
     every.sort(key=_version)
     wanted = request.query.get("version")
     chosen = next((d for d in every if str(d.get("version")) == wanted), every[-1])
-    return page(request, "workflow_def.html", definition=chosen, versions=every)
+    diagram = render_definition(chosen.get("tasks") or [], title=f"{name} v{chosen.get('version')}")
+    # Built by conductor/ui/diagram, which escapes every text it writes.
+    return page(
+        request, "workflow_def.html", definition=chosen, versions=every, diagram=Markup(diagram)
+    )
 
 
 @requires(Permission.PUBLIC)

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup
 
 from conductor.api.auth import csrf_token_of, principal_of
 from conductor.api.keys import CLOCK, KEYRING, POLLER, POOL, WORKFLOWS
@@ -18,6 +19,7 @@ from conductor.roles import Permission
 from conductor.store import definitions as definition_store
 from conductor.store import search as search_store
 from conductor.store import tasks as task_store
+from conductor.ui.diagram import render_execution
 from conductor.ui.search_filters import (
     PAGE_SIZES,
     SORTABLE,
@@ -171,15 +173,22 @@ async def execution(request: web.Request) -> web.Response:
     if selected is not None:
         async with request.app[POOL].acquire() as conn:
             logs = await task_store.logs(conn, selected["taskId"])
+    diagram = render_execution(
+        (state.definition or {}).get("tasks") or [],
+        state,
+        iterations=_iterations(request),
+        title=f"{state.name} v{state.version}",
+    )
     return page(
         request,
         "execution.html",
         run=run,
+        diagram=Markup(diagram),  # built by conductor/ui/diagram, which escapes every text
         tasks=tasks,
         selected=selected,
         failed_task=failed,
         logs=logs,
-        tab=request.query.get("tab", "tasks"),
+        tab=request.query.get("tab", "diagram"),
         mark=mark,
         actions=_actions(run) if principal.may(Permission.OPERATE) else [],
     )
@@ -245,6 +254,14 @@ def _actions(run: dict[str, Any]) -> list[Action]:
         "COMPLETED": restart,
     }
     return by_status.get(str(run.get("status")), [])
+
+
+def _iterations(request: web.Request) -> dict[str, int]:
+    """The DO_WHILE iteration a page asks to see (`?loop=REF&iteration=N`)."""
+    loop, iteration = request.query.get("loop"), request.query.get("iteration", "")
+    if not loop or not iteration.isdigit():
+        return {}
+    return {loop: int(iteration)}
 
 
 _FAILED = frozenset({"FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT"})

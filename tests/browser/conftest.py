@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
@@ -56,3 +57,14 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
         yield await context.new_page()
     finally:
         await context.close()
+
+
+SCREENSHOTS = Path(os.environ.get("CONDUCTOR_SCREENSHOTS", "build/screenshots"))
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    """Save what the page shows now (for reviews and the README), full height; Playwright
+    makes the folder."""
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path

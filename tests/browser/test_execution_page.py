@@ -7,6 +7,7 @@ import pytest
 from playwright.async_api import Page
 
 from conductor.testing.server_process import ServerProcess
+from tests.browser.conftest import screenshot
 from tests.e2e.keys import create_key, request, wait_for_key
 
 pytestmark = pytest.mark.e2e
@@ -52,11 +53,16 @@ async def test_retry_from_the_page_and_watch_it_complete(server: ServerProcess, 
 
     await page.fill("input[name=correlationId]", "order-7")
     await page.click("button:has-text('Search')")
+    await screenshot(page, "executions")
     await page.click(f"a[href='/execution/{workflow_id}']")
     await page.wait_for_selector("[role=alert]:has-text('card declined')")
+    node = page.locator("section.diagram [data-ref='charge_card']")
+    assert await node.get_attribute("data-status") == "failed"
+    await screenshot(page, "execution-failed")
     await page.click("text=Go to the failed task charge_card")
     await page.wait_for_selector("#task:has-text('do_not_honor')")
     assert failed_task in page.url
+    await screenshot(page, "execution-task")
 
     page.on("dialog", lambda dialog: dialog.accept())
     await page.click(".actions button:has-text('Retry')")
@@ -74,4 +80,8 @@ async def test_retry_from_the_page_and_watch_it_complete(server: ServerProcess, 
     assert request(f"{server.api}/tasks", done, token)[0] == 200
     await page.wait_for_selector("h1 .chip:has-text('COMPLETED')")
     assert await page.evaluate("window.stillTheSamePage") is True  # updated live, no reload
+    await page.wait_for_selector(
+        "section.diagram [data-ref='charge_card'][data-status='completed']"
+    )
+    await screenshot(page, "execution-completed")
     assert await page.locator(".actions button:has-text('Retry')").count() == 0

@@ -155,7 +155,7 @@ async def test_actions_follow_the_status_and_the_live_part_updates_only_on_chang
     unchanged = await client.get(f"/execution/{workflow_id}/changes?since={mark}")
     assert unchanged.status == 204
     [task] = await poll(client, "work")  # a poll alone is a change: the task is IN_PROGRESS
-    polled = await client.get(f"/execution/{workflow_id}/changes?since={mark}")
+    polled = await client.get(f"/execution/{workflow_id}/changes?since={mark}&tab=tasks")
     assert polled.status == 200 and "IN_PROGRESS" in await polled.text()
     await complete(client, task, "FAILED_WITH_TERMINAL_ERROR", reasonForIncompletion="no")
     changed = await client.get(f"/execution/{workflow_id}/changes?since={mark}")
@@ -215,3 +215,30 @@ async def test_definition_pages_list_and_show_every_version(client) -> None:
         assert "<script>window.pwned" not in html
     await _page(client, "/workflowDef/nope", 404)
     await _page(client, "/taskDef/nope", 404)
+
+
+async def test_the_execution_opens_on_its_diagram(client) -> None:
+    definition = {
+        "name": "forked",
+        "version": 1,
+        "tasks": [
+            {
+                "name": "fork",
+                "taskReferenceName": "fork",
+                "type": "FORK_JOIN",
+                "forkTasks": [
+                    [{"name": "work", "taskReferenceName": "left", "type": "SIMPLE"}],
+                    [{"name": "work", "taskReferenceName": HOSTILE, "type": "SIMPLE"}],
+                ],
+            },
+            {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["left"]},
+        ],
+    }
+    await register_workflow(client, definition)
+    workflow_id = await _start(client, "forked", "c")
+    html = await _page(client, f"/execution/{workflow_id}")
+    assert '<section class="diagram"><svg' in html
+    assert 'data-ref="left"' in html and "data-status=" in html
+    assert "<script>window.pwned" not in html
+    definition_page = await _page(client, "/workflowDef/forked")
+    assert '<section class="diagram"><svg' in definition_page
