@@ -9,18 +9,13 @@ from aiohttp import web
 from markupsafe import Markup
 
 from conductor.api.keys import POOL
-from conductor.api.permissions import requires
-from conductor.roles import Permission
 from conductor.store import definitions as store
 from conductor.ui.diagram import render_definition
-from conductor.ui.pages import may_read, page, signed_in
+from conductor.ui.pages import page, reading_page
 
 
-@requires(Permission.PUBLIC)
-async def workflow_defs(request: web.Request) -> web.Response:
-    signed_in(request)
-    if not may_read(request):
-        return page(request, "no_access.html", 403)
+@reading_page
+async def workflow_defs(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as conn:
         every = await store.list_workflow_defs(conn)
     versions: dict[str, list[dict[str, Any]]] = {}
@@ -31,11 +26,8 @@ async def workflow_defs(request: web.Request) -> web.Response:
     return page(request, "workflow_defs.html", definitions=latest, counts=counts)
 
 
-@requires(Permission.PUBLIC)
-async def workflow_def(request: web.Request) -> web.Response:
-    signed_in(request)
-    if not may_read(request):
-        return page(request, "no_access.html", 403)
+@reading_page
+async def workflow_def(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     async with request.app[POOL].acquire() as conn:
         every = [d for d in await store.list_workflow_defs(conn) if d.get("name") == name]
@@ -51,21 +43,15 @@ async def workflow_def(request: web.Request) -> web.Response:
     )
 
 
-@requires(Permission.PUBLIC)
-async def task_defs(request: web.Request) -> web.Response:
-    signed_in(request)
-    if not may_read(request):
-        return page(request, "no_access.html", 403)
+@reading_page
+async def task_defs(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as conn:
         found = sorted(await store.list_task_defs(conn), key=lambda d: str(d.get("name")))
     return page(request, "task_defs.html", definitions=found)
 
 
-@requires(Permission.PUBLIC)
-async def task_def(request: web.Request) -> web.Response:
-    signed_in(request)
-    if not may_read(request):
-        return page(request, "no_access.html", 403)
+@reading_page
+async def task_def(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     async with request.app[POOL].acquire() as conn:
         found = await store.get_task_def(conn, name)

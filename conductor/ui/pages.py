@@ -3,6 +3,7 @@ search code as the REST API; every action a page offers is a call of that API.""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from markupsafe import Markup
 
 from conductor.api.auth import csrf_token_of, principal_of
 from conductor.api.keys import CLOCK, KEYRING, POLLER, POOL, WORKFLOWS
+from conductor.api.middleware import Handler
 from conductor.api.permissions import requires
 from conductor.errors import BadRequest
 from conductor.roles import Permission
@@ -46,26 +48,29 @@ def page(request: web.Request, template: str, status: int = 200, **values: Any) 
     return aiohttp_jinja2.render_template(template, request, context, status=status)
 
 
-def signed_in(request: web.Request) -> None:
-    """Pages are public routes so that a browser without a session is sent to sign in."""
-    principal = principal_of(request)
-    if principal is None:
-        raise web.HTTPFound("/login")
+def reading_page(handler: Handler) -> Handler:
+    """A page that shows the server's data. Public as a route, so that a browser without a
+    session is sent to sign in rather than answered 401; then shown only to roles that read."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        principal = principal_of(request)
+        if principal is None:
+            raise web.HTTPFound("/login")
+        if not principal.may(Permission.READ):
+            return page(request, "no_access.html", 403)
+        return await handler(request)
+
+    return requires(Permission.PUBLIC)(guarded)
 
 
-@requires(Permission.PUBLIC)
-async def home(request: web.Request) -> web.Response:
-    signed_in(request)
+@reading_page
+async def home(_request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/executions")
 
 
-@requires(Permission.PUBLIC)
-async def executions(request: web.Request) -> web.Response:
-    signed_in(request)
-    principal = principal_of(request)
-    assert principal is not None
-    if not principal.may(Permission.READ):
-        return page(request, "no_access.html", 403)
+@reading_page
+async def executions(request: web.Request) -> web.StreamResponse:
     filters = read_filters(request.query, {k: request.query.getall(k, []) for k in request.query})
     results: list[dict[str, Any]] = []
     total = 0
@@ -95,12 +100,9 @@ async def executions(request: web.Request) -> web.Response:
     )
 
 
-@requires(Permission.PUBLIC)
-async def task_search(request: web.Request) -> web.Response:
+@reading_page
+async def task_search(request: web.Request) -> web.StreamResponse:
     """Tasks across executions ("the FAILED tasks of type X in the last hour")."""
-    signed_in(request)
-    if not may_read(request):
-        return page(request, "no_access.html", 403)
     filters = read_task_filters(
         request.query, {k: request.query.getall(k, []) for k in request.query}
     )
@@ -127,12 +129,9 @@ async def task_search(request: web.Request) -> web.Response:
     )
 
 
-@requires(Permission.PUBLIC)
-async def task_queues(request: web.Request) -> web.Response:
+@reading_page
+async def task_queues(request: web.Request) -> web.StreamResponse:
     """Queue depth and the last poll per queue: is anyone polling?"""
-    signed_in(request)
-    if not may_read(request):
-        return page(request, "no_access.html", 403)
     await request.app[POLLER].flush_poll_data()
     async with request.app[POOL].acquire() as conn:
         sizes = await task_store.all_queue_sizes(conn)
@@ -145,18 +144,10 @@ async def task_queues(request: web.Request) -> web.Response:
     return page(request, "task_queues.html", queues=queues, now=request.app[CLOCK].now_ms())
 
 
-def may_read(request: web.Request) -> bool:
-    principal = principal_of(request)
-    return principal is not None and principal.may(Permission.READ)
-
-
-@requires(Permission.PUBLIC)
-async def execution(request: web.Request) -> web.Response:
-    signed_in(request)
+@reading_page
+async def execution(request: web.Request) -> web.StreamResponse:
     principal = principal_of(request)
     assert principal is not None
-    if not principal.may(Permission.READ):
-        return page(request, "no_access.html", 403)
     workflow_id = request.match_info["workflow_id"]
     # Read before the run: a change in between shows as a new mark at the next look.
     mark = await request.app[WORKFLOWS].change_mark(workflow_id)
@@ -194,15 +185,10 @@ async def execution(request: web.Request) -> web.Response:
     )
 
 
-@requires(Permission.PUBLIC)
-async def execution_changes(request: web.Request) -> web.Response:
+@reading_page
+async def execution_changes(request: web.Request) -> web.StreamResponse:
     """The live part of an execution page, only when the run or a task changed since the page's
     mark (`since`): 204 otherwise, after one small query."""
-    signed_in(request)
-    principal = principal_of(request)
-    assert principal is not None
-    if not principal.may(Permission.READ):
-        raise web.HTTPForbidden()
     mark = await request.app[WORKFLOWS].change_mark(request.match_info["workflow_id"])
     if mark is None:
         raise web.HTTPNotFound()
