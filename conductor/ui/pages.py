@@ -97,6 +97,7 @@ async def executions(request: web.Request) -> web.StreamResponse:
         statuses=STATUSES,
         page_sizes=PAGE_SIZES,
         sortable=SORTABLE,
+        bulk_actions=BULK_ACTIONS if _may_operate(request) else [],
     )
 
 
@@ -197,15 +198,37 @@ async def execution_changes(request: web.Request) -> web.StreamResponse:
     return await execution(request)
 
 
+def _may_operate(request: web.Request) -> bool:
+    principal = principal_of(request)
+    return principal is not None and principal.may(Permission.OPERATE)
+
+
 @dataclass(frozen=True)
 class Action:
-    """A button on the execution page: one call of the REST API, made by the page's script."""
+    """A button on a page: one call of the REST API, made by the page's script. `confirm` is the
+    question asked first (for bulk actions, its verb: the count is added by the script)."""
 
     label: str
     method: str
     path: str
     confirm: str
     reason: bool = False  # asks for a reason (terminate)
+
+
+# The executions page's bulk actions: the bulk REST API, with the selected ids as the body.
+BULK_ACTIONS = [
+    Action("Pause", "PUT", "/api/workflow/bulk/pause", "Pause"),
+    Action("Resume", "PUT", "/api/workflow/bulk/resume", "Resume"),
+    Action("Retry", "POST", "/api/workflow/bulk/retry", "Retry"),
+    Action("Restart", "POST", "/api/workflow/bulk/restart", "Restart"),
+    Action(
+        "Restart with the latest definition",
+        "POST",
+        "/api/workflow/bulk/restart?useLatestDefinitions=true",
+        "Restart, with the latest definition,",
+    ),
+    Action("Terminate", "POST", "/api/workflow/bulk/terminate", "Terminate", reason=True),
+]
 
 
 def _actions(run: dict[str, Any]) -> list[Action]:

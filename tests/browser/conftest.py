@@ -68,3 +68,12 @@ async def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def sign_in(page: Page, base: str, key_id: str, secret: str) -> None:
+    """Through the sign-in form, as a person would; lands on the executions page."""
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=keyId]", key_id)
+    await page.fill("input[name=keySecret]", secret)
+    await page.click("button:has-text('Sign in')")
+    await page.wait_for_url(f"{base}/executions")

@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import Page
 
 from conductor.testing.server_process import ServerProcess
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.e2e.keys import create_key, request, wait_for_key
 
 pytestmark = pytest.mark.e2e
@@ -45,11 +45,7 @@ async def test_retry_from_the_page_and_watch_it_complete(server: ServerProcess, 
     token = wait_for_key(server, operator)
     workflow_id, failed_task = _failed_run(server, token)
 
-    await page.goto(f"{server.url}/login")
-    await page.fill("input[name=keyId]", operator.key_id)
-    await page.fill("input[name=keySecret]", operator.secret)
-    await page.click("button:has-text('Sign in')")
-    await page.wait_for_url(f"{server.url}/executions")
+    await sign_in(page, server.url, operator.key_id, operator.secret)
 
     await page.fill("input[name=correlationId]", "order-7")
     await page.click("button:has-text('Search')")
@@ -85,3 +81,45 @@ async def test_retry_from_the_page_and_watch_it_complete(server: ServerProcess, 
     )
     await screenshot(page, "execution-completed")
     assert await page.locator(".actions button:has-text('Retry')").count() == 0
+
+
+async def test_bulk_terminate_says_how_many_and_names_the_key(server: ServerProcess, page: Page):
+    operator = create_key(server.database_url, "--role", "operator")
+    admin = create_key(server.database_url, "--role", "admin")
+    token = wait_for_key(server, operator)
+    admin_token = wait_for_key(server, admin)
+    definition = {
+        "name": "bulk_flow",
+        "version": 1,
+        "tasks": [{"name": "slow", "taskReferenceName": "slow", "type": "SIMPLE"}],
+    }
+    assert request(f"{server.api}/metadata/workflow", definition, token)[0] == 200
+    started = [
+        request(f"{server.api}/workflow", {"name": "bulk_flow", "input": {}}, token)[1].decode()
+        for _ in range(3)
+    ]
+    await sign_in(page, server.url, operator.key_id, operator.secret)
+    await page.goto(f"{server.url}/executions?workflowType=bulk_flow")
+    await page.check("input[data-select-all]")
+    asked: list[str] = []
+
+    async def answer(dialog) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.on("dialog", answer)
+    await page.fill(".bulk input[name=reason]", "duplicate orders")
+    await page.click(".bulk button:has-text('Terminate')")
+    await page.wait_for_selector("table.results .chip:has-text('TERMINATED')")
+    assert asked == ["Terminate 3 executions?"]
+    for workflow_id in started:
+        status, run = request(
+            f"{server.api}/workflow/{workflow_id}?includeTasks=false", None, token
+        )
+        assert status == 200 and run["status"] == "TERMINATED"
+        assert run["reasonForIncompletion"] == "duplicate orders"
+    status, trail = request(f"{server.api}/admin/audit?limit=5", None, admin_token)
+    assert status == 200
+    assert trail[0]["action"] == "POST /api/workflow/bulk/terminate"
+    assert trail[0]["principal"] == operator.key_id
+    await screenshot(page, "executions-bulk")

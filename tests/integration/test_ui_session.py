@@ -50,6 +50,7 @@ async def test_signing_in_sets_a_strict_http_only_cookie(client) -> None:
     page = await (await client.get("/")).text()  # the executions page
     assert f"{viewer.key.key_id} (viewer)" in page
     assert "Workflow executions" in page
+    assert "data-api=" not in page  # a viewer is offered no actions
     # The cookie works for the API the page calls.
     assert (await client.get("/api/metadata/workflow")).status == 200
 

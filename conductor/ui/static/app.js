@@ -14,20 +14,45 @@ document.addEventListener("htmx:afterSwap", (event) => localTimes(event.target))
 
 // Action buttons are REST API calls, made here with the session's CSRF token: the UI has no
 // back door of its own. Each asks for confirmation first; the page reloads on success.
+// A bulk action (data-bulk names the checkboxes) sends the checked ids as its JSON body and says
+// how many it will touch before it does.
 document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form[data-api]");
   if (!form) return;
   event.preventDefault();
-  if (!window.confirm(form.dataset.confirm)) return;
+  const problem = form.parentElement.querySelector("[role=alert]");
+  let body;
+  let question = form.dataset.confirm;
+  if (form.dataset.bulk) {
+    const boxes = document.querySelectorAll(`input[name="${form.dataset.bulk}"]:checked`);
+    const ids = Array.from(boxes, (box) => box.value);
+    if (ids.length === 0) {
+      problem.textContent = "Select at least one execution first.";
+      problem.hidden = false;
+      return;
+    }
+    question = `${question} ${ids.length} execution${ids.length === 1 ? "" : "s"}?`;
+    body = JSON.stringify(ids);
+  }
+  if (!window.confirm(question)) return;
   const url = new URL(form.dataset.api, window.location.origin);
   for (const [name, value] of new FormData(form)) if (value) url.searchParams.set(name, value);
-  const token = document.querySelector("meta[name=csrf-token]").content;
-  const response = await fetch(url, { method: form.dataset.method, headers: { "X-CSRF-Token": token } });
+  const headers = { "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content };
+  if (body) headers["Content-Type"] = "application/json";
+  const response = await fetch(url, { method: form.dataset.method, headers, body });
+  if (response.ok && form.dataset.bulk) {
+    const result = await response.json();
+    const failures = Object.entries(result.bulkErrorResults || {});
+    if (failures.length > 0) {
+      problem.textContent = failures.map(([id, why]) => `${id}: ${why}`).join("; ");
+      problem.hidden = false;
+      return;
+    }
+  }
   if (response.ok) {
     window.location.reload();
     return;
   }
-  const problem = form.parentElement.querySelector("[role=alert]");
   let message = `${response.status} ${response.statusText}`;
   try {
     message = (await response.json()).message || message;
@@ -36,4 +61,13 @@ document.addEventListener("submit", async (event) => {
   }
   problem.textContent = message;
   problem.hidden = false;
+});
+
+// A header checkbox that selects every row's checkbox of its name.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("input[data-select-all]");
+  if (!all) return;
+  for (const box of document.querySelectorAll(`input[name="${all.dataset.selectAll}"]`)) {
+    box.checked = all.checked;
+  }
 });
