@@ -35,13 +35,14 @@ def _origin_of(value: str) -> str | None:
 def cross_origin_reason(request: web.Request, allowed_origins: Iterable[str] = ()) -> str | None:
     """Why a write is refused as coming from another site's page, or None."""
     origin = request.headers.get("Origin")
-    allowed = {o for o in (_origin_of(a) for a in allowed_origins) if o}
     if origin is not None:
         normalized = _origin_of(origin)
         if normalized is None:
             return f"Origin {origin!r} is not allowed to write"
         own_host = (request.host or "").lower()
-        if urlsplit(normalized).netloc == own_host or normalized in allowed:
+        if urlsplit(normalized).netloc == own_host:
+            return None
+        if normalized in {_origin_of(a) for a in allowed_origins}:
             return None
         return f"Origin {origin} is not allowed to write to {own_host}"
     # Without Origin, a browser still says whether the request crossed sites.
