@@ -71,7 +71,7 @@ async def home(_request: web.Request) -> web.StreamResponse:
 
 @reading_page
 async def executions(request: web.Request) -> web.StreamResponse:
-    filters = read_filters(request.query, {k: request.query.getall(k, []) for k in request.query})
+    filters = read_filters(request.query)
     results: list[dict[str, Any]] = []
     total = 0
     problems = list(filters.problems)
@@ -104,9 +104,7 @@ async def executions(request: web.Request) -> web.StreamResponse:
 @reading_page
 async def task_search(request: web.Request) -> web.StreamResponse:
     """Tasks across executions ("the FAILED tasks of type X in the last hour")."""
-    filters = read_task_filters(
-        request.query, {k: request.query.getall(k, []) for k in request.query}
-    )
+    filters = read_task_filters(request.query)
     results: list[dict[str, Any]] = []
     total, problems = 0, []
     try:
@@ -245,21 +243,13 @@ def _actions(run: dict[str, Any]) -> list[Action]:
             f"Restart {name} with the latest version of its definition?",
         ),
     ]
+    retry = Action("Retry", "POST", f"{base}/retry", f"Retry {name} from its failed task?")
     by_status = {
         "RUNNING": [Action("Pause", "PUT", f"{base}/pause", f"Pause {name}?"), terminate],
         "PAUSED": [Action("Resume", "PUT", f"{base}/resume", f"Resume {name}?"), terminate],
-        "FAILED": [
-            Action("Retry", "POST", f"{base}/retry", f"Retry {name} from its failed task?"),
-            *restart,
-        ],
-        "TIMED_OUT": [
-            Action("Retry", "POST", f"{base}/retry", f"Retry {name} from its failed task?"),
-            *restart,
-        ],
-        "TERMINATED": [
-            Action("Retry", "POST", f"{base}/retry", f"Retry {name} from its failed task?"),
-            *restart,
-        ],
+        "FAILED": [retry, *restart],
+        "TIMED_OUT": [retry, *restart],
+        "TERMINATED": [retry, *restart],
         "COMPLETED": restart,
     }
     return by_status.get(str(run.get("status")), [])

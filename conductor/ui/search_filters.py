@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from multidict import MultiMapping
+
 from conductor.api.handlers.search import TASK_FIELDS, WORKFLOW_FIELDS
 from conductor.engine.model import TaskStatus, WorkflowStatus
 from conductor.errors import BadRequest
-from conductor.search_query import Condition, SearchRequest, parse_query, parse_sort
+from conductor.search_query import Condition, Field, SearchRequest, parse_query, parse_sort
 
 DEFAULT_WINDOW_MS = 72 * 3600 * 1000  # Conductor's UI opens on the last 72 hours
 PAGE_SIZES = (15, 25, 50, 100)
@@ -60,8 +62,8 @@ class ExecutionFilters:
         }
 
 
-def read_filters(query: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -> ExecutionFilters:
-    """Filters from a query string (`multi` gives the repeated parameters)."""
+def read_filters(query: MultiMapping[str]) -> ExecutionFilters:
+    """Filters from a query string (names and statuses may repeat)."""
     problems: list[str] = []
     size = _int(query.get("size"), 25)
     if size not in PAGE_SIZES:
@@ -70,9 +72,9 @@ def read_filters(query: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -
     if sort.partition(":")[0] not in SORTABLE:
         problems.append(f"cannot sort by {sort!r}")
         sort = DEFAULT_SORT
-    statuses = tuple(s for s in multi.get("status", ()) if s in STATUSES)
+    statuses = tuple(s for s in query.getall("status", ()) if s in STATUSES)
     return ExecutionFilters(
-        names=tuple(n for n in multi.get("workflowType", ()) if n.strip()),
+        names=tuple(n for n in query.getall("workflowType", ()) if n.strip()),
         statuses=statuses,
         workflow_id=(query.get("workflowId") or "").strip(),
         correlation_id=(query.get("correlationId") or "").strip(),
@@ -90,23 +92,21 @@ def read_filters(query: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -
 
 def search_request(filters: ExecutionFilters, now_ms: int) -> SearchRequest:
     """The search these filters ask for; BadRequest for a raw query or time that cannot be read."""
-    conditions: list[Condition] = []
-
-    def equal(name: str, values: Sequence[str]) -> None:
-        if values:
-            conditions.append(Condition(WORKFLOW_FIELDS[name].key, "IN", tuple(values)))
-
-    equal("workflowType", filters.names)
-    equal("status", filters.statuses)
-    equal("workflowId", [filters.workflow_id] if filters.workflow_id else [])
-    equal("correlationId", [filters.correlation_id] if filters.correlation_id else [])
-    equal("idempotencyKey", [filters.idempotency_key] if filters.idempotency_key else [])
-    start_key = WORKFLOW_FIELDS["startTime"].key
-    if filters.started_from is None:
-        conditions.append(Condition(start_key, ">=", (now_ms - DEFAULT_WINDOW_MS,)))
-    elif filters.started_from.strip():
-        conditions.append(Condition(start_key, ">=", (_epoch_ms(filters.started_from),)))
+    conditions = _matching(
+        WORKFLOW_FIELDS,
+        {
+            "workflowType": filters.names,
+            "status": filters.statuses,
+            "workflowId": filters.workflow_id,
+            "correlationId": filters.correlation_id,
+            "idempotencyKey": filters.idempotency_key,
+        },
+    )
+    conditions += _since(
+        WORKFLOW_FIELDS, "startTime", filters.started_from, now_ms - DEFAULT_WINDOW_MS
+    )
     if filters.started_to:
+        start_key = WORKFLOW_FIELDS["startTime"].key
         conditions.append(Condition(start_key, "<=", (_epoch_ms(filters.started_to),)))
     conditions.extend(parse_query(filters.query, WORKFLOW_FIELDS))
     return SearchRequest(
@@ -170,16 +170,16 @@ class TaskFilters:
         return _query_string(values)
 
 
-def read_task_filters(query: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -> TaskFilters:
+def read_task_filters(query: MultiMapping[str]) -> TaskFilters:
     size = _int(query.get("size"), 25)
     return TaskFilters(
         task_types=tuple(
             name.strip()
-            for value in multi.get("taskType", ())
+            for value in query.getall("taskType", ())
             for name in value.split(",")
             if name.strip()
         ),
-        statuses=tuple(s for s in multi.get("status", ()) if s in TASK_STATUSES),
+        statuses=tuple(s for s in query.getall("status", ()) if s in TASK_STATUSES),
         workflow_type=(query.get("workflowType") or "").strip(),
         task_id=(query.get("taskId") or "").strip(),
         workflow_id=(query.get("workflowId") or "").strip(),
@@ -192,22 +192,19 @@ def read_task_filters(query: Mapping[str, str], multi: Mapping[str, Sequence[str
 
 def task_search_request(filters: TaskFilters, now_ms: int) -> SearchRequest:
     """The same search /api/tasks/search makes; newest update first."""
-    conditions: list[Condition] = []
-
-    def equal(name: str, values: Sequence[str]) -> None:
-        if values:
-            conditions.append(Condition(TASK_FIELDS[name].key, "IN", tuple(values)))
-
-    equal("taskType", filters.task_types)
-    equal("status", filters.statuses)
-    equal("workflowType", [filters.workflow_type] if filters.workflow_type else [])
-    equal("taskId", [filters.task_id] if filters.task_id else [])
-    equal("workflowId", [filters.workflow_id] if filters.workflow_id else [])
-    updated = TASK_FIELDS["updateTime"].key
-    if filters.updated_from is None:
-        conditions.append(Condition(updated, ">=", (now_ms - DEFAULT_TASK_WINDOW_MS,)))
-    elif filters.updated_from.strip():
-        conditions.append(Condition(updated, ">=", (_epoch_ms(filters.updated_from),)))
+    conditions = _matching(
+        TASK_FIELDS,
+        {
+            "taskType": filters.task_types,
+            "status": filters.statuses,
+            "workflowType": filters.workflow_type,
+            "taskId": filters.task_id,
+            "workflowId": filters.workflow_id,
+        },
+    )
+    conditions += _since(
+        TASK_FIELDS, "updateTime", filters.updated_from, now_ms - DEFAULT_TASK_WINDOW_MS
+    )
     return SearchRequest(
         conditions=tuple(conditions),
         free_text=filters.free_text or None,
@@ -215,6 +212,28 @@ def task_search_request(filters: TaskFilters, now_ms: int) -> SearchRequest:
         start=filters.start,
         size=filters.size,
     )
+
+
+def _matching(
+    fields: Mapping[str, Field], wanted: Mapping[str, str | Sequence[str]]
+) -> list[Condition]:
+    """`field IN (values)` for each field given one or more values (blank ones left out)."""
+    conditions = []
+    for name, given in wanted.items():
+        values = tuple(v for v in ((given,) if isinstance(given, str) else given) if v)
+        if values:
+            conditions.append(Condition(fields[name].key, "IN", values))
+    return conditions
+
+
+def _since(
+    fields: Mapping[str, Field], name: str, typed: str | None, default_ms: int
+) -> list[Condition]:
+    """A time's lower bound: as typed, none when typed blank, `default_ms` when not given."""
+    key = fields[name].key
+    if typed is None:
+        return [Condition(key, ">=", (default_ms,))]
+    return [Condition(key, ">=", (_epoch_ms(typed),))] if typed.strip() else []
 
 
 def _query_string(values: Mapping[str, object]) -> str:
