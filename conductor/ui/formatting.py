@@ -9,16 +9,32 @@ from typing import Any
 import orjson
 
 
-def utc_time(ms: object) -> str:
-    """Epoch milliseconds as `2026-12-04 09:41:07 UTC`; empty for no time."""
-    if not isinstance(ms, int) or isinstance(ms, bool) or ms <= 0:
+def epoch_ms(value: object) -> int | None:
+    """A time as epoch milliseconds: given so (executions) or as the ISO text that search
+    summaries carry (`2026-12-04T09:41:07.000Z`); None for no time."""
+    if isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return int(moment.timestamp() * 1000) if moment.tzinfo is not None else None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
+
+
+def utc_time(value: object) -> str:
+    """A time as `2026-12-04 09:41:07 UTC`; empty for no time."""
+    ms = epoch_ms(value)
+    if ms is None:
         return ""
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def iso_time(ms: object) -> str:
+def iso_time(value: object) -> str:
     """The same instant for a `<time datetime>` attribute (the page shows it in local time)."""
-    if not isinstance(ms, int) or isinstance(ms, bool) or ms <= 0:
+    ms = epoch_ms(value)
+    if ms is None:
         return ""
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
