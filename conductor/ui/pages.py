@@ -23,8 +23,8 @@ from conductor.store import search as search_store
 from conductor.store import tasks as task_store
 from conductor.ui.diagram import render_execution
 from conductor.ui.search_filters import (
+    EXECUTION_COLUMNS,
     PAGE_SIZES,
-    SORTABLE,
     STATUSES,
     TASK_STATUSES,
     read_filters,
@@ -96,7 +96,7 @@ async def executions(request: web.Request) -> web.StreamResponse:
         names=names,
         statuses=STATUSES,
         page_sizes=PAGE_SIZES,
-        sortable=SORTABLE,
+        columns=EXECUTION_COLUMNS,
         bulk_actions=BULK_ACTIONS if _may_operate(request) else [],
     )
 

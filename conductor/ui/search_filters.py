@@ -20,9 +20,39 @@ from conductor.search_query import Condition, Field, SearchRequest, parse_query,
 DEFAULT_WINDOW_MS = 72 * 3600 * 1000  # Conductor's UI opens on the last 72 hours
 PAGE_SIZES = (15, 25, 50, 100)
 DEFAULT_SORT = "startTime:DESC"
-SORTABLE = ("startTime", "endTime", "workflowType", "status", "updateTime")
 STATUSES = tuple(status.value for status in WorkflowStatus)
 _TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the executions table: a field of the search summary."""
+
+    key: str
+    label: str
+    sort: bool = False  # sortable by the server
+    always: bool = False  # the run's link: not for hiding
+
+
+EXECUTION_COLUMNS = (
+    Column("startTime", "Start time", sort=True),
+    Column("workflowType", "Workflow", sort=True),
+    Column("workflowId", "Workflow id", always=True),
+    Column("status", "Status", sort=True),
+    Column("endTime", "End time", sort=True),
+    Column("updateTime", "Updated", sort=True),
+    Column("executionTime", "Duration"),
+    Column("correlationId", "Correlation id"),
+    Column("idempotencyKey", "Idempotency key"),
+    Column("reasonForIncompletion", "Reason"),
+    Column("failedReferenceTaskNames", "Failed tasks"),
+    Column("priority", "Priority"),
+    Column("input", "Input"),
+    Column("output", "Output"),
+)
+DEFAULT_COLUMNS = ("startTime", "workflowType", "workflowId", "status", "endTime", "correlationId")
+_COLUMN_KEYS = {column.key for column in EXECUTION_COLUMNS}
+SORTABLE = tuple(column.key for column in EXECUTION_COLUMNS if column.sort)
 
 
 @dataclass(frozen=True)
@@ -40,7 +70,12 @@ class ExecutionFilters:
     sort: str = DEFAULT_SORT
     start: int = 0
     size: int = 25
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
     problems: list[str] = field(default_factory=list)
+
+    def shown(self) -> list[Column]:
+        """The chosen columns, in the table's own order."""
+        return [c for c in EXECUTION_COLUMNS if c.always or c.key in self.columns]
 
     def link(self, **changes: object) -> str:
         """This view's query string with some filters changed (for paging and sorting links)."""
@@ -59,6 +94,8 @@ class ExecutionFilters:
             "to": self.started_to or None,
             "sort": self.sort,
             "size": self.size,
+            # Only a changed choice goes in the link, so default views keep short URLs.
+            "column": None if self.columns == DEFAULT_COLUMNS else self.columns,
         }
 
 
@@ -73,6 +110,7 @@ def read_filters(query: MultiMapping[str]) -> ExecutionFilters:
         problems.append(f"cannot sort by {sort!r}")
         sort = DEFAULT_SORT
     statuses = tuple(s for s in query.getall("status", ()) if s in STATUSES)
+    columns = tuple(c for c in query.getall("column", ()) if c in _COLUMN_KEYS)
     return ExecutionFilters(
         names=tuple(n for n in query.getall("workflowType", ()) if n.strip()),
         statuses=statuses,
@@ -86,6 +124,7 @@ def read_filters(query: MultiMapping[str]) -> ExecutionFilters:
         sort=sort,
         start=max(_int(query.get("start"), 0), 0),
         size=size,
+        columns=columns or DEFAULT_COLUMNS,
         problems=problems,
     )
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from conductor.ui.formatting import iso_time
 from tests.integration.api import complete, poll, register_workflow, sequence
 
 pytestmark = pytest.mark.integration
@@ -73,6 +74,38 @@ async def test_paging_and_sorting_links_keep_the_filters(client, clock) -> None:
     assert set(_ids(first_page)) | set(_ids(second_page)) == set(started)
     ascending = await _page(client, "/executions?workflowType=paged&size=100&sort=startTime:ASC")
     assert _ids(ascending) == started
+
+
+async def test_columns_are_chosen_in_the_url_and_kept_by_its_links(client, clock) -> None:
+    await register_workflow(client, sequence("columns", "a"))
+    for i in range(16):
+        await _start(client, "columns", f"c{i}")
+    [task] = await poll(client, "work")
+    await complete(client, task, "FAILED_WITH_TERMINAL_ERROR", reasonForIncompletion="declined")
+
+    default = await _page(client, "/executions?workflowType=columns&size=15")
+    headers = [h.strip() for h in re.findall(r"<th>(?:<a [^>]+>)?([A-Z][a-z ]+)", default)]
+    assert headers == [
+        "Start time",
+        "Workflow",
+        "Workflow id",
+        "Status",
+        "End time",
+        "Correlation id",
+    ]
+    assert "column=" not in default  # the default view keeps short links
+    started = clock.now_ms()
+    assert f'<time datetime="{iso_time(started)}"' in default  # summaries' times are shown
+
+    chosen = await _page(
+        client, "/executions?workflowType=columns&size=15&column=reasonForIncompletion&column=x"
+    )
+    headers = [h.strip() for h in re.findall(r"<th>(?:<a [^>]+>)?([A-Z][a-z ]+)", chosen)]
+    assert headers == ["Workflow id", "Reason"]  # the id stays: it is the run's link
+    failed = await _page(client, "/executions?status=FAILED&column=reasonForIncompletion")
+    assert re.search(r"<td>Task [^<]* reason: &#39;declined&#39;</td>", failed)
+    [next_link] = re.findall(r'<a href="(/executions\?[^"]+)">Next</a>', chosen)
+    assert "column=reasonForIncompletion" in next_link and "column=x" not in next_link
 
 
 async def test_a_bad_query_is_shown_not_a_server_error(client) -> None:
