@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from conductor.api.keys import POOL
 from conductor.store import definitions as store
+from conductor.ui.access import may_operate
 from conductor.ui.diagram import render_definition
 from conductor.ui.pages import page, reading_page
 
@@ -23,7 +24,13 @@ async def workflow_defs(request: web.Request) -> web.StreamResponse:
         versions.setdefault(str(definition["name"]), []).append(definition)
     latest = [max(found, key=_version) for _, found in sorted(versions.items())]
     counts = {name: len(found) for name, found in versions.items()}
-    return page(request, "workflow_defs.html", definitions=latest, counts=counts)
+    return page(
+        request,
+        "workflow_defs.html",
+        definitions=latest,
+        counts=counts,
+        may_operate=may_operate(request),
+    )
 
 
 @reading_page
@@ -39,7 +46,12 @@ async def workflow_def(request: web.Request) -> web.StreamResponse:
     diagram = render_definition(chosen.get("tasks") or [], title=f"{name} v{chosen.get('version')}")
     # Built by conductor/ui/diagram, which escapes every text it writes.
     return page(
-        request, "workflow_def.html", definition=chosen, versions=every, diagram=Markup(diagram)
+        request,
+        "workflow_def.html",
+        definition=chosen,
+        versions=every,
+        diagram=Markup(diagram),
+        may_operate=may_operate(request),
     )
 
 
@@ -47,7 +59,7 @@ async def workflow_def(request: web.Request) -> web.StreamResponse:
 async def task_defs(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as conn:
         found = sorted(await store.list_task_defs(conn), key=lambda d: str(d.get("name")))
-    return page(request, "task_defs.html", definitions=found)
+    return page(request, "task_defs.html", definitions=found, may_operate=may_operate(request))
 
 
 @reading_page
@@ -57,7 +69,7 @@ async def task_def(request: web.Request) -> web.StreamResponse:
         found = await store.get_task_def(conn, name)
     if found is None:
         return page(request, "not_found.html", 404, what=f"task definition {name}")
-    return page(request, "task_def.html", definition=found)
+    return page(request, "task_def.html", definition=found, may_operate=may_operate(request))
 
 
 def _version(definition: dict[str, Any]) -> int:

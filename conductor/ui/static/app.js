@@ -50,7 +50,9 @@ document.addEventListener("submit", async (event) => {
     }
   }
   if (response.ok) {
-    window.location.reload();
+    // data-then: where to go when what the page shows is gone (a deleted definition).
+    if (form.dataset.then) window.location.assign(form.dataset.then);
+    else window.location.reload();
     return;
   }
   let message = `${response.status} ${response.statusText}`;
