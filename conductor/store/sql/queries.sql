@@ -407,6 +407,14 @@ WHERE queue_name = ANY($1::text[]) GROUP BY queue_name;
 -- Row counts of every queue.
 SELECT queue_name, count(*)::int AS size FROM task_queue GROUP BY queue_name ORDER BY queue_name;
 
+-- name: task_queue_overview
+-- Per queue: rows, the rows pollable at $1, and the oldest pollable row's visible time (the queue
+-- monitor). One pass over task_queue, as the plain sizes take.
+SELECT queue_name, count(*)::int AS size,
+       count(*) FILTER (WHERE visible_at <= $1)::int AS ready,
+       min(visible_at) FILTER (WHERE visible_at <= $1) AS oldest_ready
+FROM task_queue GROUP BY queue_name ORDER BY queue_name;
+
 -- name: task_queue_in_progress_counts
 -- Claimed (IN_PROGRESS) worker tasks per queue: Conductor's "unacked" count.
 SELECT body->>'queueName' AS queue_name, count(*)::int AS size FROM task
@@ -489,6 +497,21 @@ WHERE queue_name = $1 OR queue_name LIKE '%:' || $1 ORDER BY queue_name;
 -- name: poll_data_all
 -- Poll data of every queue.
 SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data ORDER BY queue_name;
+
+-- name: poll_worker_upsert
+-- Remember that a worker polled a queue (per domain) at $4.
+INSERT INTO poll_worker (queue_name, domain, worker_id, last_poll_time) VALUES ($1, $2, $3, $4)
+ON CONFLICT (queue_name, domain, worker_id) DO UPDATE
+SET last_poll_time = greatest(poll_worker.last_poll_time, EXCLUDED.last_poll_time);
+
+-- name: poll_worker_prune
+-- Forget workers not seen since $1 (the table stays one row per live worker and queue).
+DELETE FROM poll_worker WHERE last_poll_time < $1;
+
+-- name: poll_worker_counts
+-- Distinct workers per queue seen polling after $1.
+SELECT queue_name, count(DISTINCT worker_id)::int AS workers FROM poll_worker
+WHERE last_poll_time > $1 GROUP BY queue_name;
 
 -- name: schedule_upsert
 -- Create or replace a schedule.
