@@ -474,6 +474,40 @@ SELECT count(*)::bigint AS pending,
        (SELECT count(*) FROM timer WHERE fire_at <= $1)::bigint AS due
 FROM timer;
 
+-- name: timer_pending_soon
+-- The pending timers of any kind due by $1 (overdue included), soonest first, with the task's
+-- reference and the workflow's name; walks the fire_at index for $2 rows.
+SELECT t.kind, t.workflow_id, t.task_id, t.fire_at, k.ref_name, w.name AS workflow_name
+FROM timer t
+LEFT JOIN task k ON k.task_id = t.task_id
+LEFT JOIN workflow w ON w.workflow_id = t.workflow_id
+WHERE t.fire_at <= $1 ORDER BY t.fire_at LIMIT $2;
+
+-- name: timer_wait_pending_soon
+-- The same for WAIT timers only: the literal kind lets the planner use the partial WAIT index.
+SELECT t.kind, t.workflow_id, t.task_id, t.fire_at, k.ref_name, w.name AS workflow_name
+FROM timer t
+LEFT JOIN task k ON k.task_id = t.task_id
+LEFT JOIN workflow w ON w.workflow_id = t.workflow_id
+WHERE t.kind = 'WAIT' AND t.fire_at <= $1 ORDER BY t.fire_at LIMIT $2;
+
+-- name: timer_buckets
+-- Pending timers of any kind due by $1 (overdue included), in ($1, $2], in ($2, $3] and after $3:
+-- four range counts over the fire_at index, never a sort.
+SELECT (SELECT count(*) FROM timer WHERE fire_at <= $1)::bigint AS soon,
+       (SELECT count(*) FROM timer WHERE fire_at > $1 AND fire_at <= $2)::bigint AS day,
+       (SELECT count(*) FROM timer WHERE fire_at > $2 AND fire_at <= $3)::bigint AS month,
+       (SELECT count(*) FROM timer WHERE fire_at > $3)::bigint AS later;
+
+-- name: timer_wait_buckets
+-- The same counts for WAIT timers, over the partial WAIT index.
+SELECT (SELECT count(*) FROM timer WHERE kind = 'WAIT' AND fire_at <= $1)::bigint AS soon,
+       (SELECT count(*) FROM timer WHERE kind = 'WAIT' AND fire_at > $1 AND fire_at <= $2)::bigint
+           AS day,
+       (SELECT count(*) FROM timer WHERE kind = 'WAIT' AND fire_at > $2 AND fire_at <= $3)::bigint
+           AS month,
+       (SELECT count(*) FROM timer WHERE kind = 'WAIT' AND fire_at > $3)::bigint AS later;
+
 -- name: task_log_insert
 -- Append a task execution log line.
 INSERT INTO task_log (task_id, log, created_time) VALUES ($1, $2, $3);
