@@ -211,6 +211,8 @@ class Action:
     path: str
     confirm: str
     reason: bool = False  # asks for a reason (terminate)
+    body: str | None = None  # JSON sent as the request's body
+    then: str | None = None  # where to go on success (default: reload; a deleted thing's list)
 
 
 # The executions page's bulk actions: the bulk REST API, with the selected ids as the body.
