@@ -13,7 +13,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from conductor.api.auth import csrf_token_of, principal_of
-from conductor.api.keys import CLOCK, KEYRING, POLLER, POOL, WORKFLOWS
+from conductor.api.keys import CLOCK, KEYRING, POOL, WORKFLOWS
 from conductor.api.middleware import Handler
 from conductor.api.permissions import requires
 from conductor.errors import BadRequest
@@ -126,21 +126,6 @@ async def task_search(request: web.Request) -> web.StreamResponse:
         statuses=TASK_STATUSES,
         page_sizes=PAGE_SIZES,
     )
-
-
-@reading_page
-async def task_queues(request: web.Request) -> web.StreamResponse:
-    """Queue depth and the last poll per queue: is anyone polling?"""
-    await request.app[POLLER].flush_poll_data()
-    async with request.app[POOL].acquire() as conn:
-        sizes = await task_store.all_queue_sizes(conn)
-        polls = await task_store.poll_data(conn, None)
-    last_poll = {poll.queue_name: poll for poll in polls}
-    queues = [
-        {"name": name, "size": sizes.get(name, 0), "poll": last_poll.get(name)}
-        for name in sorted(set(sizes) | set(last_poll))
-    ]
-    return page(request, "task_queues.html", queues=queues, now=request.app[CLOCK].now_ms())
 
 
 @reading_page

@@ -20,7 +20,7 @@ from conductor.api.permissions import requires
 from conductor.errors import Unauthenticated
 from conductor.roles import Permission
 from conductor.services.keyring import TokenKind
-from conductor.ui import definition_pages, pages
+from conductor.ui import definition_pages, pages, queue_page
 from conductor.ui.formatting import FILTERS
 
 _STATIC = Path(str(resources.files("conductor.ui").joinpath("static")))
@@ -80,7 +80,7 @@ def setup(app: web.Application) -> None:
             web.get("/execution/{workflow_id}", pages.execution),
             web.get("/execution/{workflow_id}/changes", pages.execution_changes),
             web.get("/search/tasks", pages.task_search),
-            web.get("/taskQueue", pages.task_queues),
+            web.get("/taskQueue", queue_page.task_queues),
             web.get("/workflowDefs", definition_pages.workflow_defs),
             web.get("/workflowDef/{name}", definition_pages.workflow_def),
             web.get("/taskDefs", definition_pages.task_defs),
