@@ -286,6 +286,10 @@ UPDATE event_handler SET event = $2, active = $3, body = $4 WHERE name = $1 RETU
 -- Remove an event handler; no row back: there is none by that name.
 DELETE FROM event_handler WHERE name = $1 RETURNING name;
 
+-- name: event_handler_get
+-- One event handler by name.
+SELECT body FROM event_handler WHERE name = $1;
+
 -- name: event_handler_list
 -- Every event handler, by name.
 SELECT body FROM event_handler ORDER BY name;
