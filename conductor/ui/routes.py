@@ -20,7 +20,14 @@ from conductor.api.permissions import requires
 from conductor.errors import Unauthenticated
 from conductor.roles import Permission
 from conductor.services.keyring import TokenKind
-from conductor.ui import definition_pages, event_handler_pages, pages, queue_page, schedule_pages
+from conductor.ui import (
+    definition_pages,
+    event_handler_pages,
+    pages,
+    queue_page,
+    schedule_pages,
+    timer_page,
+)
 from conductor.ui.formatting import FILTERS
 
 _STATIC = Path(str(resources.files("conductor.ui").joinpath("static")))
@@ -89,6 +96,7 @@ def setup(app: web.Application) -> None:
             web.get("/scheduleDef/{name}", schedule_pages.schedule_def),
             web.get("/eventHandlerDefs", event_handler_pages.event_handler_defs),
             web.get("/eventHandlerDef/{name}", event_handler_pages.event_handler_def),
+            web.get("/timers", timer_page.timers),
             web.get("/login", login_page),
             web.post("/login", login),
             web.post("/logout", logout),
