@@ -4,6 +4,7 @@ A poll takes the queue's wake-up Event before trying to claim, so a task committ
 claim and the wait wakes it. Local commits wake pollers at once; other servers' commits arrive
 through LISTEN/NOTIFY. Poll data (last poll per queue) is kept in memory and flushed in batches,
 so idle workers polling ten times a second do not write to the database ten times a second.
+Each worker seen polling a queue is flushed too, for the queue monitor's worker count.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import asyncpg
 from conductor.clock import Clock
 from conductor.engine.definitions import queue_name
 from conductor.metrics import Metrics
+from conductor.store import queue_monitor
 from conductor.store import tasks as task_store
 from conductor.store.limits import LimitsCache
 from conductor.store.values import StoredTask
 from conductor.wakeups import Wakeups, wait_for
 
 MAX_POLL_TIMEOUT_MS = 5000
+# Workers not seen polling for this long are forgotten (they still show in poll_data if last).
+FORGET_WORKERS_MS = 24 * 3600 * 1000
 
 
 class Poller:
@@ -38,6 +42,7 @@ class Poller:
         self.wakeups = wakeups
         self.metrics = metrics
         self._poll_data: dict[tuple[str, str], tuple[str | None, int]] = {}
+        self._workers: dict[tuple[str, str, str], int] = {}  # (queue, domain, worker) -> time
         self._stopping = False
         self.claimed = 0  # tasks handed to workers so far: background work reads it as load
 
@@ -50,7 +55,7 @@ class Poller:
         timeout_ms: int,
     ) -> list[StoredTask]:
         queue = queue_name(task_type, domain)
-        self._poll_data[(queue, domain or "")] = (worker_id, self.clock.now_ms())
+        self._seen(queue, domain, worker_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ms / 1000
         while True:
@@ -80,9 +85,14 @@ class Poller:
     ) -> None:
         """Account for tasks claimed elsewhere (update-v2 claims inside its transition)."""
         if queue is not None:
-            worker_id = claimed[0].task.worker_id if claimed else None
-            self._poll_data[(queue, domain or "")] = (worker_id, self.clock.now_ms())
+            self._seen(queue, domain, claimed[0].task.worker_id if claimed else None)
         self._note(task_type, claimed)
+
+    def _seen(self, queue: str, domain: str | None, worker_id: str | None) -> None:
+        now = self.clock.now_ms()
+        self._poll_data[(queue, domain or "")] = (worker_id, now)
+        if worker_id:
+            self._workers[(queue, domain or "", worker_id)] = now
 
     def _note(self, task_type: str, claimed: list[StoredTask]) -> None:
         self.claimed += len(claimed)
@@ -103,6 +113,11 @@ class Poller:
         if not self._poll_data:
             return
         entries, self._poll_data = self._poll_data, {}
+        workers, self._workers = self._workers, {}
         rows = [(q, d, worker, at) for (q, d), (worker, at) in entries.items()]
+        sightings = [(q, d, worker, at) for (q, d, worker), at in workers.items()]
         async with self.pool.acquire() as conn:
             await task_store.save_poll_data(conn, rows)
+            await queue_monitor.save_workers(
+                conn, sightings, self.clock.now_ms() - FORGET_WORKERS_MS
+            )

@@ -36,6 +36,11 @@ async def delete_handler(conn: Conn, name: str) -> bool:
     return await conn.fetchval(sql("event_handler_delete"), name) is not None
 
 
+async def get_handler(conn: Conn, name: str) -> JSON | None:
+    row = await conn.fetchrow(sql("event_handler_get"), name)
+    return None if row is None else dict(row["body"])
+
+
 async def list_handlers(conn: Conn) -> list[JSON]:
     return [r["body"] for r in await conn.fetch(sql("event_handler_list"))]
 

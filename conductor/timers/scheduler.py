@@ -33,11 +33,17 @@ _MAX_CATCH_UP = 10_000
 
 def first_run_after(body: JSON, after_ms: int) -> int | None:
     """The schedule's next fire time after `after_ms`, within its start and end times."""
+    found = runs_after(body, after_ms, 1)
+    return found[0] if found else None
+
+
+def runs_after(body: JSON, after_ms: int, limit: int) -> list[int]:
+    """Up to `limit` of the schedule's fire times after `after_ms`, within its start and end
+    times."""
     cron = trigger(str(body["cronExpression"]), str(body.get("zoneId") or "UTC"))
     start = body.get("scheduleStartTime") or 0
     end = body.get("scheduleEndTime") or None
-    found = fire_times(cron, max(after_ms, int(start) - 1), int(end) if end else None, 1)
-    return found[0] if found else None
+    return fire_times(cron, max(after_ms, int(start) - 1), int(end) if end else None, limit)
 
 
 class ScheduleService(BackgroundService):

@@ -13,7 +13,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from conductor.api.auth import csrf_token_of, principal_of
-from conductor.api.keys import CLOCK, KEYRING, POLLER, POOL, WORKFLOWS
+from conductor.api.keys import CLOCK, KEYRING, POOL, WORKFLOWS
 from conductor.api.middleware import Handler
 from conductor.api.permissions import requires
 from conductor.errors import BadRequest
@@ -129,21 +129,6 @@ async def task_search(request: web.Request) -> web.StreamResponse:
 
 
 @reading_page
-async def task_queues(request: web.Request) -> web.StreamResponse:
-    """Queue depth and the last poll per queue: is anyone polling?"""
-    await request.app[POLLER].flush_poll_data()
-    async with request.app[POOL].acquire() as conn:
-        sizes = await task_store.all_queue_sizes(conn)
-        polls = await task_store.poll_data(conn, None)
-    last_poll = {poll.queue_name: poll for poll in polls}
-    queues = [
-        {"name": name, "size": sizes.get(name, 0), "poll": last_poll.get(name)}
-        for name in sorted(set(sizes) | set(last_poll))
-    ]
-    return page(request, "task_queues.html", queues=queues, now=request.app[CLOCK].now_ms())
-
-
-@reading_page
 async def execution(request: web.Request) -> web.StreamResponse:
     principal = principal_of(request)
     assert principal is not None
@@ -211,6 +196,8 @@ class Action:
     path: str
     confirm: str
     reason: bool = False  # asks for a reason (terminate)
+    body: str | None = None  # JSON sent as the request's body
+    then: str | None = None  # where to go on success (default: reload; a deleted thing's list)
 
 
 # The executions page's bulk actions: the bulk REST API, with the selected ids as the body.

@@ -20,7 +20,16 @@ from conductor.api.permissions import requires
 from conductor.errors import Unauthenticated
 from conductor.roles import Permission
 from conductor.services.keyring import TokenKind
-from conductor.ui import definition_pages, editor_pages, pages, run_page
+from conductor.ui import (
+    definition_pages,
+    editor_pages,
+    event_handler_pages,
+    pages,
+    queue_page,
+    run_page,
+    schedule_pages,
+    timer_page,
+)
 from conductor.ui.formatting import FILTERS
 
 _STATIC = Path(str(resources.files("conductor.ui").joinpath("static")))
@@ -80,13 +89,18 @@ def setup(app: web.Application) -> None:
             web.get("/execution/{workflow_id}", pages.execution),
             web.get("/execution/{workflow_id}/changes", pages.execution_changes),
             web.get("/search/tasks", pages.task_search),
-            web.get("/taskQueue", pages.task_queues),
+            web.get("/taskQueue", queue_page.task_queues),
             web.get("/workflowDefs", definition_pages.workflow_defs),
             web.get("/workflowDef/{name}", definition_pages.workflow_def),
             web.get("/taskDefs", definition_pages.task_defs),
             web.get("/taskDef/{name}", definition_pages.task_def),
             *editor_pages.routes(),
             web.get("/runWorkflow", run_page.run_workflow),
+            web.get("/scheduleDefs", schedule_pages.schedule_defs),
+            web.get("/scheduleDef/{name}", schedule_pages.schedule_def),
+            web.get("/eventHandlerDefs", event_handler_pages.event_handler_defs),
+            web.get("/eventHandlerDef/{name}", event_handler_pages.event_handler_def),
+            web.get("/timers", timer_page.timers),
             web.get("/login", login_page),
             web.post("/login", login),
             web.post("/logout", logout),

@@ -219,18 +219,6 @@ async def test_task_search_finds_the_failed_tasks_of_a_type(client, clock) -> No
     assert set(paid) >= {tasks[0]["workflowInstanceId"]}
 
 
-async def test_the_queue_page_shows_depth_and_the_last_poll(client) -> None:
-    await register_workflow(client, sequence("q", "a", task="pack"))
-    for i in range(3):
-        await _start(client, "q", f"c{i}")
-    await poll(client, "pack", count=1, worker="packer-7")
-    html = await _page(client, "/taskQueue")
-    row = re.search(r"<tr>\s*<td><a [^>]*>pack</a></td>\s*<td>(\d+)</td>(.*?)</tr>", html, re.S)
-    assert row is not None, html
-    assert row.group(1) == "2"
-    assert "packer-7" in row.group(2) and "ago" in row.group(2)
-
-
 async def test_definition_pages_list_and_show_every_version(client) -> None:
     await register_workflow(client, sequence("orders", "a", description=HOSTILE))
     await register_workflow(client, {**sequence("orders", "a", "b"), "version": 2})

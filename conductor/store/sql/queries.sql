@@ -286,6 +286,10 @@ UPDATE event_handler SET event = $2, active = $3, body = $4 WHERE name = $1 RETU
 -- Remove an event handler; no row back: there is none by that name.
 DELETE FROM event_handler WHERE name = $1 RETURNING name;
 
+-- name: event_handler_get
+-- One event handler by name.
+SELECT body FROM event_handler WHERE name = $1;
+
 -- name: event_handler_list
 -- Every event handler, by name.
 SELECT body FROM event_handler ORDER BY name;
@@ -407,6 +411,14 @@ WHERE queue_name = ANY($1::text[]) GROUP BY queue_name;
 -- Row counts of every queue.
 SELECT queue_name, count(*)::int AS size FROM task_queue GROUP BY queue_name ORDER BY queue_name;
 
+-- name: task_queue_overview
+-- Per queue: rows, the rows pollable at $1, and the oldest pollable row's visible time (the queue
+-- monitor). One pass over task_queue, as the plain sizes take.
+SELECT queue_name, count(*)::int AS size,
+       count(*) FILTER (WHERE visible_at <= $1)::int AS ready,
+       min(visible_at) FILTER (WHERE visible_at <= $1) AS oldest_ready
+FROM task_queue GROUP BY queue_name ORDER BY queue_name;
+
 -- name: task_queue_in_progress_counts
 -- Claimed (IN_PROGRESS) worker tasks per queue: Conductor's "unacked" count.
 SELECT body->>'queueName' AS queue_name, count(*)::int AS size FROM task
@@ -466,6 +478,40 @@ SELECT count(*)::bigint AS pending,
        (SELECT count(*) FROM timer WHERE fire_at <= $1)::bigint AS due
 FROM timer;
 
+-- name: timer_pending_soon
+-- The pending timers of any kind due by $1 (overdue included), soonest first, with the task's
+-- reference and the workflow's name; walks the fire_at index for $2 rows.
+SELECT t.kind, t.workflow_id, t.task_id, t.fire_at, k.ref_name, w.name AS workflow_name
+FROM timer t
+LEFT JOIN task k ON k.task_id = t.task_id
+LEFT JOIN workflow w ON w.workflow_id = t.workflow_id
+WHERE t.fire_at <= $1 ORDER BY t.fire_at LIMIT $2;
+
+-- name: timer_wait_pending_soon
+-- The same for WAIT timers only: the literal kind lets the planner use the partial WAIT index.
+SELECT t.kind, t.workflow_id, t.task_id, t.fire_at, k.ref_name, w.name AS workflow_name
+FROM timer t
+LEFT JOIN task k ON k.task_id = t.task_id
+LEFT JOIN workflow w ON w.workflow_id = t.workflow_id
+WHERE t.kind = 'WAIT' AND t.fire_at <= $1 ORDER BY t.fire_at LIMIT $2;
+
+-- name: timer_buckets
+-- Pending timers of any kind due by $1 (overdue included), in ($1, $2], in ($2, $3] and after $3:
+-- four range counts over the fire_at index, never a sort.
+SELECT (SELECT count(*) FROM timer WHERE fire_at <= $1)::bigint AS soon,
+       (SELECT count(*) FROM timer WHERE fire_at > $1 AND fire_at <= $2)::bigint AS day,
+       (SELECT count(*) FROM timer WHERE fire_at > $2 AND fire_at <= $3)::bigint AS month,
+       (SELECT count(*) FROM timer WHERE fire_at > $3)::bigint AS later;
+
+-- name: timer_wait_buckets
+-- The same counts for WAIT timers, over the partial WAIT index.
+SELECT (SELECT count(*) FROM timer WHERE kind = 'WAIT' AND fire_at <= $1)::bigint AS soon,
+       (SELECT count(*) FROM timer WHERE kind = 'WAIT' AND fire_at > $1 AND fire_at <= $2)::bigint
+           AS day,
+       (SELECT count(*) FROM timer WHERE kind = 'WAIT' AND fire_at > $2 AND fire_at <= $3)::bigint
+           AS month,
+       (SELECT count(*) FROM timer WHERE kind = 'WAIT' AND fire_at > $3)::bigint AS later;
+
 -- name: task_log_insert
 -- Append a task execution log line.
 INSERT INTO task_log (task_id, log, created_time) VALUES ($1, $2, $3);
@@ -489,6 +535,21 @@ WHERE queue_name = $1 OR queue_name LIKE '%:' || $1 ORDER BY queue_name;
 -- name: poll_data_all
 -- Poll data of every queue.
 SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data ORDER BY queue_name;
+
+-- name: poll_worker_upsert
+-- Remember that a worker polled a queue (per domain) at $4.
+INSERT INTO poll_worker (queue_name, domain, worker_id, last_poll_time) VALUES ($1, $2, $3, $4)
+ON CONFLICT (queue_name, domain, worker_id) DO UPDATE
+SET last_poll_time = greatest(poll_worker.last_poll_time, EXCLUDED.last_poll_time);
+
+-- name: poll_worker_prune
+-- Forget workers not seen since $1 (the table stays one row per live worker and queue).
+DELETE FROM poll_worker WHERE last_poll_time < $1;
+
+-- name: poll_worker_counts
+-- Distinct workers per queue seen polling after $1.
+SELECT queue_name, count(DISTINCT worker_id)::int AS workers FROM poll_worker
+WHERE last_poll_time > $1 GROUP BY queue_name;
 
 -- name: schedule_upsert
 -- Create or replace a schedule.

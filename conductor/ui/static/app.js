@@ -15,7 +15,8 @@ document.addEventListener("htmx:afterSwap", (event) => localTimes(event.target))
 // Action buttons are REST API calls, made here with the session's CSRF token: the UI has no
 // back door of its own. Each asks for confirmation first; the page reloads on success.
 // A bulk action (data-bulk names the checkboxes) sends the checked ids as its JSON body and says
-// how many it will touch before it does.
+// how many it will touch before it does. data-body is a JSON body given by the page (an edited
+// copy of what it shows); data-then is where to go on success instead of reloading.
 document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form[data-api]");
   if (!form) return;
@@ -33,6 +34,8 @@ document.addEventListener("submit", async (event) => {
     }
     question = `${question} ${ids.length} execution${ids.length === 1 ? "" : "s"}?`;
     body = JSON.stringify(ids);
+  } else if (form.dataset.body) {
+    body = form.dataset.body;
   }
   if (!window.confirm(question)) return;
   const url = new URL(form.dataset.api, window.location.origin);

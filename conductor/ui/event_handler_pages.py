@@ -1,0 +1,81 @@
+"""/eventHandlerDefs and /eventHandlerDef/{name}: event handlers, what they listen to and do.
+Activating or deactivating one is PUT /api/event with the handler's flag flipped; deleting is
+DELETE /api/event/{name}."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from aiohttp import web
+
+from conductor.api.keys import POOL
+from conductor.engine.model import JSON
+from conductor.store import events as store
+from conductor.ui.pages import Action, _may_operate, page, reading_page
+
+STATES = ("all", "active", "inactive")
+
+
+def _actions(handler: JSON, on_own_page: bool) -> list[Action]:
+    name = str(handler.get("name"))
+    active = bool(handler.get("active"))
+    # The whole handler goes back with only the flag changed: PUT replaces the handler.
+    flipped = orjson.dumps({**handler, "active": not active}).decode()
+    label = "Deactivate" if active else "Activate"
+    toggle = Action(label, "PUT", "/api/event", f"{label} event handler {name}?", body=flipped)
+    if not on_own_page:
+        return [toggle]
+    path = f"/api/event/{quote(name, safe='')}"
+    delete = Action(
+        "Delete", "DELETE", path, f"Delete event handler {name}?", then="/eventHandlerDefs"
+    )
+    return [toggle, delete]
+
+
+def _row(handler: JSON, may_operate: bool) -> dict[str, Any]:
+    actions: Any = handler.get("actions") or []
+    kinds = [str(a.get("action")) for a in actions if isinstance(a, dict)]
+    return {
+        "handler": handler,
+        "action_types": sorted(set(kinds)),
+        "actions": _actions(handler, False) if may_operate else [],
+    }
+
+
+@reading_page
+async def event_handler_defs(request: web.Request) -> web.StreamResponse:
+    state = request.query.get("state", "all")
+    state = state if state in STATES else "all"
+    async with request.app[POOL].acquire() as conn:
+        found = await store.list_handlers(conn)
+    if state != "all":
+        found = [h for h in found if bool(h.get("active")) == (state == "active")]
+    may_operate = _may_operate(request)
+    return page(
+        request,
+        "event_handler_defs.html",
+        rows=[_row(handler, may_operate) for handler in found],
+        state=state,
+        states=STATES,
+        may_operate=may_operate,
+    )
+
+
+@reading_page
+async def event_handler_def(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    async with request.app[POOL].acquire() as conn:
+        handler = await store.get_handler(conn, name)
+    if handler is None:
+        return page(request, "not_found.html", 404, what=f"event handler {name}")
+    may_operate = _may_operate(request)
+    return page(
+        request,
+        "event_handler_def.html",
+        row=_row(handler, may_operate),
+        handler=handler,
+        actions=_actions(handler, True) if may_operate else [],
+        may_operate=may_operate,
+    )
