@@ -4,7 +4,6 @@ search code as the REST API; every action a page offers is a call of that API.""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +20,7 @@ from conductor.roles import Permission
 from conductor.store import definitions as definition_store
 from conductor.store import search as search_store
 from conductor.store import tasks as task_store
+from conductor.ui.actions import Action
 from conductor.ui.diagram import render_execution
 from conductor.ui.search_filters import (
     PAGE_SIZES,
@@ -199,18 +199,6 @@ async def execution_changes(request: web.Request) -> web.StreamResponse:
 def _may_operate(request: web.Request) -> bool:
     principal = principal_of(request)
     return principal is not None and principal.may(Permission.OPERATE)
-
-
-@dataclass(frozen=True)
-class Action:
-    """A button on a page: one call of the REST API, made by the page's script. `confirm` is the
-    question asked first (for bulk actions, its verb: the count is added by the script)."""
-
-    label: str
-    method: str
-    path: str
-    confirm: str
-    reason: bool = False  # asks for a reason (terminate)
 
 
 # The executions page's bulk actions: the bulk REST API, with the selected ids as the body.

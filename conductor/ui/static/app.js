@@ -15,7 +15,8 @@ document.addEventListener("htmx:afterSwap", (event) => localTimes(event.target))
 // Action buttons are REST API calls, made here with the session's CSRF token: the UI has no
 // back door of its own. Each asks for confirmation first; the page reloads on success.
 // A bulk action (data-bulk names the checkboxes) sends the checked ids as its JSON body and says
-// how many it will touch before it does.
+// how many it will touch before it does; data-body names a textarea whose JSON is the body.
+// X-Conductor-Client tells the audit trail that the action came from the UI.
 document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form[data-api]");
   if (!form) return;
@@ -34,10 +35,25 @@ document.addEventListener("submit", async (event) => {
     question = `${question} ${ids.length} execution${ids.length === 1 ? "" : "s"}?`;
     body = JSON.stringify(ids);
   }
+  if (form.dataset.body) {
+    const text = form.elements[form.dataset.body].value;
+    try {
+      body = JSON.stringify(JSON.parse(text));
+    } catch (error) {
+      problem.textContent = `The JSON cannot be read: ${error.message}`;
+      problem.hidden = false;
+      return;
+    }
+  }
   if (!window.confirm(question)) return;
   const url = new URL(form.dataset.api, window.location.origin);
-  for (const [name, value] of new FormData(form)) if (value) url.searchParams.set(name, value);
-  const headers = { "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content };
+  for (const [name, value] of new FormData(form)) {
+    if (value && name !== form.dataset.body) url.searchParams.set(name, value);
+  }
+  const headers = {
+    "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content,
+    "X-Conductor-Client": "ui",
+  };
   if (body) headers["Content-Type"] = "application/json";
   const response = await fetch(url, { method: form.dataset.method, headers, body });
   if (response.ok && form.dataset.bulk) {
