@@ -15,13 +15,15 @@ from conductor.api.auth import csrf_token_of, principal_of
 from conductor.api.keys import CLOCK, KEYRING, POLLER, POOL, WORKFLOWS
 from conductor.api.middleware import Handler
 from conductor.api.permissions import requires
+from conductor.engine.task_tree import task_by_ref
 from conductor.errors import BadRequest
 from conductor.roles import Permission
 from conductor.store import definitions as definition_store
 from conductor.store import search as search_store
 from conductor.store import tasks as task_store
-from conductor.ui.actions import Action
+from conductor.ui.actions import Action, task_actions, unreached_task_actions
 from conductor.ui.diagram import render_execution
+from conductor.ui.page_links import ExecutionLinks, query_link
 from conductor.ui.search_filters import (
     PAGE_SIZES,
     SORTABLE,
@@ -32,6 +34,9 @@ from conductor.ui.search_filters import (
     search_request,
     task_search_request,
 )
+from conductor.ui.task_list import STATUSES as LIST_STATUSES
+from conductor.ui.task_list import task_page
+from conductor.ui.timeline import render_timeline
 from conductor.wire.render import workflow_json
 from conductor.wire.summaries import task_summary, workflow_summary
 
@@ -155,7 +160,13 @@ async def execution(request: web.Request) -> web.StreamResponse:
         return page(request, "not_found.html", 404, what=f"execution {workflow_id}")
     run = workflow_json(state)
     tasks: list[dict[str, Any]] = run.get("tasks") or []
-    selected = _selected_task(tasks, request.query.get("task"))
+    query = request.query
+    definition_tasks = (state.definition or {}).get("tasks") or []
+    selected = _selected_task(tasks, query.get("task"))
+    # A task of the definition not reached yet, opened from the diagram by its reference.
+    unreached = None
+    if selected is None and query.get("task") and task_by_ref(definition_tasks, query["task"]):
+        unreached = query["task"]
     failed = next(
         (t for t in tasks if t.get("status") in _FAILED and t.get("reasonForIncompletion")), None
     )
@@ -163,24 +174,46 @@ async def execution(request: web.Request) -> web.StreamResponse:
     if selected is not None:
         async with request.app[POOL].acquire() as conn:
             logs = await task_store.logs(conn, selected["taskId"])
-    diagram = render_execution(
-        (state.definition or {}).get("tasks") or [],
-        state,
-        iterations=_iterations(request),
-        title=f"{state.name} v{state.version}",
-    )
+    tab = query.get("tab", "diagram")
+    # Built by conductor/ui/diagram and conductor/ui/timeline, which escape every text.
+    picture = Markup("")
+    if tab == "diagram":
+        picture = Markup(
+            render_execution(
+                definition_tasks,
+                state,
+                iterations=_iterations(request),
+                links=ExecutionLinks(query),
+                title=f"{state.name} v{state.version}",
+            )
+        )
+    elif tab == "timeline":
+        picture = Markup(render_timeline(tasks, request.app[CLOCK].now_ms()))
+    may_operate = principal.may(Permission.OPERATE)
+    task_buttons: list[Action] = []
+    if may_operate and selected is not None:
+        task_buttons = task_actions(run, selected)
+    elif may_operate and unreached is not None:
+        task_buttons = unreached_task_actions(run, unreached)
     return page(
         request,
         "execution.html",
         run=run,
-        diagram=Markup(diagram),  # built by conductor/ui/diagram, which escapes every text
+        picture=picture,
         tasks=tasks,
+        task_list=task_page(tasks, query),
+        list_statuses=LIST_STATUSES,
         selected=selected,
+        unreached=unreached,
+        attempts=_attempts(tasks, selected),
         failed_task=failed,
         logs=logs,
-        tab=request.query.get("tab", "diagram"),
+        tab=tab,
         mark=mark,
-        actions=_actions(run) if principal.may(Permission.OPERATE) else [],
+        link=functools.partial(query_link, query),
+        kept=[(k, v) for k, v in query.items() if k not in _NOT_KEPT_BY_FILTER],
+        actions=_actions(run) if may_operate else [],
+        task_actions=task_buttons,
     )
 
 
@@ -252,6 +285,8 @@ def _iterations(request: web.Request) -> dict[str, int]:
 
 
 _FAILED = frozenset({"FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT"})
+# The task filter's form sends these itself; a new filter starts at its first page.
+_NOT_KEPT_BY_FILTER = frozenset({"since", "taskStatus", "taskPage"})
 
 
 def _selected_task(tasks: list[dict[str, Any]], key: str | None) -> dict[str, Any] | None:
@@ -260,3 +295,13 @@ def _selected_task(tasks: list[dict[str, Any]], key: str | None) -> dict[str, An
         return None
     by_ref = [t for t in tasks if t.get("referenceTaskName") == key]
     return next((t for t in tasks if t.get("taskId") == key), by_ref[-1] if by_ref else None)
+
+
+def _attempts(tasks: list[dict[str, Any]], selected: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every attempt of the selected task's reference (its retries), first to last."""
+    if selected is None:
+        return []
+    ref = selected.get("referenceTaskName")
+    return sorted(
+        (t for t in tasks if t.get("referenceTaskName") == ref), key=lambda t: t.get("seq") or 0
+    )
