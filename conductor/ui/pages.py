@@ -12,7 +12,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from conductor.api.auth import csrf_token_of, principal_of
-from conductor.api.keys import CLOCK, KEYRING, POLLER, POOL, WORKFLOWS
+from conductor.api.keys import AUDIT, CLOCK, KEYRING, POLLER, POOL, WORKFLOWS
 from conductor.api.middleware import Handler
 from conductor.api.permissions import requires
 from conductor.engine.task_tree import task_by_ref
@@ -174,7 +174,11 @@ async def execution(request: web.Request) -> web.StreamResponse:
     if selected is not None:
         async with request.app[POOL].acquire() as conn:
             logs = await task_store.logs(conn, selected["taskId"])
+    # The trail is the admins' to read, in the API (/api/admin/audit) as here.
+    may_audit = principal.may(Permission.ADMIN)
+    tabs = _TABS if may_audit else [t for t in _TABS if t[0] != "audit"]
     tab = query.get("tab", "diagram")
+    tab = tab if tab in dict(tabs) else "diagram"
     # Built by conductor/ui/diagram and conductor/ui/timeline, which escape every text.
     picture = Markup("")
     if tab == "diagram":
@@ -189,6 +193,7 @@ async def execution(request: web.Request) -> web.StreamResponse:
         )
     elif tab == "timeline":
         picture = Markup(render_timeline(tasks, request.app[CLOCK].now_ms()))
+    audit = await request.app[AUDIT].of_workflow(workflow_id) if tab == "audit" else []
     may_operate = principal.may(Permission.OPERATE)
     task_buttons: list[Action] = []
     if may_operate and selected is not None:
@@ -209,6 +214,8 @@ async def execution(request: web.Request) -> web.StreamResponse:
         failed_task=failed,
         logs=logs,
         tab=tab,
+        tabs=tabs,
+        audit=audit,
         mark=mark,
         link=functools.partial(query_link, query),
         kept=[(k, v) for k, v in query.items() if k not in _NOT_KEPT_BY_FILTER],
@@ -284,6 +291,14 @@ def _iterations(request: web.Request) -> dict[str, int]:
     return {loop: int(iteration)}
 
 
+_TABS = [
+    ("diagram", "Diagram"),
+    ("timeline", "Timeline"),
+    ("tasks", "Tasks"),
+    ("input", "Input / output"),
+    ("json", "JSON"),
+    ("audit", "Audit"),
+]
 _FAILED = frozenset({"FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT"})
 # The task filter's form sends these itself; a new filter starts at its first page.
 _NOT_KEPT_BY_FILTER = frozenset({"since", "taskStatus", "taskPage"})

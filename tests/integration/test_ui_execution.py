@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from conductor.api.keys import AUDIT
 from conductor.roles import Role
 from tests.conftest import drain
 from tests.integration.api import (
@@ -165,6 +166,8 @@ async def test_a_human_task_is_completed_with_output_from_its_panel(client) -> N
     run = await workflow(client, workflow_id)
     assert run["tasks"][0]["status"] == "COMPLETED"
     assert run["tasks"][0]["outputData"] == {"approvedBy": "ops"}
+    [signal] = await client.server.app[AUDIT].of_workflow(workflow_id)
+    assert signal.action == "POST /api/tasks/{workflow_id}/{ref}/{status}" and signal.via == "ui"
 
     # A task not reached yet opens by its reference, and a running run may skip it.
     notify = await _page(client, f"/execution/{workflow_id}?task=notify")
