@@ -2,9 +2,10 @@
 
 One row per task attempt in `seq` order: the time it waited in its queue (scheduled to started)
 and the time it ran (started to ended) are two bars of different classes, named in a legend in
-words. A task still pending reaches `now`. A long stretch where no task was scheduled or running
-(a month-long WAIT, a retry back-off of hours) is not drawn to scale: it becomes a narrow break
-labelled with its real length, so that the work around it stays readable.
+words. A task still pending reaches `now`. A long stretch where nothing works (no task queued or
+running but those that only wait: a month-long WAIT, a HUMAN task, a join, a sub-workflow; or a
+retry back-off of hours) is not drawn to scale: it becomes a narrow break labelled with its real
+length, so that the work around it stays readable. Waiting bars cross the break.
 
 Like the diagram it is made for a strict Content-Security-Policy (classes only, no style or
 script) and escapes every text a workflow carries.
@@ -26,6 +27,10 @@ MAX_LABEL = 30  # characters of a reference name; the full name is in the row's 
 # A gap is compressed only when it is both this long and this share of the whole span.
 MIN_GAP_MS, MIN_GAP_SHARE = 60_000, 0.10
 _STATUSES = frozenset(s.value for s in TaskStatus)
+# Types whose running is waiting on something else: they do not keep a stretch from a break.
+WAITING_TYPES = frozenset(
+    {"WAIT", "HUMAN", "JOIN", "EXCLUSIVE_JOIN", "DO_WHILE", "SUB_WORKFLOW", "EVENT"}
+)
 _PENDING = frozenset(s.value for s in TaskStatus if not s.terminal)
 
 
@@ -40,6 +45,13 @@ class Row:
     start: int | None
     end: int
     pending: bool
+    waits: bool = False  # a WAITING_TYPES task: only its queue time is work
+
+    @property
+    def busy_until(self) -> int:
+        if not self.waits:
+            return self.end
+        return self.start if self.start is not None else self.end
 
 
 @dataclass(frozen=True)
@@ -91,21 +103,25 @@ def rows_of(tasks: Sequence[Mapping[str, Any]], now_ms: int) -> list[Row]:
             continue
         last = max(now_ms if pending else end or start or first, start, first)
         ref = str(task.get("referenceTaskName") or task.get("taskDefName") or "")
-        rows.append(
-            Row(str(task.get("taskId") or ""), ref, status, first, start or None, last, pending)
-        )
+        waits = task.get("taskType") in WAITING_TYPES
+        task_id = str(task.get("taskId") or "")
+        rows.append(Row(task_id, ref, status, first, start or None, last, pending, waits))
     return rows
 
 
 def axis_of(rows: Sequence[Row]) -> Axis:
-    """The span of the rows and the idle gaps in it long enough to compress."""
+    """The span of the rows and the stretches in it without work long enough to compress."""
     start, end = min(r.scheduled for r in rows), max(r.end for r in rows)
     threshold = max(MIN_GAP_MS, MIN_GAP_SHARE * (end - start))
     gaps, busy_until = [], start
     for row in sorted(rows, key=lambda r: r.scheduled):
         if row.scheduled - busy_until > threshold:
             gaps.append(Gap(busy_until, row.scheduled))
-        busy_until = max(busy_until, row.end)
+        busy_until = max(busy_until, row.busy_until)
+    if end - busy_until > threshold:  # still waiting, or the last waiting task ended the run
+        gaps.append(Gap(busy_until, end))
+    if sum(g.end - g.start for g in gaps) >= end - start:
+        return Axis(start, end, ())  # nothing but waiting: nothing to keep readable
     return Axis(start, end, tuple(gaps))
 
 
@@ -124,8 +140,9 @@ def render_timeline(tasks: Sequence[Mapping[str, Any]], now_ms: int) -> str:
         out.append(f'<text class="empty" x="10" y="{TOP + 15}">No task has been scheduled.</text>')
     else:
         axis = axis_of(rows)
-        out.extend(_row(i, row, axis) for i, row in enumerate(rows))
+        # Breaks first: the bars of waiting tasks cross them.
         out.extend(_break(gap, axis, height) for gap in axis.gaps)
+        out.extend(_row(i, row, axis) for i, row in enumerate(rows))
         out.append(_ticks(axis, height))
     out.append("</svg>")
     return "".join(out)
@@ -137,8 +154,9 @@ def _legend() -> str:
         '<rect class="bar queue" x="10" y="8" width="18" height="10"/>'
         '<text x="34" y="17">queued (scheduled \u2192 started)</text>'
         '<rect class="bar run" x="250" y="8" width="18" height="10"/>'
-        '<text x="274" y="17">running (started \u2192 ended)</text>'
-        '<text x="470" y="17">\u2af6 a break: idle time, not drawn to scale</text>'
+        '<text x="274" y="17">running (started \u2192 ended), coloured by status</text>'
+        '<g class="break"><rect x="560" y="4" width="14" height="18"/></g>'
+        '<text x="580" y="17">a break: only waiting, not drawn to scale</text>'
         "</g>"
     )
 
@@ -180,9 +198,10 @@ def _times(row: Row) -> str:
 
 def _break(gap: Gap, axis: Axis, height: int) -> str:
     x = axis.x(gap.start)
-    label = f"{duration(gap.end - gap.start)} idle"
+    label = duration(gap.end - gap.start)
     return (
-        f'<g class="break" data-gap-ms="{gap.end - gap.start}"><title>{_text(label)}</title>'
+        f'<g class="break" data-gap-ms="{gap.end - gap.start}">'
+        f"<title>{_text(label)} with only waiting tasks, not drawn to scale</title>"
         f'<rect x="{x:.1f}" y="{TOP - 4}" width="{BREAK_W}" height="{height - TOP - 22}"/>'
         f'<path d="M{x + 8:.1f} {TOP - 4} l-4 6 l8 6 l-8 6 M{x + 20:.1f} {TOP - 4} l-4 6 l8 6'
         ' l-8 6"/>'
@@ -198,8 +217,9 @@ def _ticks(axis: Axis, height: int) -> str:
     parts = [f'<g class="axis"><line x1="{LABEL_W}" y1="{y}" x2="{LABEL_W + CHART_W}" y2="{y}"/>']
     for at in dict.fromkeys(marks):
         label = "0" if at == axis.start else "+" + duration(at - axis.start)
+        anchor = "end" if at == axis.end else "middle"  # the last one stays inside
         parts.append(
-            f'<text x="{axis.x(at):.1f}" y="{y + 12}" text-anchor="middle">{_text(label)}</text>'
+            f'<text x="{axis.x(at):.1f}" y="{y + 12}" text-anchor="{anchor}">{_text(label)}</text>'
         )
     parts.append("</g>")
     return "".join(parts)

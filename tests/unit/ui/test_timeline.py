@@ -13,8 +13,17 @@ MINUTE, DAY = 60_000, 86_400_000
 T0 = 1_700_000_000_000
 
 
-def task(seq: int, ref: str, status: str, scheduled: int, start: int = 0, end: int = 0) -> Any:
+def task(
+    seq: int,
+    ref: str,
+    status: str,
+    scheduled: int,
+    start: int = 0,
+    end: int = 0,
+    task_type: str = "SIMPLE",
+) -> Any:
     return {
+        "taskType": task_type,
         "taskId": f"id-{seq}",
         "seq": seq,
         "referenceTaskName": ref,
@@ -58,21 +67,46 @@ def test_each_task_has_a_queue_bar_then_a_run_bar_in_seq_order() -> None:
     assert "queued" in legend and "running" in legend
 
 
-def test_a_long_wait_becomes_a_labelled_break() -> None:
+def test_a_month_long_wait_becomes_a_labelled_break() -> None:
+    wait_end = T0 + 30 * DAY
     tasks = [
         task(1, "prepare", "COMPLETED", T0, T0 + MINUTE, T0 + 2 * MINUTE),
-        task(2, "wait", "COMPLETED", T0 + 2 * MINUTE, T0 + 2 * MINUTE, T0 + 2 * MINUTE),
-        task(3, "finish", "COMPLETED", T0 + 30 * DAY, T0 + 30 * DAY, T0 + 30 * DAY + MINUTE),
+        task(2, "wait", "COMPLETED", T0 + 2 * MINUTE, T0 + 2 * MINUTE, wait_end, "WAIT"),
+        task(3, "finish", "COMPLETED", wait_end, wait_end, wait_end + MINUTE),
     ]
     root = ElementTree.fromstring(render_timeline(tasks, T0 + 31 * DAY))
-    [gap] = [g for g in root.iter(f"{SVG}g") if "break" in (g.get("class") or "")]
+    [gap] = [g for g in root.iter(f"{SVG}g") if g.get("data-gap-ms")]
     assert int(gap.get("data-gap-ms") or 0) == 30 * DAY - 2 * MINUTE
-    assert "29 d 23 h idle" in "".join(gap.itertext())
+    assert "29 d 23 h" in "".join(gap.itertext())
     # The minutes of work on each side share the width; the month takes only the break.
     prepare = span(bars(root, "id-1")["run"])
     assert prepare[1] - prepare[0] > (CHART_W - BREAK_W) / 3 - 1
     finish = span(bars(root, "id-3")["run"])
     assert abs(finish[1] - (LABEL_W + CHART_W)) < 0.5
+    # The wait itself crosses the break, from the end of prepare to the start of finish.
+    waited = span(bars(root, "id-2")["run"])
+    assert abs(waited[0] - prepare[1]) < 0.2 and abs(waited[1] - finish[0]) < 0.2
+    assert abs((waited[1] - waited[0]) - BREAK_W) < 0.2
+
+
+def test_a_worker_task_running_for_days_is_work_not_a_break() -> None:
+    tasks = [
+        task(1, "a", "COMPLETED", T0, T0, T0 + MINUTE),
+        task(2, "crunch", "COMPLETED", T0 + MINUTE, T0 + MINUTE, T0 + 3 * DAY),
+    ]
+    assert axis_of(rows_of(tasks, T0 + 3 * DAY)).gaps == ()
+
+
+def test_a_pending_wait_ends_the_chart_in_a_break() -> None:
+    now = T0 + 20 * DAY
+    tasks = [
+        task(1, "a", "COMPLETED", T0, T0, T0 + 5 * MINUTE),
+        task(2, "wait", "IN_PROGRESS", T0 + 5 * MINUTE, T0 + 5 * MINUTE, 0, "WAIT"),
+    ]
+    [gap] = axis_of(rows_of(tasks, now)).gaps
+    assert (gap.start, gap.end) == (T0 + 5 * MINUTE, now)
+    # A run that has only waited has nothing to keep readable: drawn to scale.
+    assert axis_of(rows_of(tasks[1:], now)).gaps == ()
 
 
 def test_short_gaps_stay_to_scale() -> None:
