@@ -265,3 +265,27 @@ async def test_the_loop_iteration_picker_keeps_the_page(client) -> None:
     assert "task=x" in prev and "loop=loop" in prev and "iteration=1" in prev
     first = await _page(client, f"/execution/{workflow_id}{prev}")
     assert "iteration 1 of 2" in first
+
+
+async def test_hostile_reference_names_stay_text_on_every_new_view(client) -> None:
+    hostile = '<script>window.pwned=1</script>"><img src=x onerror=alert(1)>'
+    definition = {
+        "name": "hostile",
+        "tasks": [{"name": "approve", "taskReferenceName": hostile, "type": "HUMAN"}],
+    }
+    await register_workflow(client, definition)
+    workflow_id = await start(client, "hostile")
+    await drain(client)
+    [human] = (await workflow(client, workflow_id))["tasks"]
+    base = f"/execution/{workflow_id}"
+    pages = [
+        await _page(client, f"{base}?task={human['taskId']}"),
+        await _page(client, f"{base}?tab=timeline&task={human['taskId']}"),
+        await _page(client, f"{base}?tab=tasks&taskStatus=IN_PROGRESS"),
+    ]
+    await _submit(client, _forms(pages[0])[f"Complete {hostile}"], {})
+    pages.append(await _page(client, f"{base}?tab=audit"))
+    for page in pages:
+        assert "<script>window.pwned" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in pages[0]
+    assert (await workflow(client, workflow_id))["status"] == "COMPLETED"
