@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from conductor.api.audit_marks import subjects_of
 from conductor.api.browser_guard import UNSAFE_METHODS
 from conductor.api.keys import AUDIT, KEYRING
 from conductor.api.middleware import Handler
@@ -22,6 +23,8 @@ from conductor.services.keyring import KeyRing, TokenKind, Verified
 SESSION_COOKIE = "conductor_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+# Sent by the UI's script, so the audit trail can tell the UI's actions when auth is off.
+CLIENT_HEADER = "X-Conductor-Client"
 _PRINCIPAL = web.RequestKey("principal", Principal)
 _CSRF = web.RequestKey("csrf", str)
 _PUBLIC = Access(Permission.PUBLIC)
@@ -82,6 +85,15 @@ async def _check_csrf(request: web.Request, expected: str | None) -> None:
         raise Forbidden("Missing or wrong CSRF token")
 
 
+def _via(request: web.Request) -> str:
+    """ "ui" for the web UI (its session cookie, or its script's header), else "api". A label
+    for people reading the trail, not a proof: any client may send the header."""
+    if request.headers.get(CLIENT_HEADER) == "ui":
+        return "ui"
+    with_token = "X-Authorization" in request.headers or "Authorization" in request.headers
+    return "ui" if SESSION_COOKIE in request.cookies and not with_token else "api"
+
+
 def _refusal(principal: Principal, request: web.Request) -> Forbidden:
     return Forbidden(
         f"Key {principal.name} (role {principal.role}) may not {request.method} {request.path}"
@@ -121,5 +133,12 @@ async def authorize(request: web.Request, handler: Handler) -> web.StreamRespons
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else request.path
         action = f"{request.method} {route}"
-        await request.app[AUDIT].record(principal, action, request.path, response.status)
+        await request.app[AUDIT].record(
+            principal,
+            action,
+            request.path,
+            response.status,
+            via=_via(request),
+            workflow_ids=subjects_of(request),
+        )
     return response

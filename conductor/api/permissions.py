@@ -19,7 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 @dataclass(frozen=True)
 class Access:
     permission: Permission
-    # Operator and admin actions that change something are written to the audit trail.
+    # Operator and admin actions that change something are written to the audit trail (and
+    # the completion of a task by reference, which is how people signal HUMAN and WAIT tasks).
     audited: bool = False
 
 

@@ -75,12 +75,32 @@ async def signing_secret(conn: Conn) -> bytes:
 
 
 async def add_audit(conn: Conn, entries: Iterable[AuditEntry]) -> None:
-    await conn.executemany(
-        sql("audit_insert"),
-        [(e.at_ms, e.principal, e.role, e.action, e.target, e.status) for e in entries],
-    )
+    async with conn.transaction():
+        for e in entries:
+            audit_id = await conn.fetchval(
+                sql("audit_insert"),
+                e.at_ms,
+                e.principal,
+                e.role,
+                e.action,
+                e.target,
+                e.status,
+                e.via,
+            )
+            if e.workflow_ids:
+                await conn.execute(sql("audit_subjects_insert"), audit_id, list(e.workflow_ids))
+
+
+def _audit_entry(row: asyncpg.Record) -> AuditEntry:
+    return AuditEntry(**{**dict(row), "workflow_ids": tuple(row["workflow_ids"])})
 
 
 async def audit_trail(conn: Conn, limit: int, before_id: int | None = None) -> list[AuditEntry]:
     rows = await conn.fetch(sql("audit_list"), limit, before_id)
-    return [AuditEntry(**dict(row)) for row in rows]
+    return [_audit_entry(row) for row in rows]
+
+
+async def audit_of_workflow(conn: Conn, workflow_id: str, limit: int) -> list[AuditEntry]:
+    """The entries that touched one workflow, newest first."""
+    rows = await conn.fetch(sql("audit_of_workflow"), workflow_id, limit)
+    return [_audit_entry(row) for row in rows]

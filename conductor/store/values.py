@@ -78,3 +78,5 @@ class AuditEntry:
     action: str
     target: str
     status: int
+    via: str = "api"  # "ui" for the web UI's requests
+    workflow_ids: tuple[str, ...] = ()  # the workflows the action touched

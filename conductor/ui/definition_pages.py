@@ -10,9 +10,8 @@ from markupsafe import Markup
 
 from conductor.api.keys import POOL
 from conductor.store import definitions as store
-from conductor.ui.access import may_operate
 from conductor.ui.diagram import render_definition
-from conductor.ui.pages import page, reading_page
+from conductor.ui.frame import may_operate, page, reading_page
 
 
 @reading_page

@@ -17,10 +17,9 @@ from conductor.engine.model import JSON
 from conductor.errors import FieldError, ValidationFailed
 from conductor.store import definitions
 from conductor.store.pool import Conn
-from conductor.ui.access import operating_page
 from conductor.ui.editor_kinds import KINDS, WORKFLOW_DEF, EditorKind, stored
+from conductor.ui.frame import operating_page, page, reading_page
 from conductor.ui.json_diff import canonical, has_changes, line_diff
-from conductor.ui.pages import page, reading_page
 
 
 def _kind(request: web.Request) -> EditorKind:

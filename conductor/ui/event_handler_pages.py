@@ -13,7 +13,8 @@ from aiohttp import web
 from conductor.api.keys import POOL
 from conductor.engine.model import JSON
 from conductor.store import events as store
-from conductor.ui.pages import Action, _may_operate, page, reading_page
+from conductor.ui.actions import Action
+from conductor.ui.frame import may_operate, page, reading_page
 
 STATES = ("all", "active", "inactive")
 
@@ -34,13 +35,13 @@ def _actions(handler: JSON, on_own_page: bool) -> list[Action]:
     return [toggle, delete]
 
 
-def _row(handler: JSON, may_operate: bool) -> dict[str, Any]:
+def _row(handler: JSON, operator: bool) -> dict[str, Any]:
     actions: Any = handler.get("actions") or []
     kinds = [str(a.get("action")) for a in actions if isinstance(a, dict)]
     return {
         "handler": handler,
         "action_types": sorted(set(kinds)),
-        "actions": _actions(handler, False) if may_operate else [],
+        "actions": _actions(handler, False) if operator else [],
     }
 
 
@@ -52,14 +53,14 @@ async def event_handler_defs(request: web.Request) -> web.StreamResponse:
         found = await store.list_handlers(conn)
     if state != "all":
         found = [h for h in found if bool(h.get("active")) == (state == "active")]
-    may_operate = _may_operate(request)
+    operator = may_operate(request)
     return page(
         request,
         "event_handler_defs.html",
-        rows=[_row(handler, may_operate) for handler in found],
+        rows=[_row(handler, operator) for handler in found],
         state=state,
         states=STATES,
-        may_operate=may_operate,
+        may_operate=operator,
     )
 
 
@@ -70,12 +71,12 @@ async def event_handler_def(request: web.Request) -> web.StreamResponse:
         handler = await store.get_handler(conn, name)
     if handler is None:
         return page(request, "not_found.html", 404, what=f"event handler {name}")
-    may_operate = _may_operate(request)
+    operator = may_operate(request)
     return page(
         request,
         "event_handler_def.html",
-        row=_row(handler, may_operate),
+        row=_row(handler, operator),
         handler=handler,
-        actions=_actions(handler, True) if may_operate else [],
-        may_operate=may_operate,
+        actions=_actions(handler, True) if operator else [],
+        may_operate=operator,
     )

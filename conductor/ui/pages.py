@@ -4,24 +4,24 @@ search code as the REST API; every action a page offers is a call of that API.""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from conductor.api.auth import csrf_token_of, principal_of
-from conductor.api.keys import CLOCK, KEYRING, POOL, WORKFLOWS
-from conductor.api.middleware import Handler
-from conductor.api.permissions import requires
+from conductor.api.auth import principal_of
+from conductor.api.keys import AUDIT, CLOCK, POOL, WORKFLOWS
+from conductor.engine.task_tree import task_by_ref
 from conductor.errors import BadRequest
 from conductor.roles import Permission
 from conductor.store import definitions as definition_store
 from conductor.store import search as search_store
 from conductor.store import tasks as task_store
+from conductor.ui.actions import Action, task_actions, unreached_task_actions
 from conductor.ui.diagram import render_execution
+from conductor.ui.frame import may_operate, page, reading_page
+from conductor.ui.page_links import ExecutionLinks, query_link
 from conductor.ui.search_filters import (
     EXECUTION_COLUMNS,
     PAGE_SIZES,
@@ -32,36 +32,11 @@ from conductor.ui.search_filters import (
     search_request,
     task_search_request,
 )
+from conductor.ui.task_list import STATUSES as LIST_STATUSES
+from conductor.ui.task_list import task_page
+from conductor.ui.timeline import render_timeline
 from conductor.wire.render import workflow_json
 from conductor.wire.summaries import task_summary, workflow_summary
-
-
-def page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
-    """A page, with what every page's frame shows: who is signed in, and the CSRF token."""
-    context = {
-        "principal": principal_of(request),
-        "auth_on": request.app[KEYRING].enabled,
-        "csrf_token": csrf_token_of(request),
-        "path": request.path,
-        **values,
-    }
-    return aiohttp_jinja2.render_template(template, request, context, status=status)
-
-
-def reading_page(handler: Handler) -> Handler:
-    """A page that shows the server's data. Public as a route, so that a browser without a
-    session is sent to sign in rather than answered 401; then shown only to roles that read."""
-
-    @functools.wraps(handler)
-    async def guarded(request: web.Request) -> web.StreamResponse:
-        principal = principal_of(request)
-        if principal is None:
-            raise web.HTTPFound("/login")
-        if not principal.may(Permission.READ):
-            return page(request, "no_access.html", 403)
-        return await handler(request)
-
-    return requires(Permission.PUBLIC)(guarded)
 
 
 @reading_page
@@ -97,7 +72,7 @@ async def executions(request: web.Request) -> web.StreamResponse:
         statuses=STATUSES,
         page_sizes=PAGE_SIZES,
         columns=EXECUTION_COLUMNS,
-        bulk_actions=BULK_ACTIONS if _may_operate(request) else [],
+        bulk_actions=BULK_ACTIONS if may_operate(request) else [],
     )
 
 
@@ -140,7 +115,13 @@ async def execution(request: web.Request) -> web.StreamResponse:
         return page(request, "not_found.html", 404, what=f"execution {workflow_id}")
     run = workflow_json(state)
     tasks: list[dict[str, Any]] = run.get("tasks") or []
-    selected = _selected_task(tasks, request.query.get("task"))
+    query = request.query
+    definition_tasks = (state.definition or {}).get("tasks") or []
+    selected = _selected_task(tasks, query.get("task"))
+    # A task of the definition not reached yet, opened from the diagram by its reference.
+    unreached = None
+    if selected is None and query.get("task") and task_by_ref(definition_tasks, query["task"]):
+        unreached = query["task"]
     failed = next(
         (t for t in tasks if t.get("status") in _FAILED and t.get("reasonForIncompletion")), None
     )
@@ -148,24 +129,54 @@ async def execution(request: web.Request) -> web.StreamResponse:
     if selected is not None:
         async with request.app[POOL].acquire() as conn:
             logs = await task_store.logs(conn, selected["taskId"])
-    diagram = render_execution(
-        (state.definition or {}).get("tasks") or [],
-        state,
-        iterations=_iterations(request),
-        title=f"{state.name} v{state.version}",
-    )
+    # Who acted on this run is for those who act on runs (operators ask who terminated what);
+    # the whole trail across runs stays the admins' (/api/admin/audit).
+    may_audit = principal.may(Permission.OPERATE)
+    tabs = _TABS if may_audit else [t for t in _TABS if t[0] != "audit"]
+    tab = query.get("tab", "diagram")
+    tab = tab if tab in dict(tabs) else "diagram"
+    # Built by conductor/ui/diagram and conductor/ui/timeline, which escape every text.
+    picture = Markup("")
+    if tab == "diagram":
+        picture = Markup(
+            render_execution(
+                definition_tasks,
+                state,
+                iterations=_iterations(request),
+                links=ExecutionLinks(query),
+                title=f"{state.name} v{state.version}",
+            )
+        )
+    elif tab == "timeline":
+        picture = Markup(render_timeline(tasks, request.app[CLOCK].now_ms()))
+    audit = await request.app[AUDIT].of_workflow(workflow_id) if tab == "audit" else []
+    may_operate = principal.may(Permission.OPERATE)
+    task_buttons: list[Action] = []
+    if may_operate and selected is not None:
+        task_buttons = task_actions(run, selected)
+    elif may_operate and unreached is not None:
+        task_buttons = unreached_task_actions(run, unreached)
     return page(
         request,
         "execution.html",
         run=run,
-        diagram=Markup(diagram),  # built by conductor/ui/diagram, which escapes every text
+        picture=picture,
         tasks=tasks,
+        task_list=task_page(tasks, query),
+        list_statuses=LIST_STATUSES,
         selected=selected,
+        unreached=unreached,
+        attempts=_attempts(tasks, selected),
         failed_task=failed,
         logs=logs,
-        tab=request.query.get("tab", "diagram"),
+        tab=tab,
+        tabs=tabs,
+        audit=audit,
         mark=mark,
-        actions=_actions(run) if principal.may(Permission.OPERATE) else [],
+        link=functools.partial(query_link, query),
+        kept=[(k, v) for k, v in query.items() if k not in _NOT_KEPT_BY_FILTER],
+        actions=_actions(run) if may_operate else [],
+        task_actions=task_buttons,
     )
 
 
@@ -179,25 +190,6 @@ async def execution_changes(request: web.Request) -> web.StreamResponse:
     if mark == request.query.get("since"):
         return web.Response(status=204)
     return await execution(request)
-
-
-def _may_operate(request: web.Request) -> bool:
-    principal = principal_of(request)
-    return principal is not None and principal.may(Permission.OPERATE)
-
-
-@dataclass(frozen=True)
-class Action:
-    """A button on a page: one call of the REST API, made by the page's script. `confirm` is the
-    question asked first (for bulk actions, its verb: the count is added by the script)."""
-
-    label: str
-    method: str
-    path: str
-    confirm: str
-    reason: bool = False  # asks for a reason (terminate)
-    body: str | None = None  # JSON sent as the request's body
-    then: str | None = None  # where to go on success (default: reload; a deleted thing's list)
 
 
 # The executions page's bulk actions: the bulk REST API, with the selected ids as the body.
@@ -250,7 +242,17 @@ def _iterations(request: web.Request) -> dict[str, int]:
     return {loop: int(iteration)}
 
 
+_TABS = [
+    ("diagram", "Diagram"),
+    ("timeline", "Timeline"),
+    ("tasks", "Tasks"),
+    ("input", "Input / output"),
+    ("json", "JSON"),
+    ("audit", "Audit"),
+]
 _FAILED = frozenset({"FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT"})
+# The task filter's form sends these itself; a new filter starts at its first page.
+_NOT_KEPT_BY_FILTER = frozenset({"since", "taskStatus", "taskPage"})
 
 
 def _selected_task(tasks: list[dict[str, Any]], key: str | None) -> dict[str, Any] | None:
@@ -259,3 +261,13 @@ def _selected_task(tasks: list[dict[str, Any]], key: str | None) -> dict[str, An
         return None
     by_ref = [t for t in tasks if t.get("referenceTaskName") == key]
     return next((t for t in tasks if t.get("taskId") == key), by_ref[-1] if by_ref else None)
+
+
+def _attempts(tasks: list[dict[str, Any]], selected: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every attempt of the selected task's reference (its retries), first to last."""
+    if selected is None:
+        return []
+    ref = selected.get("referenceTaskName")
+    return sorted(
+        (t for t in tasks if t.get("referenceTaskName") == ref), key=lambda t: t.get("seq") or 0
+    )

@@ -12,7 +12,7 @@ from conductor.api.keys import CLOCK, POLLER, POOL
 from conductor.store import queue_monitor
 from conductor.store import tasks as task_store
 from conductor.store.values import PollRecord
-from conductor.ui.pages import page, reading_page
+from conductor.ui.frame import page, reading_page
 
 REFRESH_SECONDS = (1, 10, 30, 60)
 DEFAULT_REFRESH = 10

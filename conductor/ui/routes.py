@@ -24,6 +24,7 @@ from conductor.ui import (
     definition_pages,
     editor_pages,
     event_handler_pages,
+    frame,
     pages,
     queue_page,
     run_page,
@@ -39,7 +40,7 @@ _STATIC = Path(str(resources.files("conductor.ui").joinpath("static")))
 async def login_page(request: web.Request) -> web.Response:
     if not request.app[KEYRING].enabled:
         raise web.HTTPFound("/")
-    return pages.page(request, "login.html")
+    return frame.page(request, "login.html")
 
 
 @requires(Permission.PUBLIC)
@@ -52,7 +53,7 @@ async def login(request: web.Request) -> web.Response:
     try:
         token = await ring.exchange(key_id, secret, TokenKind.SESSION)
     except Unauthenticated:
-        return pages.page(
+        return frame.page(
             request, "login.html", 401, error="Unknown key or wrong secret", key_id=key_id
         )
     response = web.HTTPFound("/")

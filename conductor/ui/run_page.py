@@ -10,9 +10,8 @@ from aiohttp import web
 
 from conductor.api.keys import POOL
 from conductor.store import definitions
-from conductor.ui.access import operating_page
+from conductor.ui.frame import operating_page, page
 from conductor.ui.json_diff import canonical
-from conductor.ui.pages import page
 from conductor.wire.start_request import IDEMPOTENCY_STRATEGIES
 
 

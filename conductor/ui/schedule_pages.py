@@ -13,7 +13,8 @@ from conductor.engine.model import JSON
 from conductor.store import schedules as store
 from conductor.timers.cron import CronError
 from conductor.timers.scheduler import runs_after
-from conductor.ui.pages import Action, _may_operate, page, reading_page
+from conductor.ui.actions import Action
+from conductor.ui.frame import may_operate, page, reading_page
 
 STATES = ("all", "active", "paused")
 RECENT_RUNS = 20
@@ -41,14 +42,14 @@ def _actions(schedule: JSON, on_own_page: bool) -> list[Action]:
     return [toggle, delete]
 
 
-def _row(schedule: JSON, now: int, may_operate: bool) -> dict[str, Any]:
+def _row(schedule: JSON, now: int, operator: bool) -> dict[str, Any]:
     start: Any = schedule.get("startWorkflowRequest") or {}
     return {
         "schedule": schedule,
         "workflow_name": start.get("name", ""),
         "workflow_version": start.get("version"),
         "next_runs": _next_runs(schedule, now, 3),
-        "actions": _actions(schedule, False) if may_operate else [],
+        "actions": _actions(schedule, False) if operator else [],
     }
 
 
@@ -60,15 +61,15 @@ async def schedule_defs(request: web.Request) -> web.StreamResponse:
         found = await store.list_all(conn, None)
     if state != "all":
         found = [s for s in found if bool(s.get("paused")) == (state == "paused")]
-    now, may_operate = request.app[CLOCK].now_ms(), _may_operate(request)
-    rows = [_row(schedule, now, may_operate) for schedule in found]
+    now, operator = request.app[CLOCK].now_ms(), may_operate(request)
+    rows = [_row(schedule, now, operator) for schedule in found]
     return page(
         request,
         "schedule_defs.html",
         rows=rows,
         state=state,
         states=STATES,
-        may_operate=may_operate,
+        may_operate=operator,
     )
 
 
@@ -80,13 +81,13 @@ async def schedule_def(request: web.Request) -> web.StreamResponse:
         runs = await store.executions(conn, name, 0, RECENT_RUNS) if schedule else []
     if schedule is None:
         return page(request, "not_found.html", 404, what=f"schedule {name}")
-    may_operate = _may_operate(request)
+    operator = may_operate(request)
     return page(
         request,
         "schedule_def.html",
         schedule=schedule,
         next_runs=_next_runs(schedule, request.app[CLOCK].now_ms(), 5),
         runs=runs,
-        actions=_actions(schedule, True) if may_operate else [],
-        may_operate=may_operate,
+        actions=_actions(schedule, True) if operator else [],
+        may_operate=operator,
     )

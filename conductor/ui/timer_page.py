@@ -8,7 +8,7 @@ from aiohttp import web
 
 from conductor.api.keys import CLOCK, POOL
 from conductor.store import pending_timers
-from conductor.ui.pages import page, reading_page
+from conductor.ui.frame import page, reading_page
 
 HOUR_MS = 3600_000
 DAY_MS = 24 * HOUR_MS

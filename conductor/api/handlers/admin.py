@@ -60,9 +60,14 @@ async def revoke_key(request: web.Request) -> web.Response:
 
 @requires(Permission.ADMIN)
 async def audit_trail(request: web.Request) -> web.Response:
-    limit = rq.query_int(request, "limit", 100, minimum=1) or 100
-    before = rq.query_int(request, "before", None, minimum=1)
-    entries = await request.app[AUDIT].entries(min(limit, 1000), before)
+    """The trail, newest first; with `workflowId`, only what touched that workflow."""
+    limit = min(rq.query_int(request, "limit", 100, minimum=1) or 100, 1000)
+    workflow_id = rq.query_str(request, "workflowId")
+    if workflow_id is not None:
+        entries = await request.app[AUDIT].of_workflow(workflow_id, limit)
+    else:
+        before = rq.query_int(request, "before", None, minimum=1)
+        entries = await request.app[AUDIT].entries(limit, before)
     return rq.json_response(
         [
             {
@@ -73,6 +78,8 @@ async def audit_trail(request: web.Request) -> web.Response:
                 "action": e.action,
                 "target": e.target,
                 "status": e.status,
+                "via": e.via,
+                "workflowIds": list(e.workflow_ids),
             }
             for e in entries
         ]

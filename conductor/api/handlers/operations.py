@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from conductor.api import requests as rq
+from conductor.api.audit_marks import touches
 from conductor.api.keys import EXECUTOR, POOL, WORKFLOWS
 from conductor.api.permissions import requires
 from conductor.engine.inputs import (
@@ -118,6 +119,8 @@ async def retry(request: web.Request) -> web.Response:
     if rq.query_bool(request, "resumeSubworkflowTasks", False):
         # Retry the failed child in place (its parents revive) instead of a fresh child.
         workflow_id = await request.app[EXECUTOR].run_to_resume(str(workflow_id))
+        if workflow_id is not None:
+            touches(request, [request.match_info["workflow_id"], workflow_id])
     if workflow_id is not None:
         await _transition(request.app, workflow_id, RetryWorkflow())
     return rq.empty(204)
@@ -154,6 +157,7 @@ async def terminate_remove(request: web.Request) -> web.Response:
 
 async def _bulk(request: web.Request, action: Action) -> web.Response:
     ids = await _bulk_ids(request)
+    touches(request, ids)
     succeeded: list[str] = []
     failed: dict[str, str] = {}
     for workflow_id in ids:

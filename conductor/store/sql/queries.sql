@@ -651,14 +651,32 @@ INSERT INTO token_signing_key (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NO
 SELECT secret FROM token_signing_key WHERE id = 1;
 
 -- name: audit_insert
--- One entry of the audit trail.
-INSERT INTO audit_log (at_ms, principal, role, action, target, status)
-VALUES ($1, $2, $3, $4, $5, $6);
+-- One entry of the audit trail; its id, for the workflows it touched.
+INSERT INTO audit_log (at_ms, principal, role, action, target, status, via)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id;
+
+-- name: audit_subjects_insert
+-- The workflows one audited action touched.
+INSERT INTO audit_subject (audit_id, workflow_id)
+SELECT $1, w FROM unnest($2::text[]) AS w ON CONFLICT DO NOTHING;
 
 -- name: audit_list
 -- The audit trail, newest first, a page before an entry id (or from the newest).
-SELECT id, at_ms, principal, role, action, target, status FROM audit_log
-WHERE $2::bigint IS NULL OR id < $2 ORDER BY id DESC LIMIT $1;
+SELECT a.id, a.at_ms, a.principal, a.role, a.action, a.target, a.status, a.via,
+       coalesce(
+           (SELECT array_agg(s.workflow_id ORDER BY s.workflow_id)
+            FROM audit_subject s WHERE s.audit_id = a.id),
+           '{}'
+       ) AS workflow_ids
+FROM audit_log a
+WHERE $2::bigint IS NULL OR a.id < $2 ORDER BY a.id DESC LIMIT $1;
+
+-- name: audit_of_workflow
+-- What was done to one workflow, newest first (without the other workflows a bulk action named).
+SELECT a.id, a.at_ms, a.principal, a.role, a.action, a.target, a.status, a.via,
+       ARRAY[s.workflow_id] AS workflow_ids
+FROM audit_subject s JOIN audit_log a ON a.id = s.audit_id
+WHERE s.workflow_id = $1 ORDER BY s.audit_id DESC LIMIT $2;
 
 -- name: workflow_change_mark
 -- Something that changes whenever a run or any of its tasks does (a live page's "anything new?").

@@ -12,11 +12,23 @@ function localTimes(root) {
 document.addEventListener("DOMContentLoaded", () => localTimes(document));
 document.addEventListener("htmx:afterSwap", (event) => localTimes(event.target));
 
+// The headers of every REST API call the UI makes: the session's CSRF token, and
+// X-Conductor-Client, which tells the audit trail that the action came from the UI.
+function apiHeaders(json) {
+  const headers = {
+    "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content,
+    "X-Conductor-Client": "ui",
+  };
+  if (json) headers["Content-Type"] = "application/json";
+  return headers;
+}
+
 // Action buttons are REST API calls, made here with the session's CSRF token: the UI has no
 // back door of its own. Each asks for confirmation first; the page reloads on success.
 // A bulk action (data-bulk names the checkboxes) sends the checked ids as its JSON body and says
-// how many it will touch before it does. data-body is a JSON body given by the page (an edited
-// copy of what it shows); data-then is where to go on success instead of reloading.
+// how many it will touch before it does. data-body is a JSON body given by the page;
+// data-body-field names a textarea whose JSON is the body; data-then is where to go on success
+// instead of reloading.
 document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form[data-api]");
   if (!form) return;
@@ -37,11 +49,22 @@ document.addEventListener("submit", async (event) => {
   } else if (form.dataset.body) {
     body = form.dataset.body;
   }
+  if (form.dataset.bodyField) {
+    const text = form.elements[form.dataset.bodyField].value;
+    try {
+      body = JSON.stringify(JSON.parse(text));
+    } catch (error) {
+      problem.textContent = `The JSON cannot be read: ${error.message}`;
+      problem.hidden = false;
+      return;
+    }
+  }
   if (!window.confirm(question)) return;
   const url = new URL(form.dataset.api, window.location.origin);
-  for (const [name, value] of new FormData(form)) if (value) url.searchParams.set(name, value);
-  const headers = { "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content };
-  if (body) headers["Content-Type"] = "application/json";
+  for (const [name, value] of new FormData(form)) {
+    if (value && name !== form.dataset.bodyField) url.searchParams.set(name, value);
+  }
+  const headers = apiHeaders(Boolean(body));
   const response = await fetch(url, { method: form.dataset.method, headers, body });
   if (response.ok && form.dataset.bulk) {
     const result = await response.json();

@@ -11,11 +11,6 @@
   const problems = form.querySelector(".problems");
   const diffView = document.querySelector(".diff-view");
   const asNew = form.querySelector("input[name=asNewVersion]");
-  const headers = (json) => ({
-    "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content,
-    ...(json ? { "Content-Type": "application/json" } : {}),
-  });
-
   // Select a span of the textarea and scroll its first line into view.
   function point(start, end) {
     textarea.focus();
@@ -110,7 +105,7 @@
     if (definition === null) return;
     const response = await fetch("/edit/diff", {
       method: "POST",
-      headers: headers(true),
+      headers: apiHeaders(true),
       body: JSON.stringify({
         kind: config.kind,
         name: config.name,
@@ -135,7 +130,7 @@
     const call = config.name === null || asNew?.checked ? config.create : config.update;
     const response = await fetch(call.path, {
       method: call.method,
-      headers: headers(true),
+      headers: apiHeaders(true),
       body: JSON.stringify(call.asList ? [definition] : definition),
     });
     if (response.ok) {
@@ -148,7 +143,7 @@
   async function remove() {
     clearProblems();
     if (!window.confirm(config.deleteQuestion)) return;
-    const response = await fetch(config.deletePath, { method: "DELETE", headers: headers(false) });
+    const response = await fetch(config.deletePath, { method: "DELETE", headers: apiHeaders(false) });
     if (response.ok) {
       window.location.assign(config.afterDelete);
       return;

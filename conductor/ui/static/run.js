@@ -104,10 +104,7 @@
     if (taskToDomain !== null) body.taskToDomain = taskToDomain;
     const response = await fetch("/api/workflow", {
       method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content,
-      },
+      headers: apiHeaders(true),
       body: JSON.stringify(body),
     });
     if (!response.ok) {
