@@ -4,6 +4,7 @@ search code as the REST API; every action a page offers is a call of that API.""
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ from markupsafe import Markup
 
 from conductor.api.auth import principal_of
 from conductor.api.keys import AUDIT, CLOCK, POOL, WORKFLOWS
+from conductor.engine.model import WorkflowState
 from conductor.engine.task_tree import task_by_ref
 from conductor.errors import BadRequest
 from conductor.roles import Permission
@@ -37,6 +39,8 @@ from conductor.ui.task_list import task_page
 from conductor.ui.timeline import render_timeline
 from conductor.wire.render import workflow_json
 from conductor.wire.summaries import task_summary, workflow_summary
+
+log = logging.getLogger(__name__)
 
 
 @reading_page
@@ -135,20 +139,7 @@ async def execution(request: web.Request) -> web.StreamResponse:
     tabs = _TABS if may_audit else [t for t in _TABS if t[0] != "audit"]
     tab = query.get("tab", "diagram")
     tab = tab if tab in dict(tabs) else "diagram"
-    # Built by conductor/ui/diagram and conductor/ui/timeline, which escape every text.
-    picture = Markup("")
-    if tab == "diagram":
-        picture = Markup(
-            render_execution(
-                definition_tasks,
-                state,
-                iterations=_iterations(request),
-                links=ExecutionLinks(query),
-                title=f"{state.name} v{state.version}",
-            )
-        )
-    elif tab == "timeline":
-        picture = Markup(render_timeline(tasks, request.app[CLOCK].now_ms()))
+    picture = _picture(tab, state, tasks, request)
     audit = await request.app[AUDIT].of_workflow(workflow_id) if tab == "audit" else []
     may_operate = principal.may(Permission.OPERATE)
     task_buttons: list[Action] = []
@@ -178,6 +169,34 @@ async def execution(request: web.Request) -> web.StreamResponse:
         actions=_actions(run) if may_operate else [],
         task_actions=task_buttons,
     )
+
+
+def _picture(
+    tab: str, state: WorkflowState, tasks: list[dict[str, Any]], request: web.Request
+) -> Markup:
+    """The tab's drawing. A run the drawing code cannot handle costs that panel only: the rest
+    of the page (failure, tasks, JSON, actions) is what the operator needs then."""
+    try:
+        # Built by conductor/ui/diagram and conductor/ui/timeline, which escape every text.
+        if tab == "diagram":
+            return Markup(
+                render_execution(
+                    (state.definition or {}).get("tasks") or [],
+                    state,
+                    iterations=_iterations(request),
+                    links=ExecutionLinks(request.query),
+                    title=f"{state.name} v{state.version}",
+                )
+            )
+        if tab == "timeline":
+            return Markup(render_timeline(tasks, request.app[CLOCK].now_ms()))
+    except Exception:
+        log.exception("drawing the %s of execution %s failed", tab, state.workflow_id)
+        return Markup(
+            '<p class="error" role="alert">This run could not be drawn (the server log says'
+            " why). Its tasks, input, output and JSON are in the other tabs.</p>"
+        )
+    return Markup("")
 
 
 @reading_page

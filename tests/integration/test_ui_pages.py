@@ -7,7 +7,9 @@ import re
 
 import pytest
 
+from conductor.ui import pages
 from conductor.ui.formatting import iso_time
+from tests.conftest import fire_timers
 from tests.integration.api import complete, poll, register_workflow, sequence
 
 pytestmark = pytest.mark.integration
@@ -150,6 +152,38 @@ async def test_the_execution_page_shows_the_failure_and_the_failed_task(client) 
 async def test_an_unknown_execution_is_a_404_page(client) -> None:
     html = await _page(client, "/execution/nope", 404)
     assert "There is no execution nope" in html
+
+
+@pytest.mark.parametrize("tab", ["diagram", "timeline"])
+async def test_a_drawing_that_fails_costs_its_panel_not_the_page(
+    client, monkeypatch, caplog, tab: str
+) -> None:
+    await register_workflow(client, sequence("undrawable", "a"))
+    workflow_id = await _start(client, "undrawable", "c")
+
+    def broken(*_args, **_kwargs) -> str:
+        raise ValueError("a shape the layout does not know")
+
+    monkeypatch.setattr(pages, "render_execution", broken)
+    monkeypatch.setattr(pages, "render_timeline", broken)
+    html = await _page(client, f"/execution/{workflow_id}?tab={tab}")
+    assert "This run could not be drawn" in html
+    assert "undrawable" in html and 'data-api="/api/workflow/' in html  # the rest is there
+    assert "a shape the layout does not know" in caplog.text
+
+
+async def test_a_failure_workflow_has_a_page_of_its_own(client) -> None:
+    await register_workflow(client, sequence("on_failure", "cleanup", task="cleanup"))
+    await register_workflow(client, sequence("fragile", "step", failureWorkflow="on_failure"))
+    workflow_id = await _start(client, "fragile", "c")
+    [task] = await poll(client, "work")
+    await complete(client, task, "FAILED_WITH_TERMINAL_ERROR", reasonForIncompletion="broken")
+    run = await (await client.get(f"/api/workflow/{workflow_id}")).json()
+    failure_id = run["output"]["conductor.failure_workflow"]
+    await fire_timers(client)
+    html = await _page(client, f"/execution/{failure_id}")
+    assert 'data-ref="cleanup"' in html and 'data-status="scheduled"' in html
+    assert "failedWorkflow" in await _page(client, f"/execution/{failure_id}?tab=input")
 
 
 async def test_everything_a_workflow_carries_is_escaped(client) -> None:
