@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conductor.api.keys import POOL
-from conductor.store.generated import generate_executions
+from conductor.store.generated import generate_executions, settle
 from tests.integration.api import register_workflow, sequence
 
 pytestmark = pytest.mark.integration
@@ -18,6 +18,7 @@ async def test_generated_runs_read_back_like_written_ones(client, clock) -> None
     now = clock.now_ms()
     async with client.server.app[POOL].acquire() as conn:
         await generate_executions(conn, definition, 1, 200, now, 1000)
+        await settle(conn)
     found = await client.get("/api/workflow/search", params={"size": 100})
     body = await found.json()
     assert body["totalHits"] == 200

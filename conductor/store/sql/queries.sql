@@ -636,3 +636,7 @@ CROSS JOIN LATERAL (
     SELECT CASE WHEN g % 100 < 6 THEN 'RUNNING' WHEN g % 100 < 8 THEN 'FAILED'
                 WHEN g % 100 < 10 THEN 'TERMINATED' ELSE 'COMPLETED' END AS status
 ) s;
+
+-- name: generated_settle
+-- After generating: statistics and the visibility map as autovacuum would leave them.
+VACUUM (ANALYZE) workflow;
