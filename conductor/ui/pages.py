@@ -145,6 +145,10 @@ async def task_queues(request: web.Request) -> web.StreamResponse:
 
 @reading_page
 async def execution(request: web.Request) -> web.StreamResponse:
+    return await _execution(request, live=False)
+
+
+async def _execution(request: web.Request, live: bool) -> web.StreamResponse:
     principal = principal_of(request)
     assert principal is not None
     workflow_id = request.match_info["workflow_id"]
@@ -180,6 +184,10 @@ async def execution(request: web.Request) -> web.StreamResponse:
         logs=logs,
         tab=request.query.get("tab", "diagram"),
         mark=mark,
+        # What the page's task table shows, so that a live answer sends only the rows since.
+        seen=max((int(t.get("updateTime") or 0) for t in tasks), default=0),
+        last_seq=max((int(t.get("seq") or 0) for t in tasks), default=0),
+        **_changed_rows(request, tasks) if live else {"changed": None},
         actions=_actions(run) if principal.may(Permission.OPERATE) else [],
     )
 
@@ -193,7 +201,21 @@ async def execution_changes(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     if mark == request.query.get("since"):
         return web.Response(status=204)
-    return await execution(request)
+    return await _execution(request, live=True)
+
+
+def _changed_rows(request: web.Request, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """For a live answer: the task rows updated since the page's newest (`seen`), and how many
+    the page shows (`seq`); htmx swaps them into the kept table. Without both, every row."""
+    seen, shown = request.query.get("seen", ""), request.query.get("seq", "")
+    if not (seen.isdigit() and shown.isdigit()):
+        return {"changed": None}
+    changed = [
+        t
+        for t in tasks
+        if int(t.get("updateTime") or 0) >= int(seen) or int(t.get("seq") or 0) > int(shown)
+    ]
+    return {"changed": changed, "shown_seq": int(shown)}
 
 
 def _may_operate(request: web.Request) -> bool:

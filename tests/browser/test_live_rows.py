@@ -1,0 +1,53 @@
+"""The tasks tab follows a run live in a real browser from answers that carry only changed
+rows: statuses change in place, new tasks are added at the end, nothing twice, no reload."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page
+
+from conductor.testing.server_process import ServerProcess
+from tests.e2e.keys import request
+
+pytestmark = pytest.mark.e2e
+
+STEPS = ("pick", "pack", "ship")
+
+
+def _work_one(server: ServerProcess) -> str:
+    status, [task] = request(f"{server.api}/tasks/poll/batch/work?timeout=1000")
+    assert status == 200
+    done = {
+        "workflowInstanceId": task["workflowInstanceId"],
+        "taskId": task["taskId"],
+        "status": "COMPLETED",
+    }
+    assert request(f"{server.api}/tasks", done)[0] == 200
+    return str(task["taskId"])
+
+
+async def test_rows_change_in_place_and_new_ones_are_added(server: ServerProcess, page: Page):
+    definition = {
+        "name": "warehouse",
+        "version": 1,
+        "tasks": [{"name": "work", "taskReferenceName": s, "type": "SIMPLE"} for s in STEPS],
+    }
+    assert request(f"{server.api}/metadata/workflow", definition)[0] == 200
+    status, workflow_id = request(f"{server.api}/workflow", {"name": "warehouse", "input": {}})
+    assert status == 200
+    await page.goto(f"{server.url}/execution/{workflow_id.decode()}?tab=tasks")
+    await page.evaluate("window.stillTheSamePage = true")
+    rows = page.locator("#task-rows tr")
+    assert await rows.count() == 1
+
+    first = _work_one(server)
+    await page.wait_for_selector(f"#task-row-{first} .chip:has-text('COMPLETED')")
+    await page.wait_for_function("() => document.querySelectorAll('#task-rows tr').length === 2")
+    _work_one(server)
+    _work_one(server)
+    await page.wait_for_selector("h1 .chip:has-text('COMPLETED')")
+    assert await rows.count() == 3
+    references = await page.locator("#task-rows tr td:nth-child(2)").all_inner_texts()
+    assert references == list(STEPS)
+    assert await page.locator("#task-rows .chip:has-text('COMPLETED')").count() == 3
+    assert await page.evaluate("window.stillTheSamePage") is True
