@@ -17,7 +17,7 @@ Debian's Chromium driven by Playwright (``CONDUCTOR_TEST_CHROMIUM`` or ``chromiu
    and the same page fetched without a browser (server time).
 4. One run of a DO_WHILE of ``--iterations`` iterations of 5 SIMPLE tasks, worked through the
    REST API by a worker loop in this process. While it runs, its page is open in Chromium on
-   the diagram and on the tasks tab; every answer of the page's live polling
+   the diagram, the tasks and the JSON tab; every answer of the page's live polling
    (/execution/{id}/changes every 2 s) is recorded: status, bytes, task rows it carries. Once it
    has finished, /execution/{id} is timed like /executions (diagram and tasks tab).
 
@@ -57,6 +57,7 @@ WINDOW_MS = 72 * 3600 * 1000  # the executions page's default window
 TASKS_PER_ITERATION = 5
 STEP_TYPE = "ui_step"
 PAUSE_S = 5.0
+LIVE_TABS = ("diagram", "tasks", "json")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 LISTED = {
@@ -286,7 +287,7 @@ async def benchmark(args: argparse.Namespace, work_dir: Path) -> str:
         live: list[LiveAnswer] = []
         watchers = []
         await progress.watching.wait()
-        for tab in ("diagram", "tasks"):
+        for tab in LIVE_TABS:
             watcher = await (await browser.new_context()).new_page()
             await watch_live(watcher, tab, live)
             await watcher.goto(f"{server.url}/execution/{workflow_id}?tab={tab}")
@@ -355,7 +356,7 @@ def markdown(machine: Machine, r: Result) -> str:
         "| task rows in a 200: max | diagram nodes in a 200: max |",
         "|---|---|---|---|---|---|---|",
     ]
-    for tab in ("diagram", "tasks"):
+    for tab in LIVE_TABS:
         answers = [a for a in r.live if a.tab == tab]
         full = [a for a in answers if a.status == 200]
         sizes = [a.size for a in full] or [0]
