@@ -51,3 +51,30 @@ async def test_rows_change_in_place_and_new_ones_are_added(server: ServerProcess
     assert references == list(STEPS)
     assert await page.locator("#task-rows .chip:has-text('COMPLETED')").count() == 3
     assert await page.evaluate("window.stillTheSamePage") is True
+
+
+async def test_the_json_tab_keeps_its_document_through_live_updates(
+    server: ServerProcess, page: Page
+):
+    definition = {
+        "name": "documented",
+        "version": 1,
+        "tasks": [{"name": "work", "taskReferenceName": s, "type": "SIMPLE"} for s in STEPS],
+    }
+    assert request(f"{server.api}/metadata/workflow", definition)[0] == 200
+    run = {"name": "documented", "input": {"order": "o-981"}}
+    status, workflow_id = request(f"{server.api}/workflow", run)
+    assert status == 200
+    await page.goto(f"{server.url}/execution/{workflow_id.decode()}?tab=json")
+    await page.evaluate(
+        "window.__swaps = 0;"
+        "document.addEventListener('htmx:afterSwap', () => { window.__swaps += 1; });"
+    )
+    _work_one(server)
+    await page.wait_for_function("() => window.__swaps > 0")
+    assert "o-981" in await page.locator("#run-json pre").inner_text()  # kept as loaded
+    _work_one(server)
+    _work_one(server)
+    await page.wait_for_selector("h1 .chip:has-text('COMPLETED')")
+    document = await page.locator("#run-json pre").inner_text()
+    assert "o-981" in document and '"status": "COMPLETED"' in document  # the final one

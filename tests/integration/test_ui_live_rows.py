@@ -65,3 +65,16 @@ async def test_the_live_answer_carries_only_the_changed_rows(client, clock) -> N
     # Without the page's marks (an old page), the answer has every row, as before.
     whole = await _text(client, f"/execution/{workflow_id}/changes?since=x&tab=tasks")
     assert len(_row_ids(whole)) == 4 and "hx-swap-oob" not in whole
+
+
+async def test_the_json_tab_is_kept_as_loaded_not_sent_again(client) -> None:
+    await register_workflow(client, sequence("doc", "a", "b"))
+    response = await client.post("/api/workflow", json={"name": "doc", "input": {"k": "v1"}})
+    workflow_id = await response.text()
+    page = await _text(client, f"/execution/{workflow_id}?tab=json")
+    assert '<section id="run-json" hx-preserve>' in page and "&#34;k&#34;: &#34;v1&#34;" in page
+    [task] = await poll(client, "work")
+    await complete(client, task)
+    answer = await _text(client, _live_url(page))
+    assert '<section id="run-json" hx-preserve>' in answer
+    assert "&#34;k&#34;" not in answer and workflow_id in answer  # the header, not the document
