@@ -109,6 +109,11 @@ async def task_search(request: web.Request) -> web.StreamResponse:
 
 @reading_page
 async def execution(request: web.Request) -> web.StreamResponse:
+    return await _execution(request, live=False)
+
+
+async def _execution(request: web.Request, live: bool) -> web.StreamResponse:
+    """The execution page, or (`live`) its live part as the page's next look asks for it."""
     principal = principal_of(request)
     assert principal is not None
     workflow_id = request.match_info["workflow_id"]
@@ -164,6 +169,7 @@ async def execution(request: web.Request) -> web.StreamResponse:
         tabs=tabs,
         audit=audit,
         mark=mark,
+        live_answer=live,
         link=functools.partial(query_link, query),
         kept=[(k, v) for k, v in query.items() if k not in _NOT_KEPT_BY_FILTER],
         actions=_actions(run) if may_operate else [],
@@ -208,7 +214,7 @@ async def execution_changes(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     if mark == request.query.get("since"):
         return web.Response(status=204)
-    return await execution(request)
+    return await _execution(request, live=True)
 
 
 # The executions page's bulk actions: the bulk REST API, with the selected ids as the body.

@@ -686,3 +686,36 @@ LEFT JOIN LATERAL (
     SELECT sum(revision) AS total, count(*) AS count FROM task WHERE workflow_id = w.workflow_id
 ) t ON true
 WHERE w.workflow_id = $1;
+
+-- name: generated_executions_insert
+-- Benchmark data: finished and running executions $1..$2 of one definition ($3, named $4 v$5) in
+-- the rows workflow_insert writes, run g started $7 ms before run g-1, run 1 at $6; 90 % COMPLETED,
+-- 6 % RUNNING, 2 % FAILED, 2 % TERMINATED.
+INSERT INTO workflow (workflow_id, name, version, status, correlation_id, priority,
+                      parent_workflow_id, create_time, update_time, end_time, definition_id, body)
+SELECT gen_random_uuid()::text, $4, $5, s.status, 'order-' || g, 0, NULL,
+       $6 - g * $7,
+       $6 - g * $7 + CASE WHEN s.status = 'RUNNING' THEN 0 ELSE 5000 END,
+       CASE WHEN s.status = 'RUNNING' THEN 0 ELSE $6 - g * $7 + 5000 END,
+       $3,
+       jsonb_build_object(
+           'input', jsonb_build_object('customer', 'customer-' || g, 'amount', g % 997),
+           'output', CASE WHEN s.status = 'COMPLETED'
+                          THEN jsonb_build_object('invoice', 'inv-' || g) ELSE '{}'::jsonb END,
+           'variables', '{}'::jsonb,
+           'taskToDomain', '{}'::jsonb,
+           'failedReferenceTaskNames', '[]'::jsonb,
+           'failedTaskNames', '[]'::jsonb,
+           'lastRetriedTime', 0)
+       || CASE WHEN s.status IN ('FAILED', 'TERMINATED')
+               THEN jsonb_build_object('reasonForIncompletion', 'generated ' || lower(s.status))
+               ELSE '{}'::jsonb END
+FROM generate_series($1::bigint, $2::bigint) AS g
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN g % 100 < 6 THEN 'RUNNING' WHEN g % 100 < 8 THEN 'FAILED'
+                WHEN g % 100 < 10 THEN 'TERMINATED' ELSE 'COMPLETED' END AS status
+) s;
+
+-- name: generated_settle
+-- After generating: statistics and the visibility map as autovacuum would leave them.
+VACUUM (ANALYZE) workflow;
