@@ -200,6 +200,15 @@ async def test_find_read_retry_and_watch_an_order_complete(server: ServerProcess
     panel = await page.locator("#task").inner_text()
     assert "card declined: insufficient funds" in panel and '"code": "51"' in panel
     await screenshot(page, "execution-failed-task")
+    # The output copies with one click, and the definition folds away.
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    await page.click("#task button[aria-label='Copy output as JSON']")
+    await page.wait_for_selector("#task button:has-text('Copied')")
+    copied = await page.evaluate("navigator.clipboard.readText()")
+    assert '"gateway": "acme-pay"' in copied
+    definition = page.locator("#task details.json:has(h3:has-text('Definition'))")
+    await definition.locator("summary").click()
+    assert await definition.get_attribute("open") is None
 
     # The failure workflow the run started is a page of its own, with its diagram.
     await page.goto(f"{server.url}/execution/{failure_id}")

@@ -99,3 +99,22 @@ document.addEventListener("change", (event) => {
     box.checked = all.checked;
   }
 });
+
+// Copy buttons: the JSON next to the button, to the clipboard; where the clipboard is not offered
+// (plain HTTP away from localhost), the text is selected for Ctrl+C instead.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-copy]");
+  if (!button) return;
+  const block = button.parentElement.querySelector("pre.json");
+  if (!block) return;
+  try {
+    await navigator.clipboard.writeText(block.textContent);
+    button.textContent = "Copied";
+  } catch (_) {
+    const range = document.createRange();
+    range.selectNodeContents(block);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+    button.textContent = "Selected: press Ctrl+C";
+  }
+});
