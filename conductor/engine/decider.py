@@ -18,7 +18,7 @@ from conductor.engine.decision import (
     task_timer_keys,
     timer_key,
 )
-from conductor.engine.definitions import next_task
+from conductor.engine.definitions import next_task, scheduling_problem
 from conductor.engine.flow_control import FlowControl
 from conductor.engine.model import (
     JSON,
@@ -192,6 +192,8 @@ class _Decider(FlowControl, Operations):
             self._schedule(tasks[0])
 
     def _schedule(self, workflow_task: JSON, iteration: int = 0) -> None:
+        if self._ended():  # a sibling just ended the run (a fork's other branch, say)
+            return
         ref = loop_ref(str(workflow_task.get("taskReferenceName")), iteration)
         existing = next((t for t in self.state.tasks if t.ref_name == ref), None)
         if existing is not None:  # never create a task twice for one reference
@@ -199,6 +201,10 @@ class _Decider(FlowControl, Operations):
                 following = next_task(self.state.definition, base_ref(ref))
                 if following is not None:
                     self._schedule(following, iteration)
+            return
+        problem = scheduling_problem(self.state.definition, workflow_task)
+        if problem is not None:
+            self._end_workflow(WorkflowStatus.FAILED, problem)
             return
         doc = build_document(self.state)
         substitute = spec_of(workflow_task).substitute
