@@ -445,8 +445,10 @@ class _Decider(FlowControl, Operations):
     def _start_failure_workflow(
         self, status: WorkflowStatus, reason: str | None, failed_task: TaskState | None
     ) -> None:
-        """Durably start the definition's failureWorkflow: a timer due now carries the new
-        run's id (so firing it twice starts one run), recorded in this run's output too."""
+        """Durably start the definition's failureWorkflow: a timer carries the new run's id
+        (recorded in this run's output too). The executor starts that run in this same
+        transaction and drops the timer; the timer is there for when it could not (firing it
+        twice still starts one run)."""
         name = resolve(self.state.definition.get("failureWorkflow"), build_document(self.state))
         if not isinstance(name, str) or not name.strip():
             return
@@ -456,13 +458,16 @@ class _Decider(FlowControl, Operations):
             )
         run_id = self.ctx.new_id()
         self.state.output["conductor.failure_workflow"] = run_id
-        payload = {
+        payload: JSON = {
             "workflowId": run_id,
             "name": name.strip(),
             "reason": reason,
             "failureStatus": status.value,
             "failureTaskId": failed_task.task_id if failed_task else None,
         }
+        version = self.state.definition.get("failureWorkflowVersion")
+        if isinstance(version, int) and not isinstance(version, bool) and version > 0:
+            payload["version"] = version
         self.decision.arm(
             TimerKind.FAILURE_WORKFLOW,
             self.state.workflow_id,
