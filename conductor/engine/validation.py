@@ -139,11 +139,10 @@ def validate_workflow_def(definition: Any, path: str = "workflowDef") -> list[Va
                 f"{path}.schemaVersion", "workflowDef schemaVersion: 2 is only supported", schema
             )
         )
-    if not _non_negative_int(definition.get("timeoutSeconds")):
+    # Conductor puts no bound on it: zero or below means no workflow timeout.
+    if not _int_or_none(definition.get("timeoutSeconds")):
         errors.append(
-            ValidationError(
-                f"{path}.timeoutSeconds", "timeoutSeconds must be a non-negative integer"
-            )
+            ValidationError(f"{path}.timeoutSeconds", "timeoutSeconds must be an integer")
         )
     errors.extend(_enum_errors(definition, path, "timeoutPolicy", _WF_TIMEOUT_POLICIES))
     for key in ("outputParameters", "variables", "inputTemplate"):

@@ -27,6 +27,7 @@ def test_valid_definitions_pass() -> None:
         (wf(tasks=[]), "workflowDef.tasks"),
         (wf(schemaVersion=1), "workflowDef.schemaVersion"),
         (wf(timeoutPolicy="SOMETIMES"), "workflowDef.timeoutPolicy"),
+        (wf(timeoutSeconds="60"), "workflowDef.timeoutSeconds"),
         (wf(tasks=[{"name": "a"}]), "workflowDef.tasks[a].taskReferenceName"),
         (wf(tasks=[{"taskReferenceName": "r"}]), "workflowDef.tasks[r].name"),
         (
@@ -185,3 +186,4 @@ def test_system_tasks_need_what_conductor_needs_and_no_more() -> None:
     mixed = {**listed, "dynamicForkJoinTasksParam": "old"}
     assert _errors_for(task("FORK_JOIN_DYNAMIC", **mixed), task("JOIN"))
     assert _errors_for(task("SIMPLE", retryCount=-1)) == []
+    assert validate_workflow_def(wf(timeoutSeconds=-1)) == []  # no timeout, as in Conductor
