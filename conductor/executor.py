@@ -9,6 +9,8 @@ our read and write makes the transition retry from a fresh read instead of overw
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import random
 import time
 import uuid
@@ -21,7 +23,7 @@ import asyncpg
 from conductor.clock import Clock
 from conductor.config import DEFAULT_MAX_PAYLOAD_BYTES
 from conductor.engine.decider import decide
-from conductor.engine.decision import DecideContext, Decision
+from conductor.engine.decision import DecideContext, Decision, TimerKind
 from conductor.engine.definitions import populate_task_definitions, task_names
 from conductor.engine.inputs import Input, StartWorkflow, TaskResultReceived
 from conductor.engine.model import JSON, TaskStatus, WorkflowState, WorkflowStatus
@@ -37,7 +39,9 @@ from conductor.store.pool import Conn
 from conductor.store.values import StoredTask
 from conductor.store.workflows import WorkflowStore
 from conductor.wakeups import Wakeups
-from conductor.wire.start_request import StartRequest
+from conductor.wire.start_request import StartRequest, failure_workflow_start
+
+log = logging.getLogger(__name__)
 
 # A poll this recent makes a domain's worker count as live (Conductor's
 # activeWorkerLastPollTimeout). Poll data reaches the database within a couple of seconds.
@@ -45,6 +49,9 @@ ACTIVE_POLLER_MS = 10_000
 _RETRYABLE = (StaleState, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 _MAX_ATTEMPTS = 8
 _MAX_NESTING = 32  # sub-workflow levels followed when looking for the failed run
+# Failure workflows started inside one transaction when each fails as it starts (a longer chain
+# goes on through the FAILURE_WORKFLOW timer, as it always may).
+_FAILURE_CHAIN = 4
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,23 @@ class PendingInput:
     fired_timer: tuple[str, int] | None = None
 
 
+@dataclass(frozen=True)
+class Started:
+    """A run started inside a transaction, to announce once it commits."""
+
+    state: WorkflowState
+    decision: Decision
+    now: int
+
+
 @dataclass
 class Transition:
     state: WorkflowState
     decision: Decision
     # Tasks claimed for the reporting worker in the same transaction (update-v2).
     claimed: list[StoredTask] = field(default_factory=list)
+    # Failure workflows the transition started (a run that failed starts its failureWorkflow).
+    started: list[Started] = field(default_factory=list)
 
 
 class Executor:
@@ -120,25 +138,9 @@ class Executor:
     async def start(self, request: StartRequest) -> WorkflowState:
         started = time.perf_counter()
         async with self.pool.acquire() as conn:
-            definition = await self.resolve_definition(conn, request)
-            ctx = self.context()
-            state = _new_state(definition, request, ctx)
-            # Measured as stored (inputTemplate filled in); refused before anything is written.
-            problem = workflow_input_problem(
-                state.input, state.workflow_id, self.max_workflow_input_bytes
-            )
-            if problem is not None:
-                raise PayloadTooLarge(problem)
-            ctx = await self._context_for(conn, [state], ctx)
             try:
                 async with conn.transaction():
-                    await self.store.insert(conn, state)
-                    if request.idempotency_key:
-                        await self._claim_idempotency_key(conn, request, state)
-                    decision = decide(state, StartWorkflow(), ctx)
-                    writes = self.store.writes()
-                    writes.add(state, decision, {})
-                    await writes.flush(conn)
+                    runs = await self._begin(conn, request)
             except asyncpg.UniqueViolationError:
                 if request.workflow_id is None:
                     raise
@@ -152,10 +154,69 @@ class Executor:
                 if existing is None:
                     raise NotFound(f"Workflow with id: {run.workflow_id} not found.") from None
                 return existing
-        self.metrics.workflows_started.labels(state.name).inc()
-        self._after_commit(state, decision, ctx.now)
+        self._announce(runs)
         self.metrics.transition_seconds.labels("start").observe(time.perf_counter() - started)
-        return state
+        return runs[0].state
+
+    async def _begin(self, conn: Conn, request: StartRequest, depth: int = 0) -> list[Started]:
+        """Inside the caller's transaction: insert the run and write its first decision. The
+        run first, then the failure workflows started because it failed at once."""
+        definition = await self.resolve_definition(conn, request)
+        ctx = self.context()
+        state = _new_state(definition, request, ctx)
+        # Measured as stored (inputTemplate filled in); refused before anything is written.
+        problem = workflow_input_problem(
+            state.input, state.workflow_id, self.max_workflow_input_bytes
+        )
+        if problem is not None:
+            raise PayloadTooLarge(problem)
+        ctx = await self._context_for(conn, [state], ctx)
+        await self.store.insert(conn, state)
+        if request.idempotency_key:
+            await self._claim_idempotency_key(conn, request, state)
+        decision = decide(state, StartWorkflow(), ctx)
+        chained = await self._start_failure_workflow(conn, state, decision, depth)
+        writes = self.store.writes()
+        writes.add(state, decision, {})
+        await writes.flush(conn)
+        return [Started(state, decision, ctx.now), *chained]
+
+    async def _start_failure_workflow(
+        self, conn: Conn, failed: WorkflowState, decision: Decision, depth: int = 0
+    ) -> list[Started]:
+        """Start the failureWorkflow a failing decision asks for inside the failing transaction
+        (before the failed run is written), so the id in its output names a run that exists as
+        soon as the failure commits; both commit or neither does. The decision's
+        FAILURE_WORKFLOW timer is then dropped. When the start fails for a reason a retry would
+        not change (no such definition, an input over the cap) the run still fails and its
+        output says why, as in Conductor's WorkflowExecutor; on any other error the timer stays
+        and starts the run later (timers/effects.py), so nothing is lost either way."""
+        intent = next((t for t in decision.timers if t.kind is TimerKind.FAILURE_WORKFLOW), None)
+        if intent is None or depth >= _FAILURE_CHAIN:
+            return []
+        request = failure_workflow_start(failed, json.loads(intent.payload or "{}"))
+        try:
+            async with conn.transaction():  # a savepoint: a failed start undoes only itself
+                started = await self._begin(conn, request, depth + 1)
+        except (NotFound, PayloadTooLarge) as exc:
+            failed.output["conductor.failure_workflow"] = (
+                f"Error workflow {request.name} failed to start.  reason: {exc}"
+            )
+            decision.timers.remove(intent)
+            log.warning("failureWorkflow of %s not started: %s", failed.workflow_id, exc)
+            return []
+        except _RETRYABLE:
+            raise  # the whole transition starts again
+        except Exception:
+            log.exception("failureWorkflow of %s left to its timer", failed.workflow_id)
+            return []
+        decision.timers.remove(intent)
+        return started
+
+    def _announce(self, runs: Sequence[Started]) -> None:
+        for run in runs:
+            self.metrics.workflows_started.labels(run.state.name).inc()
+            self._after_commit(run.state, run.decision, run.now)
 
     @staticmethod
     async def _claim_idempotency_key(
@@ -211,6 +272,7 @@ class Executor:
                 await asyncio.sleep(self._random.uniform(0, 0.005 * 2**attempt))
                 continue
             self._after_commit(result.state, result.decision, now)
+            self._announce(result.started)
             name = type(event).__name__
             self.metrics.transition_seconds.labels(name).observe(time.perf_counter() - started)
             return result
@@ -232,10 +294,11 @@ class Executor:
                 raise NotFound(f"No such task found by id: {event.task_id}")
             ctx = await self._context_for(conn, [state])
             decision = decide(state, event, ctx)
+            started = await self._start_failure_workflow(conn, state, decision)
             writes = self.store.writes()
             writes.add(state, decision, revisions, fired_timer)
             await writes.flush(conn)
-            result = Transition(state, decision)
+            result = Transition(state, decision, started=started)
             if claim_next_for is not None and isinstance(event, TaskResultReceived):
                 result.claimed = await self._claim_next(conn, state, event, claim_next_for, ctx.now)
         return result, ctx.now
@@ -267,6 +330,7 @@ class Executor:
                 ctx = await self._context_for(conn, [state for state, _ in loaded.values()])
                 writes = self.store.writes()
                 decided: list[tuple[PendingInput, WorkflowState, Decision]] = []
+                launched: list[Started] = []
                 for workflow_id, item in first.items():
                     if workflow_id not in loaded:
                         leftover.append(item)
@@ -277,6 +341,7 @@ class Executor:
                     except Exception:  # transition() raises it again and reports it
                         leftover.append(item)
                         continue
+                    launched.extend(await self._start_failure_workflow(conn, state, decision))
                     writes.add(state, decision, revisions, item.fired_timer)
                     decided.append((item, state, decision))
                 await writes.flush(conn)
@@ -285,6 +350,7 @@ class Executor:
             return list(pending)
         elapsed = time.perf_counter() - started
         histograms: dict[type, Any] = {}
+        self._announce(launched)
         for item, state, decision in decided:
             self._after_commit(state, decision, ctx.now)
             kind = type(item.event)

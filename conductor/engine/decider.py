@@ -18,7 +18,7 @@ from conductor.engine.decision import (
     task_timer_keys,
     timer_key,
 )
-from conductor.engine.definitions import next_task
+from conductor.engine.definitions import next_task, scheduling_problem
 from conductor.engine.flow_control import FlowControl
 from conductor.engine.model import (
     JSON,
@@ -192,6 +192,8 @@ class _Decider(FlowControl, Operations):
             self._schedule(tasks[0])
 
     def _schedule(self, workflow_task: JSON, iteration: int = 0) -> None:
+        if self._ended():  # a sibling just ended the run (a fork's other branch, say)
+            return
         ref = loop_ref(str(workflow_task.get("taskReferenceName")), iteration)
         existing = next((t for t in self.state.tasks if t.ref_name == ref), None)
         if existing is not None:  # never create a task twice for one reference
@@ -199,6 +201,10 @@ class _Decider(FlowControl, Operations):
                 following = next_task(self.state.definition, base_ref(ref))
                 if following is not None:
                     self._schedule(following, iteration)
+            return
+        problem = scheduling_problem(self.state.definition, workflow_task)
+        if problem is not None:
+            self._end_workflow(WorkflowStatus.FAILED, problem)
             return
         doc = build_document(self.state)
         substitute = spec_of(workflow_task).substitute
@@ -439,8 +445,10 @@ class _Decider(FlowControl, Operations):
     def _start_failure_workflow(
         self, status: WorkflowStatus, reason: str | None, failed_task: TaskState | None
     ) -> None:
-        """Durably start the definition's failureWorkflow: a timer due now carries the new
-        run's id (so firing it twice starts one run), recorded in this run's output too."""
+        """Durably start the definition's failureWorkflow: a timer carries the new run's id
+        (recorded in this run's output too). The executor starts that run in this same
+        transaction and drops the timer; the timer is there for when it could not (firing it
+        twice still starts one run)."""
         name = resolve(self.state.definition.get("failureWorkflow"), build_document(self.state))
         if not isinstance(name, str) or not name.strip():
             return
@@ -450,13 +458,16 @@ class _Decider(FlowControl, Operations):
             )
         run_id = self.ctx.new_id()
         self.state.output["conductor.failure_workflow"] = run_id
-        payload = {
+        payload: JSON = {
             "workflowId": run_id,
             "name": name.strip(),
             "reason": reason,
             "failureStatus": status.value,
             "failureTaskId": failed_task.task_id if failed_task else None,
         }
+        version = self.state.definition.get("failureWorkflowVersion")
+        if isinstance(version, int) and not isinstance(version, bool) and version > 0:
+            payload["version"] = version
         self.decision.arm(
             TimerKind.FAILURE_WORKFLOW,
             self.state.workflow_id,

@@ -5,9 +5,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from conductor.engine.model import JSON, TASK_DEF_DEFAULTS
+from conductor.engine.model import JSON, TASK_DEF_DEFAULTS, TaskType
+from conductor.engine.task_starts import SCRIPT_EVALUATORS
 from conductor.engine.task_tree import find_position, walk
 from conductor.engine.task_types import Shape, is_worker_task, spec_of
+
+SWITCH_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
+# Conductor's ForkJoinTaskMapper and ForkJoinDynamicTaskMapper, word for word.
+FORK_WITHOUT_JOIN = "Fork task definition is not followed by a join task.  Check the blueprint"
+DYNAMIC_FORK_WITHOUT_JOIN = (
+    "Dynamic join definition is not followed by a join task.  Check the workflow definition."
+)
 
 
 def next_task(definition: JSON, ref: str) -> JSON | None:
@@ -26,6 +34,23 @@ def next_task(definition: JSON, ref: str) -> JSON | None:
         return None
     if spec_of(parent).shape is Shape.BRANCH:
         return next_task(definition, str(parent.get("taskReferenceName")))
+    return None
+
+
+def scheduling_problem(definition: JSON, workflow_task: JSON) -> str | None:
+    """Why Conductor's task mapper would refuse to schedule this WorkflowTask (its
+    TerminateWorkflowException, which fails the run with this reason), or None. Registration
+    accepts these definitions, as Conductor does: the problem is the run's."""
+    kind = workflow_task.get("type")
+    if kind in (TaskType.FORK_JOIN, TaskType.FORK_JOIN_DYNAMIC):
+        following = next_task(definition, str(workflow_task.get("taskReferenceName")))
+        if following is None or following.get("type") != TaskType.JOIN:
+            return FORK_WITHOUT_JOIN if kind == TaskType.FORK_JOIN else DYNAMIC_FORK_WITHOUT_JOIN
+    if kind == TaskType.SWITCH:
+        evaluator = workflow_task.get("evaluatorType")
+        if evaluator not in SWITCH_EVALUATORS:
+            shown = "null" if evaluator is None else evaluator
+            return f"No evaluator registered for type: {shown}"
     return None
 
 

@@ -1,6 +1,10 @@
 """Per-type WorkflowTask rules (conductor-spec §1.1 and §5): what each system task needs (the
-table in engine/task_types.py says which rules a type has), forks followed by joins, and the
-scripts and jq queries a definition holds (checked by the API)."""
+table in engine/task_types.py says which rules a type has), and the scripts and jq queries a
+definition holds (checked by the API).
+
+No rule is stricter than Conductor's WorkflowTaskTypeConstraint: what Conductor accepts and then
+fails at run time (an unknown SWITCH evaluator, a fork with no JOIN after it, a sink no queue
+serves) is accepted here and fails the run the same way."""
 
 from __future__ import annotations
 
@@ -11,11 +15,8 @@ from conductor.engine import waits
 from conductor.engine.model import TaskType
 from conductor.engine.problems import ValidationError
 from conductor.engine.problems import is_blank as _is_blank
-from conductor.engine.task_starts import SCRIPT_EVALUATORS, TERMINATION_STATUSES, event_queue
-from conductor.engine.task_tree import children, walk
-
-SUPPORTED_SWITCH_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
-INLINE_EVALUATORS = SCRIPT_EVALUATORS | {"value-param"}
+from conductor.engine.task_starts import SCRIPT_EVALUATORS, TERMINATION_STATUSES
+from conductor.engine.task_tree import walk
 
 # A rule yields what is wrong with a WorkflowTask of its type (`where` is the task's path).
 Rule = Callable[[dict[str, Any], str], Iterator[ValidationError]]
@@ -43,36 +44,21 @@ def cases(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
 
 
 def switch(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
-    evaluator = task.get("evaluatorType")
-    if _is_blank(evaluator):
+    """Only presence, as Conductor: an evaluator no server has fails the run when it starts."""
+    if task.get("evaluatorType") is None:
         yield _at(where, "evaluatorType", "evaluatorType is required for SWITCH")
-    elif evaluator not in SUPPORTED_SWITCH_EVALUATORS:
-        message = f"evaluatorType {evaluator} is not supported by this server yet"
-        yield _at(where, "evaluatorType", message, evaluator)
-    if _is_blank(task.get("expression")):
+    elif task.get("expression") is None:
         yield _at(where, "expression", "expression is required for SWITCH")
 
 
 def decision(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
-    if task.get("caseExpression") is not None:
-        if _is_blank(task.get("caseExpression")):
-            yield _at(where, "caseExpression", "caseExpression cannot be empty")
-    elif _is_blank(task.get("caseValueParam")):
+    if task.get("caseExpression") is None and task.get("caseValueParam") is None:
         message = "caseValueParam or caseExpression is required for DECISION"
         yield _at(where, "caseValueParam", message)
 
 
-def inline(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
-    evaluator = _params(task).get("evaluatorType", "javascript")
-    if evaluator not in INLINE_EVALUATORS:
-        message = f"evaluatorType {evaluator} is not supported for INLINE tasks"
-        yield _at(where, "inputParameters.evaluatorType", message, evaluator)
-    if _is_blank(_params(task).get("expression")):
-        yield _at(where, "inputParameters.expression", "expression is required for INLINE")
-
-
 def do_while(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
-    if _is_blank(task.get("loopCondition")):
+    if task.get("loopCondition") is None:
         yield _at(where, "loopCondition", "loopCondition is required for DO_WHILE")
     body = task.get("loopOver")
     if not isinstance(body, list) or not body:
@@ -84,15 +70,10 @@ def do_while(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
 
 
 def event(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
-    sink = task.get("sink")
-    if _is_blank(sink):
+    """Any sink is stored, as by Conductor; one this server cannot publish to fails the task
+    when it runs (engine/task_starts.event)."""
+    if task.get("sink") is None:
         yield _at(where, "sink", "sink is required for EVENT tasks")
-    elif "${" not in str(sink) and event_queue(sink, "w", "r") is None:
-        message = (
-            f"sink {sink} is not supported by this server: only 'conductor' and "
-            "'conductor:<queue>' are"
-        )
-        yield _at(where, "sink", message, sink)
 
 
 def sub_workflow(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
@@ -105,45 +86,58 @@ def sub_workflow(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
 
 
 def dynamic(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
-    if _is_blank(task.get("dynamicTaskNameParam")):
+    if task.get("dynamicTaskNameParam") is None:
         message = "dynamicTaskNameParam is required for DYNAMIC"
         yield _at(where, "dynamicTaskNameParam", message)
 
 
+def _templated(task: dict[str, Any], key: str) -> bool:
+    """Whether the WorkflowTask's inline TaskDef gives `key` through its inputTemplate."""
+    task_def = task.get("taskDefinition")
+    template = task_def.get("inputTemplate") if isinstance(task_def, dict) else None
+    return isinstance(template, dict) and key in template
+
+
 def jq(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
-    if _is_blank(_params(task).get("queryExpression")):
+    if "queryExpression" not in _params(task) and not _templated(task, "queryExpression"):
         message = "queryExpression is required for JSON_JQ_TRANSFORM"
         yield _at(where, "inputParameters.queryExpression", message)
 
 
 def http(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
     params = _params(task)
-    task_def = task.get("taskDefinition") or {}
-    templated = isinstance(task_def, dict) and "http_request" in (
-        task_def.get("inputTemplate") or {}
-    )
     if not (
-        isinstance(params.get("http_request"), (dict, str))
-        or (params.get("uri") and params.get("method"))
-        or templated
+        "http_request" in params
+        or "uri" in params
+        or "method" in params
+        or _templated(task, "http_request")
     ):
-        message = "HTTP task needs inputParameters.http_request (with uri and method)"
+        message = "inputParameters.http_request or inputParameters.uri is required for HTTP"
         yield _at(where, "inputParameters.http_request", message)
 
 
 def dynamic_fork(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
-    simple = "forkTaskInputs" in _params(task)
-    listed = bool(task.get("dynamicForkTasksParam")) and bool(
-        task.get("dynamicForkTasksInputParamName")
-    )
-    legacy = bool(task.get("dynamicForkJoinTasksParam"))
-    if simple + listed + legacy != 1:
+    """Conductor's rule: forkTaskInputs alone will do; otherwise the legacy
+    dynamicForkJoinTasksParam, or dynamicForkTasksParam with dynamicForkTasksInputParamName,
+    but not both."""
+    if "forkTaskInputs" in _params(task):
+        return
+    legacy = task.get("dynamicForkJoinTasksParam") is not None
+    tasks_param = task.get("dynamicForkTasksParam")
+    inputs_param = task.get("dynamicForkTasksInputParamName")
+    if legacy and (tasks_param is not None or inputs_param is not None):
         message = (
-            "FORK_JOIN_DYNAMIC needs exactly one of: inputParameters.forkTaskInputs, "
-            "dynamicForkTasksParam with dynamicForkTasksInputParamName, "
-            "or dynamicForkJoinTasksParam"
+            "dynamicForkJoinTasksParam or combination of dynamicForkTasksInputParamName and "
+            "dynamicForkTasksParam can be used for FORK_JOIN_DYNAMIC"
         )
-        yield _at(where, "dynamicForkTasksParam", message)
+        yield _at(where, "dynamicForkJoinTasksParam", message)
+    elif not legacy:
+        if tasks_param is None:
+            message = "dynamicForkTasksParam is required for FORK_JOIN_DYNAMIC"
+            yield _at(where, "dynamicForkTasksParam", message)
+        if inputs_param is None:
+            message = "dynamicForkTasksInputParamName is required for FORK_JOIN_DYNAMIC"
+            yield _at(where, "dynamicForkTasksInputParamName", message)
 
 
 def fork(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
@@ -186,33 +180,6 @@ def wait(task: dict[str, Any], where: str) -> Iterator[ValidationError]:
             except waits.WaitError as exc:
                 yield _at(where, f"inputParameters.{key}", str(exc), value)
                 return
-
-
-def forks_and_joins(
-    tasks: list[dict[str, Any]], refs: set[str], path: str
-) -> list[ValidationError]:
-    """A FORK_JOIN must be followed by a JOIN. (A JOIN on a reference that never runs is valid in
-    Conductor, where it simply never completes, so it is not refused here either.)"""
-    errors: list[ValidationError] = []
-    lists: list[list[Any]] = [tasks]
-    while lists:
-        siblings = lists.pop()
-        for i, task in enumerate(siblings):
-            if not isinstance(task, dict):
-                continue
-            lists.extend(children(task))
-            where = f"{path}.tasks[{task.get('taskReferenceName')}]"
-            if task.get("type") in (TaskType.FORK_JOIN, TaskType.FORK_JOIN_DYNAMIC):
-                following = siblings[i + 1] if i + 1 < len(siblings) else None
-                if not isinstance(following, dict) or following.get("type") != TaskType.JOIN:
-                    errors.append(
-                        ValidationError(
-                            where,
-                            "Fork task definition is not followed by a join task.  "
-                            "Check the blueprint",
-                        )
-                    )
-    return errors
 
 
 def scripts_of(definition: dict[str, Any], path: str = "workflowDef") -> list[tuple[str, str]]:

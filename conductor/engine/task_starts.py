@@ -123,11 +123,22 @@ def event_queue(sink: Any, workflow_name: str, ref: str) -> str | None:
     return None
 
 
+def _sink_problem(sink: Any, task_id: str) -> str:
+    """Conductor's reason for an EVENT task whose sink it cannot publish to (Event.java): a
+    malformed `conductor...` sink, or a queue type with no provider (here, every other type)."""
+    text = "" if sink is None else str(sink)
+    if text.startswith("conductor"):
+        return f"Invalid / Unsupported sink specified: {text}"
+    kind, colon, _ = text.partition(":")
+    error = f"Unknown queue type {kind}" if colon else f"Illegal event {text}"
+    return f"Error loading queue:{text}, for task:{task_id}, error: {error}"
+
+
 def event(task: TaskState, state: WorkflowState, _now: int) -> StartResult:
     sink = resolve(task.workflow_task.get("sink"), build_document(state))
     queue = event_queue(sink, state.name, task.ref_name)
     if queue is None:
-        return StartResult(TaskStatus.FAILED, {}, f"Invalid / Unsupported sink specified: {sink}")
+        return StartResult(TaskStatus.FAILED, {}, _sink_problem(sink, task.task_id))
     output = {
         **task.input_data,
         "workflowInstanceId": state.workflow_id,

@@ -189,7 +189,7 @@ _SPECS = (
         rules=(task_rules.sub_workflow,),
     ),
     _handed_over(TaskType.START_WORKFLOW, Runtime.START_WORKFLOW),
-    _handed_over(TaskType.INLINE, Runtime.SCRIPT, rules=(task_rules.inline,)),
+    _handed_over(TaskType.INLINE, Runtime.SCRIPT),
     _handed_over(TaskType.JSON_JQ_TRANSFORM, Runtime.JQ, rules=(task_rules.jq,)),
     _handed_over(TaskType.HTTP, Runtime.HTTP, lane=Lane.ISOLATED, rules=(task_rules.http,)),
     TaskTypeSpec(TaskType.SET_VARIABLE, Shape.TASK, start=task_starts.set_variable),

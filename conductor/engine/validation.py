@@ -8,7 +8,7 @@ from conductor.engine.model import RetryLogic, TaskType, TimeoutPolicy
 from conductor.engine.problems import ValidationError
 from conductor.engine.problems import is_blank as _is_blank
 from conductor.engine.problems import non_negative_int as _non_negative_int
-from conductor.engine.task_rules import forks_and_joins, jq_queries_of, scripts_of
+from conductor.engine.task_rules import jq_queries_of, scripts_of
 from conductor.engine.task_tree import walk
 from conductor.engine.task_types import TASK_TYPES
 from conductor.engine.templates import references
@@ -24,24 +24,38 @@ __all__ = [
 ]
 
 
-def validate_task_def(task_def: Any, path: str = "taskDef") -> list[ValidationError]:
+_TASK_DEF_COUNTS = (
+    "retryCount",
+    "retryDelaySeconds",
+    "pollTimeoutSeconds",
+    "timeoutSeconds",
+    "totalTimeoutSeconds",
+    "maxRetryDelaySeconds",
+    "backoffJitterMs",
+    "rateLimitPerFrequency",
+    "rateLimitFrequencyInSeconds",
+    "concurrentExecLimit",
+)
+
+
+def validate_task_def(
+    task_def: Any, path: str = "taskDef", *, inline: bool = False
+) -> list[ValidationError]:
+    """A TaskDef's problems. `inline`: a WorkflowTask's own `taskDefinition`, which Conductor
+    does not validate (it is not @Valid there): it needs no name (the task is named by its
+    WorkflowTask) and only its field types are checked, as Conductor's JSON reader does."""
     if not isinstance(task_def, dict):
         return [ValidationError(path, "TaskDef must be a JSON object")]
     errors: list[ValidationError] = []
-    if _is_blank(task_def.get("name")):
+    if not inline and _is_blank(task_def.get("name")):
         errors.append(ValidationError(f"{path}.name", "TaskDef name cannot be null or empty"))
-    for key in (
-        "retryCount",
-        "retryDelaySeconds",
-        "pollTimeoutSeconds",
-        "timeoutSeconds",
-        "totalTimeoutSeconds",
-        "maxRetryDelaySeconds",
-        "backoffJitterMs",
-        "rateLimitPerFrequency",
-        "rateLimitFrequencyInSeconds",
-        "concurrentExecLimit",
-    ):
+    if inline:
+        for key in (*_TASK_DEF_COUNTS, "responseTimeoutSeconds", "backoffScaleFactor"):
+            if not _int_or_none(task_def.get(key)):
+                errors.append(
+                    ValidationError(f"{path}.{key}", f"{key} must be an integer", task_def.get(key))
+                )
+    for key in () if inline else _TASK_DEF_COUNTS:
         if not _non_negative_int(task_def.get(key)):
             errors.append(
                 ValidationError(
@@ -49,7 +63,7 @@ def validate_task_def(task_def: Any, path: str = "taskDef") -> list[ValidationEr
                 )
             )
     response = task_def.get("responseTimeoutSeconds")
-    if response is not None and (not _non_negative_int(response) or response < 1):
+    if not inline and response is not None and (not _non_negative_int(response) or response < 1):
         errors.append(
             ValidationError(
                 f"{path}.responseTimeoutSeconds",
@@ -58,7 +72,7 @@ def validate_task_def(task_def: Any, path: str = "taskDef") -> list[ValidationEr
             )
         )
     scale = task_def.get("backoffScaleFactor")
-    if scale is not None and (not _non_negative_int(scale) or scale < 1):
+    if not inline and scale is not None and (not _non_negative_int(scale) or scale < 1):
         errors.append(
             ValidationError(
                 f"{path}.backoffScaleFactor", "backoffScaleFactor must be at least 1", scale
@@ -66,7 +80,7 @@ def validate_task_def(task_def: Any, path: str = "taskDef") -> list[ValidationEr
         )
     errors.extend(_enum_errors(task_def, path, "retryLogic", {e.value for e in RetryLogic}))
     errors.extend(_enum_errors(task_def, path, "timeoutPolicy", {e.value for e in TimeoutPolicy}))
-    if errors:
+    if errors or inline:
         return errors
     timeout = int(task_def.get("timeoutSeconds") or 0)
     response_s = int(response if response is not None else 3600)
@@ -90,6 +104,10 @@ def validate_task_def(task_def: Any, path: str = "taskDef") -> list[ValidationEr
             )
         )
     return errors
+
+
+def _int_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _enum_errors(
@@ -121,11 +139,10 @@ def validate_workflow_def(definition: Any, path: str = "workflowDef") -> list[Va
                 f"{path}.schemaVersion", "workflowDef schemaVersion: 2 is only supported", schema
             )
         )
-    if not _non_negative_int(definition.get("timeoutSeconds")):
+    # Conductor puts no bound on it: zero or below means no workflow timeout.
+    if not _int_or_none(definition.get("timeoutSeconds")):
         errors.append(
-            ValidationError(
-                f"{path}.timeoutSeconds", "timeoutSeconds must be a non-negative integer"
-            )
+            ValidationError(f"{path}.timeoutSeconds", "timeoutSeconds must be an integer")
         )
     errors.extend(_enum_errors(definition, path, "timeoutPolicy", _WF_TIMEOUT_POLICIES))
     for key in ("outputParameters", "variables", "inputTemplate"):
@@ -155,7 +172,6 @@ def _validate_tasks(
         errors.extend(_task_problems(definition, task, seen, path))
     if not errors:
         errors.extend(_validate_references(definition, tasks, seen, path))
-        errors.extend(forks_and_joins(tasks, seen, path))
     return errors
 
 
@@ -203,12 +219,13 @@ def _task_problems(
         errors.append(
             ValidationError(f"{where}.inputParameters", "inputParameters must be a JSON object")
         )
-    retry = task.get("retryCount")
-    if retry is not None and not _non_negative_int(retry):
-        errors.append(ValidationError(f"{where}.retryCount", "retryCount must be >= 0", retry))
+    retry = task.get("retryCount")  # Conductor puts no bound on it: below 0 means no retries
+    if not _int_or_none(retry):
+        message = "retryCount must be an integer"
+        errors.append(ValidationError(f"{where}.retryCount", message, retry))
     inline_def = task.get("taskDefinition")
     if inline_def is not None:
-        errors.extend(validate_task_def(inline_def, f"{where}.taskDefinition"))
+        errors.extend(validate_task_def(inline_def, f"{where}.taskDefinition", inline=True))
     spec = TASK_TYPES.get(kind) if isinstance(kind, str) else None
     if spec is not None and spec.supported:  # what the type needs (engine/task_types.py)
         errors.extend(error for rule in spec.rules for error in rule(task, where))

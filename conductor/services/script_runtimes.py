@@ -36,7 +36,10 @@ class ScriptRuntimes:
         expression = params.get("expression")
         failed = TaskStatus.FAILED_WITH_TERMINAL_ERROR
         if not isinstance(expression, str) or not expression.strip():
-            reason = "Empty 'expression' in INLINE task's input parameters."
+            reason = (
+                "Empty 'expression' in Inline task's input parameters. A non-empty String "
+                "value must be provided."
+            )
             return _result(task, failed, {"error": reason}, reason)
         if evaluator == "value-param":
             return _result(task, TaskStatus.COMPLETED, {"result": params.get(expression)})

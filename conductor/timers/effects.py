@@ -2,7 +2,8 @@
 hears of it (SUBWORKFLOW_DONE), its failureWorkflow starts (FAILURE_WORKFLOW), and its summary
 is POSTed to its status listener's webhook (STATUS_LISTENER).
 
-Each is a timer due at once, so it happens after the commit and survives a crash; each is safe
+Each is a timer due at once, so it happens after the commit and survives a crash (the failure
+workflow is normally started inside the failing transaction, and its timer dropped); each is safe
 to repeat (the parent ignores a second report, the failure workflow's id came with the timer,
 and a webhook may see a summary twice).
 """
@@ -22,8 +23,7 @@ from conductor.store import timers as timer_store
 from conductor.store.timers import ClaimedTimer
 from conductor.store.workflows import WorkflowStore
 from conductor.timers.reschedule import TimerRescheduler
-from conductor.wire.render import workflow_json
-from conductor.wire.start_request import StartRequest
+from conductor.wire.start_request import failure_workflow_start
 from conductor.wire.summaries import workflow_summary
 
 log = logging.getLogger(__name__)
@@ -80,29 +80,14 @@ class WorkflowEffects:
         )
 
     async def failure_workflow(self, timer: ClaimedTimer) -> None:
-        """Start a failed run's failureWorkflow with Conductor's input. The new run's id came
-        with the timer, so a second firing finds it started and does nothing."""
+        """Start a failed run's failureWorkflow with Conductor's input, when the failing
+        transition could not start it itself (executor.py). The new run's id came with the
+        timer, so a second firing finds it started and does nothing."""
         request = json.loads(timer.payload or "{}")
         failed = await self.workflows.read(timer.workflow_id)
         if failed is not None:
-            workflow_input: JSON = {
-                **failed.input,
-                "workflowId": failed.workflow_id,
-                "reason": request.get("reason"),
-                "failureStatus": request.get("failureStatus"),
-                "failedWorkflow": workflow_json(failed),
-            }
-            if request.get("failureTaskId"):
-                workflow_input["failureTaskId"] = request["failureTaskId"]
-            start = StartRequest(
-                name=str(request.get("name")),
-                input=workflow_input,
-                correlation_id=failed.correlation_id,
-                task_to_domain=dict(failed.task_to_domain),
-                workflow_id=str(request.get("workflowId")),
-            )
             try:
-                await self.executor.start(start)
+                await self.executor.start(failure_workflow_start(failed, request))
             except (NotFound, PayloadTooLarge) as exc:  # nothing a retry would change
                 log.warning("failureWorkflow of %s not started: %s", failed.workflow_id, exc)
         await self._delete(timer)

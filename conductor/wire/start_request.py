@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conductor.engine.model import JSON
+from conductor.engine.model import JSON, WorkflowState
+from conductor.wire.render import workflow_json
 
 IDEMPOTENCY_STRATEGIES = ("FAIL", "RETURN_EXISTING", "FAIL_ON_RUNNING")
 
@@ -50,6 +51,31 @@ def start_request(body: JSON, **launch: Any) -> StartRequest:
         idempotency_key=_of(body, "idempotencyKey", str) or None,
         idempotency_strategy=strategy if strategy in IDEMPOTENCY_STRATEGIES else "FAIL",
         **launch,
+    )
+
+
+def failure_workflow_start(failed: WorkflowState, request: JSON) -> StartRequest:
+    """The start of a failed run's failureWorkflow, with Conductor's input (the failed run's input
+    plus workflowId, reason, failureStatus, failureTaskId and the failed run itself). `request`
+    is what the decider armed (engine/decider.py): the new run's id, name, version, reason,
+    status and failed task."""
+    workflow_input: JSON = {
+        **failed.input,
+        "workflowId": failed.workflow_id,
+        "reason": request.get("reason"),
+        "failureStatus": request.get("failureStatus"),
+        "failedWorkflow": workflow_json(failed),
+    }
+    if request.get("failureTaskId"):
+        workflow_input["failureTaskId"] = request["failureTaskId"]
+    version = request.get("version")
+    return StartRequest(
+        name=str(request.get("name")),
+        version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+        input=workflow_input,
+        correlation_id=failed.correlation_id,
+        task_to_domain=dict(failed.task_to_domain),
+        workflow_id=str(request.get("workflowId")),
     )
 
 

@@ -164,5 +164,11 @@ async def test_definition_rules(client) -> None:
             }
         ],
     }
-    assert (await client.post("/api/metadata/workflow", json=no_join)).status == 400
+    # Registered, as by Conductor; the run fails when it reaches the fork.
+    assert (await client.post("/api/metadata/workflow", json=no_join)).status == 200
+    run = await workflow(client, await start(client, "nojoin", {}))
+    assert run["status"] == "FAILED" and run["tasks"] == []
+    assert run["reasonForIncompletion"] == (
+        "Dynamic join definition is not followed by a join task.  Check the workflow definition."
+    )
     await drain(client)

@@ -44,11 +44,35 @@ async def test_event_task_publishes_its_message(client) -> None:
     assert message.payload["orderId"] == 42
 
 
-@pytest.mark.parametrize("sink", ["sqs:orders", "kafka:topic", "conductor:a:b", ""])
-async def test_sinks_we_do_not_ship_are_refused(client, sink) -> None:
+@pytest.mark.parametrize(
+    ("sink", "reason"),
+    [
+        ("sqs:orders", "{loading}Unknown queue type sqs"),
+        ("kafka:topic", "{loading}Unknown queue type kafka"),
+        ("nowhere", "{loading}Illegal event nowhere"),
+        ("conductors", "Invalid / Unsupported sink specified: conductors"),
+    ],
+)
+async def test_a_sink_with_no_queue_here_is_stored_and_fails_the_task_as_in_conductor(
+    client, sink, reason
+) -> None:
     definition = {
-        "name": "bad_sink",
+        "name": "other_sink",
         "tasks": [{"name": "tell", "taskReferenceName": "tell", "type": "EVENT", "sink": sink}],
+    }
+    await register_workflow(client, definition)
+    run = await workflow(client, await start(client, "other_sink", {}))
+    assert run["status"] == "FAILED"
+    [task] = run["tasks"]
+    assert task["status"] == "FAILED"
+    loading = f"Error loading queue:{sink}, for task:{task['taskId']}, error: "
+    assert task["reasonForIncompletion"] == reason.format(loading=loading)
+
+
+async def test_an_event_task_without_a_sink_is_refused(client) -> None:
+    definition = {
+        "name": "no_sink",
+        "tasks": [{"name": "tell", "taskReferenceName": "tell", "type": "EVENT"}],
     }
     response = await client.post("/api/metadata/workflow", json=definition)
     assert response.status == 400

@@ -220,4 +220,5 @@ async def test_script_syntax_errors_are_refused_at_definition_time(client) -> No
             {**inline("s", "1"), "inputParameters": {"evaluatorType": "python", "expression": "1"}}
         ],
     }
-    assert (await client.post("/api/metadata/workflow", json=python)).status == 400
+    # An evaluator this server lacks is Conductor's run-time matter (the task fails then).
+    assert (await client.post("/api/metadata/workflow", json=python)).status == 200

@@ -107,9 +107,15 @@ async def test_default_case(client) -> None:
     assert {t["referenceTaskName"] for t in run["tasks"]} >= {"pack", "bill", "gather"}
 
 
-async def test_fork_without_join_is_refused(client) -> None:
+async def test_a_fork_without_join_is_registered_and_its_run_fails_as_in_conductor(
+    client,
+) -> None:
     definition = {**ORDER_FLOW, "name": "broken", "tasks": ORDER_FLOW["tasks"][2:3]}
     response = await client.post("/api/metadata/workflow", json=definition)
-    assert response.status == 400
-    body = await response.json()
-    assert "not followed by a join" in body["validationErrors"][0]["message"]
+    assert response.status == 200
+    response = await client.post("/api/workflow", json={"name": "broken", "input": {}})
+    run = await (await client.get(f"/api/workflow/{await response.text()}")).json()
+    assert run["status"] == "FAILED" and run["tasks"] == []
+    assert run["reasonForIncompletion"] == (
+        "Fork task definition is not followed by a join task.  Check the blueprint"
+    )

@@ -1,10 +1,12 @@
 """POST /api/workflow/test: run a workflow with mocked task results (Conductor's test endpoint).
 
 The run is real (stored like any other): worker tasks (and WAIT/HUMAN tasks) whose reference has
-mocks in `taskRefToMockOutput` are completed with the next mock in their list as soon as they
-are scheduled, one mock per attempt, so a list of FAILED then COMPLETED exercises a retry. System
-tasks run as usual. The answer is the Workflow once it has ended, or once nothing more happens
-without a mock (a task with no mock left waits, as it would for a worker), or after `waitSeconds`.
+mocks in `taskRefToMockOutput` (a loop iteration's own reference, `ref__1`, as in Conductor, or
+the reference in the definition for every iteration) are completed with the next mock in their
+list as soon as they are scheduled, one mock per attempt, so a list of FAILED then COMPLETED
+exercises a retry. System tasks run as usual. The answer is the Workflow once it has ended, or
+once nothing more happens without a mock (a task with no mock left waits, as it would for a
+worker), or after `waitSeconds`.
 """
 
 from __future__ import annotations
@@ -55,13 +57,11 @@ async def run_with_mocks(request: web.Request) -> web.Response:
         if state.status.terminal:
             break
         pending = [
-            t
+            (t, ref)
             for t in state.tasks
-            if _mockable(t)
-            and used[base_ref(t.ref_name)] < len(mocks.get(base_ref(t.ref_name), []))
+            if _mockable(t) and used[ref := _mock_key(t, mocks)] < len(mocks.get(ref, []))
         ]
-        for task in pending:
-            ref = base_ref(task.ref_name)
+        for task, ref in pending:
             mock = mocks[ref][used[ref]]
             used[ref] += 1
             event = TaskResultReceived(task.task_id, mock["status"], output=mock["output"])
@@ -71,6 +71,12 @@ async def run_with_mocks(request: web.Request) -> web.Response:
         if not await wait_for(changed, min(_QUIET_S, max(deadline - loop.time(), 0))):
             break  # idle: only unmocked tasks (or timers far ahead) remain
     return rq.json_response(workflow_json(state))
+
+
+def _mock_key(task: TaskState, mocks: dict[str, list[dict[str, Any]]]) -> str:
+    """The mocks for a task: those under its own reference (`ref__2` for a loop's second
+    iteration, as Conductor keys them), else those under the reference in the definition."""
+    return task.ref_name if task.ref_name in mocks else base_ref(task.ref_name)
 
 
 def _mockable(task: TaskState) -> bool:

@@ -372,3 +372,40 @@ def test_switch_with_a_missing_value_uses_the_string_null() -> None:
     run = Run([switch("sw", "kind", {"null": [simple("none")]}, [simple("dflt")])])
     run.start()
     assert set(by_ref(run)) == {"sw", "none"}
+
+
+def test_a_fork_with_no_join_after_it_fails_the_run_as_conductors_mapper_does() -> None:
+    [fork_task, _join] = fork("f", [simple("a")], [simple("b")], join_on=["a", "b"])
+    run = Run([simple("first"), fork_task])
+    run.start()
+    complete(run, "first")
+    assert run.state.status is WorkflowStatus.FAILED
+    assert run.state.reason_for_incompletion == (
+        "Fork task definition is not followed by a join task.  Check the blueprint"
+    )
+    assert set(by_ref(run)) == {"first"}  # nothing of the fork is scheduled
+
+
+def test_a_dynamic_fork_with_no_join_after_it_fails_the_run() -> None:
+    dynamic = {
+        "name": "df",
+        "taskReferenceName": "df",
+        "type": "FORK_JOIN_DYNAMIC",
+        "dynamicForkTasksParam": "tasks",
+        "dynamicForkTasksInputParamName": "inputs",
+        "inputParameters": {"tasks": [], "inputs": {}},
+    }
+    run = Run([dynamic, simple("after")])
+    run.start()
+    assert run.state.status is WorkflowStatus.FAILED
+    assert run.state.reason_for_incompletion == (
+        "Dynamic join definition is not followed by a join task.  Check the workflow definition."
+    )
+
+
+def test_a_switch_with_an_evaluator_this_server_lacks_fails_the_run() -> None:
+    run = Run([{**switch("sw", "k", {"a": [simple("x")]}), "evaluatorType": "python"}])
+    run.start()
+    assert run.state.status is WorkflowStatus.FAILED
+    assert run.state.reason_for_incompletion == "No evaluator registered for type: python"
+    assert run.state.tasks == []

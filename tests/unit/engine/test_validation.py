@@ -27,6 +27,7 @@ def test_valid_definitions_pass() -> None:
         (wf(tasks=[]), "workflowDef.tasks"),
         (wf(schemaVersion=1), "workflowDef.schemaVersion"),
         (wf(timeoutPolicy="SOMETIMES"), "workflowDef.timeoutPolicy"),
+        (wf(timeoutSeconds="60"), "workflowDef.timeoutSeconds"),
         (wf(tasks=[{"name": "a"}]), "workflowDef.tasks[a].taskReferenceName"),
         (wf(tasks=[{"taskReferenceName": "r"}]), "workflowDef.tasks[r].name"),
         (
@@ -96,9 +97,10 @@ def test_system_task_rules() -> None:
     }
     assert _errors_for(switch) == []
     assert any("decisionCases" in m for m in _errors_for({**switch, "decisionCases": {}}))
-    assert any("expression" in m for m in _errors_for({**switch, "expression": ""}))
+    assert any("expression" in m for m in _errors_for({**switch, "expression": None}))
     assert any("evaluatorType" in m for m in _errors_for({**switch, "evaluatorType": None}))
-    assert any("not supported" in m for m in _errors_for({**switch, "evaluatorType": "python"}))
+    # Conductor fails the run for an evaluator it lacks, so registration accepts it.
+    assert _errors_for({**switch, "evaluatorType": "python"}) == []
     decision = {
         "name": "d",
         "taskReferenceName": "d",
@@ -122,7 +124,7 @@ def test_system_task_rules() -> None:
     assert any("cannot be optional" in m for m in _errors_for({**terminate, "optional": True}))
 
 
-def test_fork_must_be_followed_by_a_join_on_known_tasks() -> None:
+def test_a_fork_without_a_join_is_accepted_as_by_conductor() -> None:
     fork = {
         "name": "f",
         "taskReferenceName": "f",
@@ -134,7 +136,7 @@ def test_fork_must_be_followed_by_a_join_on_known_tasks() -> None:
     }
     join = {"name": "j", "taskReferenceName": "j", "type": "JOIN", "joinOn": ["a", "b"]}
     assert _errors_for(fork, join) == []
-    assert any("not followed by a join" in m for m in _errors_for(fork))
+    assert _errors_for(fork) == []  # the run fails when it reaches the fork (ForkJoinTaskMapper)
     assert _errors_for(fork, {**join, "joinOn": ["a", "zz"]}) == []  # accepted, as in Conductor
     assert any("forkTasks" in m for m in _errors_for({**fork, "forkTasks": []}, join))
 
@@ -149,3 +151,39 @@ def test_input_parameters_that_are_not_an_object_are_a_problem_not_a_crash(kind:
     }
     paths = [problem.path for problem in validate_workflow_def(definition)]
     assert paths[0] == "workflowDef.tasks[a].inputParameters"
+
+
+def test_an_inline_task_definition_needs_no_name_and_only_its_types_are_checked() -> None:
+    task = {"name": "a", "taskReferenceName": "a", "taskDefinition": {"retryCount": 0}}
+    assert _errors_for(task) == []
+    relaxed = {"responseTimeoutSeconds": 0, "timeoutSeconds": 5, "backoffScaleFactor": 0}
+    assert _errors_for({**task, "taskDefinition": relaxed}) == []
+    typed = {**task, "taskDefinition": {"retryCount": "x"}}
+    assert any("retryCount" in m for m in _errors_for(typed))
+    bad_logic = {**task, "taskDefinition": {"retryLogic": "SOMETIMES"}}
+    assert any("retryLogic" in m for m in _errors_for(bad_logic))
+    assert any("name" in m for m in (e.message for e in validate_task_def({"retryCount": 0})))
+
+
+def test_system_tasks_need_what_conductor_needs_and_no_more() -> None:
+    def task(kind: str, **fields: object) -> dict[str, object]:
+        return {"name": kind.lower(), "taskReferenceName": kind.lower(), "type": kind, **fields}
+
+    assert _errors_for(task("EVENT", sink="sqs:orders")) == []
+    assert _errors_for(task("EVENT"))
+    assert _errors_for(task("INLINE", inputParameters={"evaluatorType": "python"})) == []
+    assert _errors_for(task("HTTP", inputParameters={"uri": "http://x"})) == []
+    assert _errors_for(task("HTTP", inputParameters={}))
+    templated = {"inputTemplate": {"queryExpression": "."}}
+    assert _errors_for(task("JSON_JQ_TRANSFORM", taskDefinition=templated)) == []
+    assert _errors_for(task("JSON_JQ_TRANSFORM"))
+    both = {"inputParameters": {"forkTaskInputs": []}, "dynamicForkTasksParam": "t"}
+    assert _errors_for(task("FORK_JOIN_DYNAMIC", **both), task("JOIN")) == []
+    listed = {"dynamicForkTasksParam": "t", "dynamicForkTasksInputParamName": "i"}
+    assert _errors_for(task("FORK_JOIN_DYNAMIC", **listed), task("JOIN")) == []
+    half = {"dynamicForkTasksParam": "t"}
+    assert _errors_for(task("FORK_JOIN_DYNAMIC", **half), task("JOIN"))
+    mixed = {**listed, "dynamicForkJoinTasksParam": "old"}
+    assert _errors_for(task("FORK_JOIN_DYNAMIC", **mixed), task("JOIN"))
+    assert _errors_for(task("SIMPLE", retryCount=-1)) == []
+    assert validate_workflow_def(wf(timeoutSeconds=-1)) == []  # no timeout, as in Conductor
