@@ -103,16 +103,6 @@ NOT_SERVED: dict[Route, str] = {
 
 # Conductor OSS routes not served yet: gaps to close, each with what to use meanwhile.
 NOT_YET: dict[Route, str] = {
-    route("GET", "/api/workflow/{workflowId}/tasks"): (
-        "not implemented yet; GET /api/workflow/{workflowId} returns the tasks"
-    ),
-    route("GET", "/api/metadata/workflow/names"): (
-        "not implemented yet; GET /api/metadata/workflow/names-and-versions lists the names"
-    ),
-    route("GET", "/api/metadata/workflow/{name}/versions"): (
-        "not implemented yet; GET /api/metadata/workflow/names-and-versions lists the versions"
-    ),
-    route("GET", "/api/version"): "not implemented yet",
     route("GET", "/api/admin/task/{tasktype}"): (
         "not implemented yet; GET /api/tasks/search finds a type's pending tasks"
     ),

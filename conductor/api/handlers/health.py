@@ -1,8 +1,10 @@
-"""/health (answers 200 only when the database does) and /metrics (Prometheus text)."""
+"""/health (answers 200 only when the database does), /metrics (Prometheus text) and
+/api/version (the server's release, as text like Conductor's)."""
 
 from __future__ import annotations
 
 import asyncio
+from importlib import metadata
 
 import asyncpg
 from aiohttp import web
@@ -41,9 +43,15 @@ async def metrics(request: web.Request) -> web.Response:
     return response
 
 
+@requires(Permission.READ)
+async def version(_request: web.Request) -> web.Response:
+    return rq.text(metadata.version("conductor-py-server"))
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/health", health),
         web.get("/api/health", health),
         web.get("/metrics", metrics),
+        web.get("/api/version", version),
     ]

@@ -162,16 +162,36 @@ async def latest_workflow_defs(request: web.Request) -> web.Response:
         return rq.json_response(await store.list_workflow_defs(conn, latest_only=True))
 
 
+def _def_summary(definition: dict[str, Any]) -> dict[str, Any]:
+    """Conductor's WorkflowDefSummary: a version without its body."""
+    return {k: definition.get(k) for k in ("name", "version", "createTime", "updateTime")}
+
+
 @requires(Permission.READ)
 async def names_and_versions(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         defs = await store.list_workflow_defs(conn)
     out: dict[str, list[dict[str, Any]]] = {}
     for d in defs:
-        out.setdefault(d["name"], []).append(
-            {k: d.get(k) for k in ("name", "version", "createTime", "updateTime")}
-        )
+        out.setdefault(d["name"], []).append(_def_summary(d))
     return rq.json_response(out)
+
+
+@requires(Permission.READ)
+async def workflow_names(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        latest = await store.list_workflow_defs(conn, latest_only=True)
+    return rq.json_response(sorted({str(d["name"]) for d in latest}))
+
+
+@requires(Permission.READ)
+async def workflow_versions(request: web.Request) -> web.Response:
+    """A name's versions, oldest first; an unknown name has none (an empty list, as Conductor)."""
+    name = request.match_info["name"]
+    async with request.app[POOL].acquire() as conn:
+        defs = [d for d in await store.list_workflow_defs(conn) if d.get("name") == name]
+    defs.sort(key=lambda d: int(d.get("version") or 0))
+    return rq.json_response([_def_summary(d) for d in defs])
 
 
 @requires(Permission.OPERATE, audited=True)
@@ -198,6 +218,8 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{base}/workflow", list_workflow_defs),
         web.get(f"{base}/workflow/names-and-versions", names_and_versions),
         web.get(f"{base}/workflow/latest-versions", latest_workflow_defs),
+        web.get(f"{base}/workflow/names", workflow_names),
+        web.get(f"{base}/workflow/{{name}}/versions", workflow_versions),
         web.get(f"{base}/workflow/{{name}}", get_workflow_def),
         web.delete(f"{base}/workflow/{{name}}/{{version}}", delete_workflow_def),
     ]

@@ -148,6 +148,24 @@ async def get_workflow(request: web.Request) -> web.Response:
 
 
 @requires(Permission.READ)
+async def get_tasks(request: web.Request) -> web.Response:
+    """A page of a run's tasks, optionally of some statuses, as Conductor's SearchResult."""
+    start = rq.query_int(request, "start", 0, minimum=0) or 0
+    count = rq.query_int(request, "count", 15, minimum=0) or 0
+    # Repeated or comma-separated, in any case, as Spring binds a List<String> parameter.
+    wanted = {
+        status.strip().upper()
+        for given in request.query.getall("status", ())
+        for status in given.split(",")
+        if status.strip()
+    }
+    state = await _load(request, request.match_info["workflow_id"], include_tasks=True)
+    tasks = workflow_json(state)["tasks"]
+    chosen = [task for task in tasks if not wanted or task["status"] in wanted]
+    return rq.json_response({"totalHits": len(chosen), "results": chosen[start : start + count]})
+
+
+@requires(Permission.READ)
 async def get_status(request: web.Request) -> web.Response:
     state = await _load(request, request.match_info["workflow_id"], include_tasks=False)
     return rq.json_response(
@@ -224,6 +242,7 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{base}/{{name}}/correlated/{{correlation_id}}", correlated),
         web.post(f"{base}/{{name}}/correlated", correlated_many),
         web.get(f"{base}/{{workflow_id}}/status", get_status),
+        web.get(f"{base}/{{workflow_id}}/tasks", get_tasks),
         web.delete(f"{base}/{{workflow_id}}/remove", remove),
         web.get(f"{base}/{{workflow_id}}", get_workflow),
         web.delete(f"{base}/{{workflow_id}}", terminate),

@@ -1,0 +1,61 @@
+"""Read routes Conductor OSS serves that the SDKs call: a run's tasks page by page, workflow
+names and versions without their bodies, and the server's version."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+import pytest
+
+from tests.integration.api import complete, poll, register_workflow, sequence, start
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_runs_tasks_come_a_page_at_a_time_filtered_by_status(client) -> None:
+    await register_workflow(client, sequence("paged_tasks", "a", "b", "c"))
+    workflow_id = await start(client, "paged_tasks")
+    for _ in range(2):
+        [task] = await poll(client, "work")
+        await complete(client, task)
+
+    everything = await (await client.get(f"/api/workflow/{workflow_id}/tasks")).json()
+    assert everything["totalHits"] == 3
+    assert [t["referenceTaskName"] for t in everything["results"]] == ["a", "b", "c"]
+    page = await (
+        await client.get(f"/api/workflow/{workflow_id}/tasks", params={"start": 1, "count": 1})
+    ).json()
+    assert page["totalHits"] == 3 and [t["referenceTaskName"] for t in page["results"]] == ["b"]
+    # Statuses repeat or come comma-separated, in any case, as Spring binds them.
+    done = await (await client.get(f"/api/workflow/{workflow_id}/tasks?status=completed")).json()
+    assert done["totalHits"] == 2
+    both = await (
+        await client.get(f"/api/workflow/{workflow_id}/tasks?status=COMPLETED,SCHEDULED")
+    ).json()
+    assert both["totalHits"] == 3
+    beyond = await (await client.get(f"/api/workflow/{workflow_id}/tasks?start=10")).json()
+    assert beyond == {"totalHits": 3, "results": []}
+
+    missing = await client.get("/api/workflow/nope/tasks")
+    assert missing.status == 404
+    bad = await client.get(f"/api/workflow/{workflow_id}/tasks?count=x")
+    assert bad.status == 400 and "count" in (await bad.json())["message"]
+
+
+async def test_workflow_names_and_versions_without_bodies(client) -> None:
+    for version in (1, 2):
+        await register_workflow(client, {**sequence("billing", "a"), "version": version})
+    await register_workflow(client, sequence("audit", "a"))
+
+    names = await (await client.get("/api/metadata/workflow/names")).json()
+    assert names == ["audit", "billing"]
+    versions = await (await client.get("/api/metadata/workflow/billing/versions")).json()
+    assert [(v["name"], v["version"]) for v in versions] == [("billing", 1), ("billing", 2)]
+    assert all("tasks" not in v and v["createTime"] > 0 for v in versions)
+    assert await (await client.get("/api/metadata/workflow/nope/versions")).json() == []
+
+
+async def test_the_version_is_the_installed_release_as_text(client) -> None:
+    response = await client.get("/api/version")
+    assert response.status == 200 and response.content_type == "text/plain"
+    assert await response.text() == metadata.version("conductor-py-server")
