@@ -103,9 +103,6 @@ NOT_SERVED: dict[Route, str] = {
 
 # Conductor OSS routes not served yet: gaps to close, each with what to use meanwhile.
 NOT_YET: dict[Route, str] = {
-    route("GET", "/api/admin/task/{tasktype}"): (
-        "not implemented yet; GET /api/tasks/search finds a type's pending tasks"
-    ),
     route("GET", "/api/scheduler/schedules/search"): (
         "not implemented yet; GET /api/scheduler/schedules lists the schedules"
     ),

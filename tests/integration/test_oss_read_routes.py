@@ -59,3 +59,16 @@ async def test_the_version_is_the_installed_release_as_text(client) -> None:
     response = await client.get("/api/version")
     assert response.status == 200 and response.content_type == "text/plain"
     assert await response.text() == metadata.version("conductor-py-server")
+
+
+async def test_the_admin_view_lists_a_types_tasks_in_progress(client) -> None:
+    await register_workflow(client, sequence("pending_view", "a"))
+    await register_workflow(client, sequence("other_type", "a", task="other"))
+    runs = {await start(client, "pending_view"), await start(client, "pending_view")}
+    await start(client, "other_type")
+    [claimed] = await poll(client, "work")  # one IN_PROGRESS, one still SCHEDULED
+    listed = await (await client.get("/api/admin/task/work")).json()
+    assert [t["taskId"] for t in listed] == [claimed["taskId"]]
+    assert listed[0]["status"] == "IN_PROGRESS" and listed[0]["workflowInstanceId"] in runs
+    assert await (await client.get("/api/admin/task/work?start=1")).json() == []
+    assert await (await client.get("/api/admin/task/nothing")).json() == []

@@ -1,4 +1,5 @@
-"""Search: /api/workflow/search, search-v2, search-by-tasks(-v2) and /api/tasks/search(-v2).
+"""Search: /api/workflow/search, search-v2, search-by-tasks(-v2), /api/tasks/search(-v2) and
+the admin view of a task type's in-progress tasks (/api/admin/task/{tasktype}).
 
 Query, sort and freeText are parsed into values and checked against the allow-lists below
 (conductor/search_query.py); the store turns them into parameterised SQL (store/search.py).
@@ -16,7 +17,14 @@ from conductor.api.permissions import requires
 from conductor.engine.model import TaskStatus, WorkflowStatus
 from conductor.errors import BadRequest
 from conductor.roles import Permission
-from conductor.search_query import Field, Kind, SearchRequest, parse_query, parse_sort
+from conductor.search_query import (
+    Condition,
+    Field,
+    Kind,
+    SearchRequest,
+    parse_query,
+    parse_sort,
+)
 from conductor.store import search as store
 from conductor.wire.render import stored_task_json, workflow_json
 from conductor.wire.summaries import task_summary, workflow_summary
@@ -109,6 +117,24 @@ def _task_search(full: bool) -> Callable[[web.Request], Awaitable[web.Response]]
     return handler
 
 
+@requires(Permission.ADMIN)
+async def pending_of_type(request: web.Request) -> web.Response:
+    """/api/admin/task/{tasktype} (Conductor's AdminResource): the IN_PROGRESS tasks of a task
+    definition, a page at a time, as full tasks."""
+    start = rq.query_int(request, "start", 0, minimum=0) or 0
+    count = rq.query_int(request, "count", 100, minimum=0) or 0
+    if count > MAX_SIZE:
+        raise BadRequest(f"Query parameter count must be at most {MAX_SIZE}")
+    conditions = (
+        Condition(TASK_FIELDS["taskDefName"].key, "IN", (request.match_info["task_type"],)),
+        Condition(TASK_FIELDS["status"].key, "IN", (TaskStatus.IN_PROGRESS.value,)),
+    )
+    search = SearchRequest(conditions=conditions, start=start, size=count)
+    async with request.app[POOL].acquire() as conn:
+        page = await store.tasks(conn, search)
+    return rq.json_response([stored_task_json(stored) for stored in page.items])
+
+
 def routes() -> list[web.RouteDef]:
     """Registered before the generic /api/workflow/{id} routes."""
     return [
@@ -118,4 +144,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/workflow/search-by-tasks-v2", _workflow_search(by_tasks=True, full=True)),
         web.get("/api/tasks/search", _task_search(full=False)),
         web.get("/api/tasks/search-v2", _task_search(full=True)),
+        web.get("/api/admin/task/{task_type}", pending_of_type),
     ]
