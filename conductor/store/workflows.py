@@ -115,6 +115,17 @@ class WorkflowStore:
             await self._state(conn, r, tasks_by_workflow.get(r["workflow_id"], [])) for r in found
         ]
 
+    async def running_ids(
+        self, conn: Conn, name: str, version: int, window: tuple[int, int] | None
+    ) -> list[str]:
+        """Conductor's "running workflows": a version's runs not yet ended, or, given a window of
+        start times, every run of that version started in it."""
+        if window is None:
+            found = await conn.fetch(sql("workflow_ids_running"), name, version)
+        else:
+            found = await conn.fetch(sql("workflow_ids_started_between"), name, version, *window)
+        return [str(r["workflow_id"]) for r in found]
+
     async def search(self, request: SearchRequest) -> search.Page[WorkflowState]:
         """A page of runs matching a search, without their tasks."""
         async with self.pool.acquire() as conn:

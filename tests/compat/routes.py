@@ -2,7 +2,7 @@
 
 ``conductor_oss_routes.json`` records every (method, path) the Conductor OSS server's REST
 controllers declare (written by ``extract_oss_routes.py``). Each OSS route is served here, or is
-landing with issue 13, or is listed below with the reason it is not served. The SDK endpoints
+listed below with the reason it is not served (yet). The SDK endpoints
 (``sdk_endpoints.py``) get a status from the same data: docs/compatibility.md is written from it
 (``write_compatibility_doc.py``) and tests/integration/test_oss_routes.py holds both to it.
 """
@@ -49,23 +49,6 @@ def served_routes(app: web.Application) -> set[Route]:
     }
 
 
-# Conductor OSS routes that the branches of issue 13 add; the route test expects them served.
-LANDING_WITH_ISSUE_13 = {
-    route("POST", "/api/tasks/{workflowId}/{taskRefName}/{status}/sync"),
-    route("POST", "/api/tasks/{workflowId}/{status}/signal"),
-    route("POST", "/api/tasks/{workflowId}/{status}/signal/sync"),
-    route("GET", "/api/scheduler/admin/pause"),
-    route("GET", "/api/scheduler/admin/resume"),
-    route("GET", "/api/scheduler/admin/requeue"),
-    route("GET", "/api/workflow/running/{name}"),
-}
-# Served already; issue 13 changes what it answers (returnStrategy).
-CHANGED_BY_ISSUE_13 = {
-    route("POST", "/api/workflow/execute/{name}/{version}"): (
-        "`returnStrategy` (BLOCKING_WORKFLOW, BLOCKING_TASK, BLOCKING_TASK_INPUT) added by issue 13"
-    ),
-}
-
 _NO_EXTERNAL_STORAGE = (
     "no external payload storage: payloads are stored in PostgreSQL up to the 10 MB limit "
     "(larger gets 413), so there is no upload location to hand out"
@@ -102,7 +85,23 @@ NOT_SERVED: dict[Route, str] = {
 }
 
 # Conductor OSS routes not served yet: gaps to close, each with what to use meanwhile.
+_ISSUE_13 = "not implemented yet (issue 13)"
 NOT_YET: dict[Route, str] = {
+    route("POST", "/api/tasks/{workflowId}/{taskRefName}/{status}/sync"): (
+        f"{_ISSUE_13}; POST /api/tasks/{{workflowId}}/{{taskRefName}}/{{status}}, then GET the "
+        "workflow"
+    ),
+    route("POST", "/api/tasks/{workflowId}/{status}/signal"): (
+        f"{_ISSUE_13}; POST /api/tasks/{{workflowId}}/{{taskRefName}}/{{status}} by reference"
+    ),
+    route("POST", "/api/tasks/{workflowId}/{status}/signal/sync"): _ISSUE_13,
+    route("GET", "/api/scheduler/admin/pause"): (
+        f"{_ISSUE_13}; PUT /api/scheduler/schedules/{{name}}/pause per schedule"
+    ),
+    route("GET", "/api/scheduler/admin/resume"): (
+        f"{_ISSUE_13}; PUT /api/scheduler/schedules/{{name}}/resume per schedule"
+    ),
+    route("GET", "/api/scheduler/admin/requeue"): _ISSUE_13,
     route("GET", "/api/scheduler/schedules/search"): (
         "not implemented yet; GET /api/scheduler/schedules lists the schedules"
     ),
@@ -144,6 +143,9 @@ DIFFERENT: dict[Route, str] = {
         "`idempotencyKey` with `idempotencyStrategy` FAIL, RETURN_EXISTING or FAIL_ON_RUNNING is "
         "enforced (Conductor OSS ignores it)"
     ),
+    route("POST", "/api/workflow/execute/{name}/{version}"): (
+        "`returnStrategy` is not read yet: every call answers as TARGET_WORKFLOW (issue 13)"
+    ),
 }
 
 # Answers for SDK paths that another route of ours (and of Conductor OSS) matches.
@@ -181,11 +183,7 @@ class Status:
 async def status_of(endpoint: Endpoint, app: web.Application, oss: dict[Route, str]) -> Status:
     """What this server does with an SDK endpoint. ``oss`` maps OSS routes to their controller."""
     key = route(endpoint.method, endpoint.path)
-    if key in LANDING_WITH_ISSUE_13:
-        return Status("supported", "added by issue 13")
     if key in served_routes(app):
-        if key in CHANGED_BY_ISSUE_13:
-            return Status("supported", CHANGED_BY_ISSUE_13[key])
         if key in DIFFERENT:
             return Status("different", DIFFERENT[key])
         return Status("supported")

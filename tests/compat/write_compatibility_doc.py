@@ -78,8 +78,6 @@ async def render() -> str:
     w('  (`{"status": 404, "message": "No resource found for /api/...", "instance": ...,')
     w('  "retryable": false}`), or a JSON 405 where the path is served for other methods.')
     w("")
-    w("Endpoints marked *added by issue 13* land with that issue's other branches.")
-    w("")
     w("## Summary")
     w("")
     w("| SDK | methods | " + " | ".join(KINDS) + " |")
@@ -92,8 +90,7 @@ async def render() -> str:
     w("## Conductor OSS routes not served here")
     w("")
     w("Every other route of Conductor OSS's REST controllers (`rest/` and the scheduler module) is")
-    w("served (those marked *added by issue 13* once that issue lands). Controllers not served at")
-    w("all:")
+    w("served. Controllers not served at all:")
     w("")
     controllers: dict[str, list[str]] = defaultdict(list)
     for r in oss["routes"]:

@@ -72,3 +72,31 @@ async def test_the_admin_view_lists_a_types_tasks_in_progress(client) -> None:
     assert listed[0]["status"] == "IN_PROGRESS" and listed[0]["workflowInstanceId"] in runs
     assert await (await client.get("/api/admin/task/work?start=1")).json() == []
     assert await (await client.get("/api/admin/task/nothing")).json() == []
+
+
+async def _start_version(client, name: str, version: int) -> str:
+    response = await client.post(f"/api/workflow/{name}?version={version}", json={})
+    assert response.status == 200, await response.text()
+    return await response.text()
+
+
+async def test_running_workflows_of_a_version_and_of_a_time_window(client, clock) -> None:
+    await register_workflow(client, sequence("renewal", "a"))
+    await register_workflow(client, {**sequence("renewal", "a"), "version": 2})
+    early = await _start_version(client, "renewal", 1)
+    clock.advance(60)
+    window_start = clock.now_ms()
+    later = await _start_version(client, "renewal", 1)
+    done = await _start_version(client, "renewal", 1)
+    await _start_version(client, "renewal", 2)
+    [task] = [t for t in await poll(client, "work", count=10) if t["workflowInstanceId"] == done]
+    await complete(client, task)
+
+    running = await (await client.get("/api/workflow/running/renewal")).json()
+    assert running == [early, later]  # version 1 by default, ended runs left out
+    second = await (await client.get("/api/workflow/running/renewal?version=2")).json()
+    assert len(second) == 1
+    window = f"startTime={window_start}&endTime={clock.now_ms()}"
+    started = await (await client.get(f"/api/workflow/running/renewal?{window}")).json()
+    assert sorted(started) == sorted([later, done])  # any status, started in the window
+    assert await (await client.get("/api/workflow/running/nope")).json() == []

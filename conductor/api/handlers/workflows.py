@@ -148,6 +148,22 @@ async def get_workflow(request: web.Request) -> web.Response:
 
 
 @requires(Permission.READ)
+async def running(request: web.Request) -> web.Response:
+    """GET /api/workflow/running/{name}: ids of the runs of a version (default 1, as Conductor)
+    not yet ended; with both startTime and endTime (epoch ms, non-zero), every run of that
+    version started between them."""
+    version = rq.query_int(request, "version", 1) or 1
+    start = rq.query_int(request, "startTime", None)
+    end = rq.query_int(request, "endTime", None)
+    window = (start, end) if start and end else None
+    async with request.app[POOL].acquire() as conn:
+        ids = await request.app[WORKFLOWS].running_ids(
+            conn, request.match_info["name"], version, window
+        )
+    return rq.json_response(ids)
+
+
+@requires(Permission.READ)
 async def get_tasks(request: web.Request) -> web.Response:
     """A page of a run's tasks, optionally of some statuses, as Conductor's SearchResult."""
     start = rq.query_int(request, "start", 0, minimum=0) or 0
@@ -239,6 +255,7 @@ def routes() -> list[web.RouteDef]:
         web.post(base, start_workflow),
         web.post(f"{base}/execute/{{name}}/{{version}}", execute_workflow),
         web.put(f"{base}/decide/{{workflow_id}}", decide_now),
+        web.get(f"{base}/running/{{name}}", running),
         web.get(f"{base}/{{name}}/correlated/{{correlation_id}}", correlated),
         web.post(f"{base}/{{name}}/correlated", correlated_many),
         web.get(f"{base}/{{workflow_id}}/status", get_status),

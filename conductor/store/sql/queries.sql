@@ -203,6 +203,18 @@ SELECT * FROM workflow
 WHERE name = $1 AND correlation_id = $2 AND ($3 OR status IN ('RUNNING', 'PAUSED'))
 ORDER BY create_time DESC;
 
+-- name: workflow_ids_running
+-- The ids of one definition version's runs not yet ended (RUNNING or PAUSED), oldest first.
+SELECT workflow_id FROM workflow
+WHERE name = $1 AND version = $2 AND status IN ('RUNNING', 'PAUSED')
+ORDER BY create_time, workflow_id;
+
+-- name: workflow_ids_started_between
+-- The ids of one definition version's runs started in a time window, in any status.
+SELECT workflow_id FROM workflow
+WHERE name = $1 AND version = $2 AND create_time BETWEEN $3 AND $4
+ORDER BY create_time, workflow_id;
+
 -- name: task_list_for_workflow
 -- Every task attempt of a workflow in schedule order.
 SELECT * FROM task WHERE workflow_id = $1 ORDER BY seq;
