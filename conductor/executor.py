@@ -29,6 +29,7 @@ from conductor.engine.inputs import Input, StartWorkflow, TaskResultReceived
 from conductor.engine.model import JSON, TaskStatus, WorkflowState, WorkflowStatus
 from conductor.engine.operations import failed_child_id, first_unsuccessful_task
 from conductor.engine.payloads import limit_task_output, workflow_input_problem
+from conductor.engine.templates import java_string
 from conductor.errors import Conflict, NotFound, PayloadTooLarge, StaleState
 from conductor.metrics import Metrics
 from conductor.store import definitions as def_store
@@ -130,7 +131,8 @@ class Executor:
             definition = await def_store.get_workflow_def(conn, request.name, request.version)
             if definition is None:
                 raise NotFound(
-                    f"No such workflow defined. name={request.name}, version={request.version}"
+                    f"No such workflow defined. name={request.name},"
+                    f" version={java_string(request.version)}"
                 )
         registered = await def_store.get_task_defs(conn, sorted(task_names(definition)))
         return populate_task_definitions(definition, registered)

@@ -11,6 +11,7 @@ from conductor.client.http.api_client import ApiClient
 from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
 from conductor.client.http.models.workflow_def import WorkflowDef
 from conductor.client.http.models.workflow_task import WorkflowTask
+from conductor.client.http.rest import ApiException
 from conductor.client.orkes_clients import OrkesClients
 
 from conductor.testing.server_process import ServerProcess
@@ -36,3 +37,11 @@ def test_running_workflows_of_a_version(server: ServerProcess) -> None:
 
     assert sorted(api.get_running_workflow("sdk_running", version=1)) == sorted(started)
     assert api.get_running_workflow("sdk_running", version=2) == []
+
+
+def test_an_unknown_definition_reads_as_conductors_404(server: ServerProcess) -> None:
+    metadata = OrkesClients(Configuration(server_api_url=server.api)).get_metadata_client()
+    with pytest.raises(ApiException) as refused:
+        metadata.get_workflow_def("nope")
+    assert refused.value.status == 404
+    assert "No such workflow found by name: nope, version: null" in str(refused.value.body)

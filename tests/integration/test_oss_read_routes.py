@@ -100,3 +100,13 @@ async def test_running_workflows_of_a_version_and_of_a_time_window(client, clock
     started = await (await client.get(f"/api/workflow/running/renewal?{window}")).json()
     assert sorted(started) == sorted([later, done])  # any status, started in the window
     assert await (await client.get("/api/workflow/running/nope")).json() == []
+
+
+async def test_an_unknown_definition_is_named_as_conductor_names_it(client) -> None:
+    missing = await client.get("/api/metadata/workflow/nope")
+    assert missing.status == 404
+    assert (await missing.json())[
+        "message"
+    ] == "No such workflow found by name: nope, version: null"
+    versioned = await client.get("/api/metadata/workflow/nope?version=3")
+    assert (await versioned.json())["message"] == "No such workflow found by name: nope, version: 3"

@@ -139,7 +139,7 @@ async def test_start_with_request_body_and_inline_definition(client) -> None:
 async def test_start_unknown_workflow_is_404(client) -> None:
     response = await client.post("/api/workflow", json={"name": "nope", "input": {}})
     assert response.status == 404
-    assert (await response.json())["message"] == "No such workflow defined. name=nope, version=None"
+    assert (await response.json())["message"] == "No such workflow defined. name=nope, version=null"
     response = await client.post("/api/workflow/nope", json={})
     assert response.status == 404
 

@@ -10,6 +10,7 @@ from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
 from conductor.api.keys import CLOCK, EXECUTOR, POOL
 from conductor.api.permissions import requires
+from conductor.engine.templates import java_string
 from conductor.engine.validation import ValidationError, validate_task_def
 from conductor.errors import Conflict, FieldError, NotFound, ValidationFailed
 from conductor.roles import Permission
@@ -146,7 +147,7 @@ async def get_workflow_def(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         definition = await store.get_workflow_def(conn, name, version)
     if definition is None:
-        raise NotFound(f"No such workflow found by name: {name}, version: {version}")
+        raise NotFound(f"No such workflow found by name: {name}, version: {java_string(version)}")
     return rq.json_response(definition)
 
 
