@@ -105,12 +105,6 @@ NOT_YET: dict[Route, str] = {
     route("GET", "/api/scheduler/schedules/search"): (
         "not implemented yet; GET /api/scheduler/schedules lists the schedules"
     ),
-    route("PUT", "/api/scheduler/bulk/pause"): (
-        "not implemented yet; PUT /api/scheduler/schedules/{name}/pause, one at a time"
-    ),
-    route("PUT", "/api/scheduler/bulk/resume"): (
-        "not implemented yet; PUT /api/scheduler/schedules/{name}/resume, one at a time"
-    ),
 }
 
 # Whole Conductor OSS controllers not served, with the reason.

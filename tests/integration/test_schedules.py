@@ -137,3 +137,29 @@ async def test_unknown_workflow_records_a_failed_run(client, clock, charge) -> N
     await client.server.app[SCHEDULE_SERVICE].run_once()
     [run] = await runs(client)
     assert run["state"] == "FAILED" and "No such workflow defined" in run["reason"]
+
+
+async def test_schedules_pause_and_resume_in_bulk(client, charge) -> None:
+    for name in ("billing", "dunning"):
+        saved = await client.post("/api/scheduler/schedules", json=every_minute(name))
+        assert saved.status == 200, await saved.text()
+
+    paused = await client.put("/api/scheduler/bulk/pause", json=["billing", "dunning", "nope"])
+    assert paused.status == 200
+    assert await paused.json() == {
+        "bulkErrorResults": {"nope": "Schedule nope not found"},
+        "bulkSuccessfulResults": ["billing", "dunning"],
+    }
+    for name in ("billing", "dunning"):
+        schedule = await (await client.get(f"/api/scheduler/schedules/{name}")).json()
+        assert schedule["paused"] is True and "nextRunTime" not in schedule
+
+    resumed = await client.put("/api/scheduler/bulk/resume", json=["dunning"])
+    assert (await resumed.json())["bulkSuccessfulResults"] == ["dunning"]
+    dunning = await (await client.get("/api/scheduler/schedules/dunning")).json()
+    assert dunning["paused"] is False and dunning["nextRunTime"] == START + 30_000
+    billing = await (await client.get("/api/scheduler/schedules/billing")).json()
+    assert billing["paused"] is True
+
+    refused = await client.put("/api/scheduler/bulk/pause", json={"names": ["billing"]})
+    assert refused.status == 400

@@ -12,6 +12,7 @@ from conductor.api.permissions import requires
 from conductor.errors import FieldError, NotFound, ValidationFailed
 from conductor.roles import Permission
 from conductor.store import schedules as store
+from conductor.store.pool import Conn
 from conductor.timers.cron import CronError, fire_times, trigger
 from conductor.timers.scheduler import first_run_after
 
@@ -85,18 +86,52 @@ async def delete_schedule(request: web.Request) -> web.Response:
     return rq.empty()
 
 
+async def _pause_or_resume(
+    conn: Conn, name: str, paused: bool, reason: str | None, now: int
+) -> bool:
+    """Pause (with an optional reason) or resume one schedule; False when there is none."""
+    schedule = await store.get(conn, name)
+    if schedule is None:
+        return False
+    next_run = None if paused else first_run_after(schedule, now)
+    await store.set_paused(conn, name, paused, {"pausedReason": reason}, next_run, now)
+    return True
+
+
 async def _set_paused(request: web.Request, paused: bool) -> web.Response:
     name = request.match_info["name"]
-    now = request.app[CLOCK].now_ms()
+    reason = (rq.query_str(request, "reason") or None) if paused else None
     async with request.app[POOL].acquire() as conn:
-        schedule = await store.get(conn, name)
-        if schedule is None:
+        if not await _pause_or_resume(conn, name, paused, reason, request.app[CLOCK].now_ms()):
             raise NotFound(f"Schedule {name} not found")
-        next_run = None if paused else first_run_after(schedule, now)
-        reason = rq.query_str(request, "reason") if paused else None
-        extra = {"pausedReason": reason} if reason else {"pausedReason": None}
-        await store.set_paused(conn, name, paused, extra, next_run, now)
     return rq.empty()
+
+
+async def _set_paused_in_bulk(request: web.Request, paused: bool) -> web.Response:
+    """PUT /api/scheduler/bulk/pause|resume: a list of schedule names; Conductor's
+    BulkResponse, with a schedule that does not exist among the errors."""
+    names = await rq.json_body(request)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValidationFailed([FieldError("scheduleNames", "a list of schedule names")])
+    done: list[str] = []
+    failed: dict[str, str] = {}
+    async with request.app[POOL].acquire() as conn:
+        for name in names:
+            if await _pause_or_resume(conn, name, paused, None, request.app[CLOCK].now_ms()):
+                done.append(name)
+            else:
+                failed[name] = f"Schedule {name} not found"
+    return rq.json_response({"bulkErrorResults": failed, "bulkSuccessfulResults": done})
+
+
+@requires(Permission.OPERATE, audited=True)
+async def bulk_pause(request: web.Request) -> web.Response:
+    return await _set_paused_in_bulk(request, True)
+
+
+@requires(Permission.OPERATE, audited=True)
+async def bulk_resume(request: web.Request) -> web.Response:
+    return await _set_paused_in_bulk(request, False)
 
 
 @requires(Permission.OPERATE, audited=True)
@@ -146,4 +181,6 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{base}/schedules/{{name}}/resume", resume),
         web.get(f"{base}/nextFewSchedules", next_few),
         web.get(f"{base}/search/executions", executions),
+        web.put(f"{base}/bulk/pause", bulk_pause),
+        web.put(f"{base}/bulk/resume", bulk_resume),
     ]
