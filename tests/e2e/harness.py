@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
 
 from conductor.testing.server_process import STARTUP_TIMEOUT_S, ServerProcess, free_port
+
+if TYPE_CHECKING:  # imported by name, pytest would try to collect the class as a test
+    from tests.pg import TestDatabases
 
 # Servers launched and not yet stopped, for log tails in failure reports.
 LIVE: list[ServerProcess] = []
@@ -82,3 +88,19 @@ class Servers:
             if server in LIVE:
                 LIVE.remove(server)
         return problems
+
+
+def one_server_on_its_own_database(
+    databases: TestDatabases, folder: Path
+) -> Iterator[ServerProcess]:
+    """For a module-scoped fixture: one server on a fresh database, yielded; then both are
+    stopped and dropped, and the test fails with the server's problems if it had any."""
+    database = databases.create()
+    owned = Servers(databases.dsn(database), folder)
+    try:
+        yield owned.start(1)[0]
+    finally:
+        problems = owned.close()
+        databases.drop(database)
+    if problems:
+        pytest.fail("\n\n".join(problems))

@@ -25,7 +25,7 @@ from conductor.client.orkes_clients import OrkesClients
 
 from conductor.testing.server_process import ServerProcess
 from tests.e2e import sdk_workers
-from tests.e2e.harness import Servers, wait_until_sync
+from tests.e2e.harness import one_server_on_its_own_database, wait_until_sync
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class as a test
     from tests.pg import TestDatabases
@@ -44,15 +44,9 @@ TERMINAL = {"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"}
 def sdk_server(
     databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    database = databases.create()
-    owned = Servers(databases.dsn(database), Path(tmp_path_factory.mktemp("sdk-server")))
-    try:
-        yield owned.start(1)[0]
-    finally:
-        problems = owned.close()
-        databases.drop(database)
-    if problems:
-        pytest.fail("\n\n".join(problems))
+    yield from one_server_on_its_own_database(
+        databases, Path(tmp_path_factory.mktemp("sdk-server"))
+    )
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,7 @@ from conductor.client.workflow.task.switch_task import SwitchTask
 from conductor.client.workflow.task.terminate_task import TerminateTask, WorkflowStatus
 
 from conductor.testing.server_process import ServerProcess
-from tests.e2e.harness import Servers, wait_until_sync
+from tests.e2e.harness import one_server_on_its_own_database, wait_until_sync
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class as a test
     from tests.pg import TestDatabases
@@ -61,15 +61,9 @@ WORKFLOW_DEADLINE_S = 30.0
 def wac_server(
     databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    database = databases.create()
-    owned = Servers(databases.dsn(database), Path(tmp_path_factory.mktemp("sdk-wac-server")))
-    try:
-        yield owned.start(1)[0]
-    finally:
-        problems = owned.close()
-        databases.drop(database)
-    if problems:
-        pytest.fail("\n\n".join(problems))
+    yield from one_server_on_its_own_database(
+        databases, Path(tmp_path_factory.mktemp("sdk-wac-server"))
+    )
 
 
 @pytest.fixture(scope="module")
