@@ -132,27 +132,75 @@ def workflow_status_json(
     )
 
 
-def workflow_run_json(state: WorkflowState, request_id: str, timed_out: bool) -> JSON:
-    """SignalResponse of type TARGET_WORKFLOW (the sync execute answer, a WorkflowRun)."""
-    run = workflow_json(state, include_tasks=True)
+def _signal_fields(
+    response_type: str, target: WorkflowState, request_id: str, timed_out: bool
+) -> JSON:
+    return {
+        "responseType": response_type,
+        "targetWorkflowId": target.workflow_id,
+        "targetWorkflowStatus": target.status.value,
+        "requestId": request_id,
+        "signalTimeout": timed_out,
+    }
+
+
+def workflow_run_json(
+    shown: WorkflowState,
+    target: WorkflowState,
+    response_type: str,
+    request_id: str,
+    timed_out: bool,
+) -> JSON:
+    """Conductor's WorkflowRun: a SignalResponse carrying a whole (sub-)workflow."""
+    run = workflow_json(shown, include_tasks=True)
     return _compact(
         {
-            "responseType": "TARGET_WORKFLOW",
-            "targetWorkflowId": state.workflow_id,
-            "targetWorkflowStatus": state.status.value,
-            "requestId": request_id,
-            "workflowId": state.workflow_id,
-            "correlationId": state.correlation_id,
-            "input": state.input,
-            "output": state.output,
-            "priority": state.priority,
-            "variables": state.variables,
+            **_signal_fields(response_type, target, request_id, timed_out),
+            "workflowId": shown.workflow_id,
+            "correlationId": shown.correlation_id,
+            "input": shown.input,
+            "output": shown.output,
+            "priority": shown.priority,
+            "variables": shown.variables,
             "tasks": run["tasks"],
-            "createdBy": state.created_by,
-            "createTime": state.create_time,
-            "updateTime": state.update_time,
-            "status": state.status.value,
-            "signalTimeout": timed_out,
+            "createdBy": shown.created_by,
+            "createTime": shown.create_time,
+            "updateTime": shown.update_time,
+            "status": shown.status.value,
+        }
+    )
+
+
+def task_run_json(
+    task: TaskState,
+    owner: WorkflowState,
+    target: WorkflowState,
+    response_type: str,
+    request_id: str,
+    timed_out: bool,
+) -> JSON:
+    """Conductor's TaskRun: a SignalResponse carrying one task of `owner` (the target run or one
+    of its sub-workflows). As in Conductor, createdBy is the worker and createTime the start."""
+    return _compact(
+        {
+            **_signal_fields(response_type, target, request_id, timed_out),
+            "taskType": task.task_type,
+            "taskId": task.task_id,
+            "referenceTaskName": task.ref_name,
+            "retryCount": task.retry_count,
+            "taskDefName": task.task_def_name,
+            "retriedTaskId": task.retried_task_id,
+            "workflowType": owner.name,
+            "reasonForIncompletion": task.reason_for_incompletion,
+            "priority": owner.priority,
+            "workflowId": task.workflow_id,
+            "correlationId": owner.correlation_id,
+            "status": task.status.value,
+            "input": task.input_data,
+            "output": task.output_data,
+            "createdBy": task.worker_id,
+            "createTime": task.start_time,
+            "updateTime": task.update_time,
         }
     )
 

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
 from aiohttp import web
 
+from conductor.api import blocking
 from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
-from conductor.api.keys import EXECUTOR, POOL, WAKEUPS, WORKFLOWS
+from conductor.api.keys import EXECUTOR, POOL, WORKFLOWS
 from conductor.api.permissions import requires
 from conductor.engine.inputs import Reevaluate, TerminateWorkflow
-from conductor.engine.model import TaskStatus, TaskType, WorkflowState
+from conductor.engine.model import WorkflowState
 from conductor.errors import FieldError, NotFound, ValidationFailed
 from conductor.roles import Permission
-from conductor.wakeups import wait_for
-from conductor.wire.render import workflow_json, workflow_run_json, workflow_status_json
+from conductor.wire.render import workflow_json, workflow_status_json
 from conductor.wire.start_request import IDEMPOTENCY_STRATEGIES, StartRequest, start_request
-
-_SYNC_RECHECK_S = 0.1  # sync execute re-reads at least this often (changes made by other servers)
 
 
 async def parse_start_request(
@@ -94,9 +91,11 @@ async def start_workflow_by_name(request: web.Request) -> web.Response:
 
 @requires(Permission.OPERATE)
 async def execute_workflow(request: web.Request) -> web.Response:
-    """Start and hold the request until the workflow ends, a named task ends, or time runs out."""
+    """Start, then hold the request until the run ends or blocks (a WAIT only an update ends, or
+    a task named in waitUntilTaskRef ends), or time runs out; answer per `returnStrategy`."""
     name = request.match_info["name"]
     version = rq.path_int(request, "version")
+    strategy = blocking.return_strategy(request)
     body = await rq.json_object(request, "startWorkflowRequest")
     body["version"] = version or body.get("version")
     start = await parse_start_request(request.app, body, name)
@@ -106,31 +105,8 @@ async def execute_workflow(request: web.Request) -> web.Response:
     }
     wait_s = rq.query_int(request, "waitForSeconds", 10, minimum=0) or 10
     state = await request.app[EXECUTOR].start(start)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_s
-    wakeups = request.app[WAKEUPS]
-    while not _sync_done(state, refs):
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            return rq.json_response(workflow_run_json(state, request_id, timed_out=True))
-        changed = wakeups.workflows.waiter(state.workflow_id)
-        state = await _load(request, state.workflow_id, include_tasks=True)
-        if _sync_done(state, refs):
-            break
-        await wait_for(changed, min(remaining, _SYNC_RECHECK_S))
-    return rq.json_response(workflow_run_json(state, request_id, timed_out=False))
-
-
-def _sync_done(state: WorkflowState, refs: set[str]) -> bool:
-    if state.status.terminal:
-        return True
-    # Conductor also returns when the run blocks on a WAIT that only a signal can end.
-    if any(
-        t.task_type == TaskType.WAIT and t.status is TaskStatus.IN_PROGRESS and not t.wait_until
-        for t in state.tasks
-    ):
-        return True
-    return any(t.ref_name in refs and t.status.terminal for t in state.tasks)
+    settled = await blocking.await_settled(request.app, state.workflow_id, refs, wait_s)
+    return rq.json_response(blocking.signal_response(strategy, settled, request_id))
 
 
 async def _load(request: web.Request, workflow_id: str, include_tasks: bool) -> WorkflowState:
