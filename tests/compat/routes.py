@@ -87,14 +87,6 @@ NOT_SERVED: dict[Route, str] = {
 # Conductor OSS routes not served yet: gaps to close, each with what to use meanwhile.
 _ISSUE_13 = "not implemented yet (issue 13)"
 NOT_YET: dict[Route, str] = {
-    route("POST", "/api/tasks/{workflowId}/{taskRefName}/{status}/sync"): (
-        f"{_ISSUE_13}; POST /api/tasks/{{workflowId}}/{{taskRefName}}/{{status}}, then GET the "
-        "workflow"
-    ),
-    route("POST", "/api/tasks/{workflowId}/{status}/signal"): (
-        f"{_ISSUE_13}; POST /api/tasks/{{workflowId}}/{{taskRefName}}/{{status}} by reference"
-    ),
-    route("POST", "/api/tasks/{workflowId}/{status}/signal/sync"): _ISSUE_13,
     route("GET", "/api/scheduler/admin/pause"): (
         f"{_ISSUE_13}; PUT /api/scheduler/schedules/{{name}}/pause per schedule"
     ),
@@ -132,14 +124,19 @@ NOT_SERVED_CONTROLLERS: dict[str, str] = {
 }
 
 # SDK endpoints served here that behave differently from Conductor OSS, and how.
+_NOTHING_BLOCKS = (
+    "with `returnStrategy` BLOCKING_TASK or BLOCKING_TASK_INPUT and no task blocking (the run "
+    "ended, or time ran out), answers the target run with `responseType` TARGET_WORKFLOW; "
+    "Conductor OSS's responder has no answer there (null, which Reactor turns into an error)"
+)
+
 DIFFERENT: dict[Route, str] = {
     route("POST", "/api/workflow"): (
         "`idempotencyKey` with `idempotencyStrategy` FAIL, RETURN_EXISTING or FAIL_ON_RUNNING is "
         "enforced (Conductor OSS ignores it)"
     ),
-    route("POST", "/api/workflow/execute/{name}/{version}"): (
-        "`returnStrategy` is not read yet: every call answers as TARGET_WORKFLOW (issue 13)"
-    ),
+    route("POST", "/api/workflow/execute/{name}/{version}"): _NOTHING_BLOCKS,
+    route("POST", "/api/tasks/{workflowId}/{status}/signal/sync"): _NOTHING_BLOCKS,
 }
 
 # Answers for SDK paths that another route of ours (and of Conductor OSS) matches.

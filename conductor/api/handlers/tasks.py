@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from conductor.api import blocking
 from conductor.api import requests as rq
 from conductor.api.auth import check_task_scope, principal_of
 from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL, WAKEUPS, WORKFLOWS
@@ -14,11 +16,11 @@ from conductor.api.longpoll import MAX_POLL_TIMEOUT_MS
 from conductor.api.permissions import requires
 from conductor.engine.definitions import queue_name
 from conductor.engine.inputs import TaskResultReceived
-from conductor.engine.model import RESULT_STATUSES, TaskStatus
+from conductor.engine.model import RESULT_STATUSES, TaskState, TaskStatus
 from conductor.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from conductor.roles import Permission
 from conductor.store import tasks as store
-from conductor.wire.render import stored_task_json
+from conductor.wire.render import stored_task_json, workflow_json
 
 _SINGLE_POLL_WAIT_MS = 100
 
@@ -140,30 +142,94 @@ async def update_task_v2(request: web.Request) -> web.Response:
     return rq.json_response(stored_task_json(result.claimed[0]))
 
 
-# Audited: besides workers, operators use it to complete HUMAN and WAIT tasks (the UI does).
-@requires(Permission.WORK, audited=True)
-async def update_by_reference(request: web.Request) -> web.Response:
-    workflow_id = request.match_info["workflow_id"]
-    ref = request.match_info["ref"]
+def _result_status(request: web.Request) -> TaskStatus:
     status_text = request.match_info["status"]
     if status_text not in {s.value for s in RESULT_STATUSES}:
         raise BadRequest(f"Invalid task status: {status_text}")
+    return TaskStatus(status_text)
+
+
+async def _complete_from_outside(
+    request: web.Request, task: TaskState, status: TaskStatus, output: dict[str, Any]
+) -> None:
+    """Apply a result to a task found by reference or by signal (not by a worker's poll)."""
+    check_task_scope(request, task.task_type, task.domain)
+    event = TaskResultReceived(
+        task_id=task.task_id,
+        status=status,
+        output=output,
+        worker_id=rq.query_str(request, "workerid"),
+    )
+    await request.app[EXECUTOR].transition(task.workflow_id, event)
+
+
+async def _pending_by_reference(request: web.Request) -> tuple[TaskState | None, dict[str, Any]]:
+    workflow_id = request.match_info["workflow_id"]
     output = await rq.json_object(request, "output", required=False)
     state = await request.app[WORKFLOWS].read(workflow_id)
     if state is None:
         raise NotFound(f"Workflow with id: {workflow_id} not found.")
-    task = state.pending_task(ref=ref)
+    return state.pending_task(ref=request.match_info["ref"]), output
+
+
+# Audited: besides workers, operators use it to complete HUMAN and WAIT tasks (the UI does).
+@requires(Permission.WORK, audited=True)
+async def update_by_reference(request: web.Request) -> web.Response:
+    status = _result_status(request)
+    task, output = await _pending_by_reference(request)
     if task is None:
         return rq.text("")
-    check_task_scope(request, task.task_type, task.domain)
-    event = TaskResultReceived(
-        task_id=task.task_id,
-        status=TaskStatus(status_text),
-        output=output,
-        worker_id=rq.query_str(request, "workerid"),
-    )
-    await request.app[EXECUTOR].transition(workflow_id, event)
+    await _complete_from_outside(request, task, status, output)
     return rq.text(task.task_id)
+
+
+@requires(Permission.WORK, audited=True)
+async def update_by_reference_sync(request: web.Request) -> web.Response:
+    """As update_by_reference, answering the run (with its tasks) after the update."""
+    status = _result_status(request)
+    task, output = await _pending_by_reference(request)
+    if task is None:
+        raise NotFound(
+            f"Found no running task {request.match_info['ref']} of workflow "
+            f"{request.match_info['workflow_id']} to update"
+        )
+    await _complete_from_outside(request, task, status, output)
+    state = await request.app[WORKFLOWS].read(task.workflow_id, True)
+    if state is None:
+        raise NotFound(f"Workflow with id: {task.workflow_id} not found.")
+    return rq.json_response(workflow_json(state))
+
+
+async def _signal(request: web.Request) -> TaskState | None:
+    """Complete the run's blocked WAIT (in it or a running sub-workflow); None if there is none."""
+    status = _result_status(request)
+    output = await rq.json_object(request, "output", required=False)
+    task = await blocking.find_signal_target(
+        blocking.loader(request.app), request.match_info["workflow_id"]
+    )
+    if task is not None:
+        await _complete_from_outside(request, task, status, output)
+    return task
+
+
+@requires(Permission.WORK, audited=True)
+async def signal(request: web.Request) -> web.Response:
+    """Fire and forget, as Conductor: 200 whether or not something was waiting."""
+    await _signal(request)
+    return rq.empty()
+
+
+@requires(Permission.WORK, audited=True)
+async def signal_sync(request: web.Request) -> web.Response:
+    """Signal, then hold until the run ends or blocks again; answer per `returnStrategy`."""
+    strategy = blocking.return_strategy(request)
+    timeout_ms = rq.query_int(request, "timeoutMillis", 5000, minimum=0)
+    assert timeout_ms is not None
+    workflow_id = request.match_info["workflow_id"]
+    if await _signal(request) is None:
+        raise NotFound(f"Found no blocked task in workflow {workflow_id} to signal")
+    settled = await blocking.await_settled(request.app, workflow_id, (), timeout_ms / 1000)
+    return rq.json_response(blocking.signal_response(strategy, settled, str(uuid.uuid4())))
 
 
 @requires(Permission.READ)
@@ -309,6 +375,10 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{base}/{{task_id}}/log", add_log),
         web.get(f"{base}/{{task_id}}/log", get_logs),
         web.post(f"{base}/{{task_id}}/ack", ack),
+        # Before the by-reference routes, whose {ref}/{status} would take "{status}/signal".
+        web.post(f"{base}/{{workflow_id}}/{{status}}/signal", signal),
+        web.post(f"{base}/{{workflow_id}}/{{status}}/signal/sync", signal_sync),
         web.post(f"{base}/{{workflow_id}}/{{ref}}/{{status}}", update_by_reference),
+        web.post(f"{base}/{{workflow_id}}/{{ref}}/{{status}}/sync", update_by_reference_sync),
         web.get(f"{base}/{{task_id}}", get_task),
     ]
