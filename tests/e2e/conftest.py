@@ -15,6 +15,7 @@ import pytest
 
 from conductor.testing.server_process import ServerProcess
 from tests.e2e.harness import LIVE, Servers
+from tests.e2e.js_sdk import node_with_sdk
 
 
 @pytest.fixture
@@ -26,6 +27,12 @@ def servers(db_dsn: str, tmp_path: Path) -> Iterator[Servers]:
         problems = owned.close()
     if problems:
         pytest.fail("\n\n".join(problems))
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """The node executable, with the pinned JavaScript SDK installed (tests/e2e/js_sdk.py)."""
+    return node_with_sdk()
 
 
 @pytest.fixture

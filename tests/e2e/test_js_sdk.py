@@ -7,15 +7,12 @@ starts the workflow and waits for it to end; a worker key limited to the workflo
 type runs the SDK's TaskManager, which polls, executes and reports the task. Without a key the
 same script is refused.
 
-The node packages are installed on first use (`npm ci`, from the committed package-lock.json).
-Without node, the tests are skipped, except on CI, where that is a failure.
+tests/e2e/js_sdk.py installs the pinned SDK on first use.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +21,15 @@ from typing import Any
 import pytest
 
 from conductor.testing.server_process import ServerProcess
+from tests.e2e.js_sdk import JS_DIR, node_result
 from tests.e2e.keys import Key, create_key, request, token_for_key, wait_for_key
 
 pytestmark = pytest.mark.e2e
 
-JS_DIR = Path(__file__).parent / "js"
 SCRIPT = JS_DIR / "auth_flow.mjs"
-SDK_PACKAGE = "@io-orkes/conductor-javascript"
 TASK_TYPE = "js_e2e_greet"
 WORKFLOW = "js_e2e_greeting"
 WORKER_ID = "js-sdk-e2e-worker"
-NPM_CI_TIMEOUT_S = 300.0
 SCRIPT_DEADLINE_S = 45  # the script's own; the subprocess timeout below is a backstop
 NODE_TIMEOUT_S = SCRIPT_DEADLINE_S + 15.0
 
@@ -43,40 +38,6 @@ NODE_TIMEOUT_S = SCRIPT_DEADLINE_S + 15.0
 class Keys:
     operator: Key
     worker: Key  # role worker, limited to TASK_TYPE
-
-
-def _pinned_sdk_version() -> str:
-    manifest = json.loads((JS_DIR / "package.json").read_text())
-    return str(manifest["dependencies"][SDK_PACKAGE])
-
-
-def _installed_sdk_version() -> str | None:
-    manifest = JS_DIR / "node_modules" / SDK_PACKAGE / "package.json"
-    if not manifest.exists():
-        return None
-    return str(json.loads(manifest.read_text())["version"]).removeprefix("v")
-
-
-@pytest.fixture(scope="module")
-def node() -> str:
-    """The node executable, with the pinned SDK installed under tests/e2e/js."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        if os.environ.get("CI"):
-            pytest.fail("node and npm are needed for the JavaScript SDK tests")
-        pytest.skip("node and npm are not installed")
-    if _installed_sdk_version() != _pinned_sdk_version():
-        done = subprocess.run(
-            [npm, "ci", "--legacy-peer-deps", "--ignore-scripts", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=NPM_CI_TIMEOUT_S,
-            check=False,
-        )
-        assert done.returncode == 0, f"npm ci failed\n{done.stdout}\n{done.stderr}"
-    assert _installed_sdk_version() == _pinned_sdk_version()
-    return node
 
 
 @pytest.fixture
@@ -120,16 +81,6 @@ def _operator_command(node: str, person: str) -> list[str]:
     )
 
 
-def _result(stdout: str, stderr: str) -> dict[str, Any]:
-    """The script's result: the last line of its stdout (with CI set, the SDK prints there too)."""
-    lines = stdout.strip().splitlines()
-    try:
-        result: dict[str, Any] = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        raise AssertionError(f"no JSON result\nstdout:\n{stdout}\nstderr:\n{stderr}") from None
-    return result
-
-
 def _run(command: list[str], env: dict[str, str]) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         command,
@@ -140,7 +91,7 @@ def _run(command: list[str], env: dict[str, str]) -> tuple[int, dict[str, Any]]:
         timeout=NODE_TIMEOUT_S,
         check=False,
     )
-    return done.returncode, _result(done.stdout, done.stderr)
+    return done.returncode, node_result(done.stdout, done.stderr)
 
 
 def test_operator_and_task_scoped_worker_keys_run_a_workflow(
@@ -166,7 +117,7 @@ def test_operator_and_task_scoped_worker_keys_run_a_workflow(
         if worker.poll() is None:
             worker.kill()
             worker.wait()
-    worked = _result(worker_stdout.read_text(), worker_stderr.read_text())
+    worked = node_result(worker_stdout.read_text(), worker_stderr.read_text())
 
     expected_output = {"greeting": "Hello, Ada!", "greetedBy": WORKER_ID}
     assert (code, run.get("status")) == (0, "COMPLETED"), f"operator: {run}\nworker: {worked}"
