@@ -1,0 +1,56 @@
+"""The official JavaScript SDK's signals, sync updates and return strategies (issue 13).
+
+tests/e2e/js/signals.mjs walks an approval run (a WAIT, a sub-workflow that waits, a last WAIT)
+through executeWorkflow, signal, updateTaskSync and signalAsync, and prints what each answered.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from conductor.testing.server_process import ServerProcess
+from tests.e2e.js_sdk import JS_DIR, node_result
+
+pytestmark = pytest.mark.e2e
+
+NODE_TIMEOUT_S = 60.0
+
+
+def test_signal_calls_of_the_js_sdk(node: str, server: ServerProcess) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUCTOR_")}
+    env["CONDUCTOR_SERVER_URL"] = server.api
+    done = subprocess.run(
+        [node, str(JS_DIR / "signals.mjs"), "--prefix", "js_approval"],
+        cwd=JS_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_S,
+        check=False,
+    )
+    result = node_result(done.stdout, done.stderr)
+    assert done.returncode == 0 and result["ok"], result
+    steps = result["steps"]
+    assert steps["execute"] == {
+        "responseType": "BLOCKING_TASK",
+        "isBlockingTask": True,
+        "ref": "first_wait",
+        "requestId": "js_approval-request",
+    }
+    assert steps["signalIntoChild"] == {
+        "isBlockingWorkflow": True,
+        "isChild": True,
+        "target": True,
+        "refs": ["child_wait"],
+    }
+    assert steps["signalOutOfChild"] == {"isBlockingTaskInput": True, "ref": "last_wait"}
+    assert steps["updateTaskSync"] == {
+        "status": "COMPLETED",
+        "output": {"approved": True},
+        "lastOutput": {"by": "js"},
+    }
+    # The SDK's WorkflowExecutor sends a signal's output wrapped, as {"taskOutput": output}.
+    assert steps["signalAsync"] == {"first": "COMPLETED", "output": {"taskOutput": {"quiet": True}}}
