@@ -58,6 +58,17 @@ async def set_next_run(conn: Conn, name: str, next_run: int | None) -> None:
     await conn.execute(sql("schedule_set_next_run"), name, next_run)
 
 
+async def scheduler_paused_for_round(conn: Conn) -> bool:
+    """Whether the whole scheduler is paused; share-locks the switch until the transaction
+    ends, so a pause waits for this round (call inside a transaction)."""
+    return bool(await conn.fetchval(sql("scheduler_paused_for_round")))
+
+
+async def set_scheduler_paused(conn: Conn, paused: bool, now: int) -> None:
+    """Pause or resume the whole scheduler, once every round firing now has committed."""
+    await conn.execute(sql("scheduler_set_paused"), paused, now)
+
+
 async def record_execution(conn: Conn, *values: Any) -> None:
     """(schedule, scheduled time, execution time, workflow name, workflow id, state, reason)."""
     await conn.execute(sql("schedule_execution_insert"), *values)

@@ -5,6 +5,12 @@ workflow a fire time starts has an id derived from (schedule, fire time), so a r
 (another server, a crash and restart) finds the same workflow instead of starting a second. Fire
 times missed while no server ran are each run once when the schedule asks for catch-up
 (`runCatchupScheduleInstances`); otherwise only a fire time less than a minute old still runs.
+
+The whole scheduler can be paused (GET /api/scheduler/admin/pause): a switch in the database that
+each round reads, share-locked, before it claims anything, so every server obeys it and a pause
+waits for rounds already firing. Nothing is recomputed on pause or resume: fire times that came
+due meanwhile are then handled as after downtime, as Conductor's poller finds its queued
+schedules again once resumed.
 """
 
 from __future__ import annotations
@@ -74,6 +80,8 @@ class ScheduleService(BackgroundService):
         now = self.clock.now_ms()
         recorded = 0
         async with self.pool.acquire() as conn, conn.transaction():
+            if await store.scheduler_paused_for_round(conn):
+                return 0
             for due in await store.claim_due(conn, now, self.batch):
                 recorded += await self._run_schedule(conn, due, now)
         return recorded

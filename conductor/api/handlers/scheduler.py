@@ -168,6 +168,26 @@ async def executions(request: web.Request) -> web.Response:
     return rq.json_response({"totalHits": len(results), "results": results})
 
 
+async def _pause_scheduler(request: web.Request, paused: bool) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        await store.set_scheduler_paused(conn, paused, request.app[CLOCK].now_ms())
+    return rq.json_response({"status": "done"})
+
+
+@requires(Permission.ADMIN, audited=True)
+async def pause_scheduler(request: web.Request) -> web.Response:
+    """GET /api/scheduler/admin/pause: no schedule fires, on any server of this database, until
+    resumed (Conductor pauses only the server asked, in memory)."""
+    return await _pause_scheduler(request, True)
+
+
+@requires(Permission.ADMIN, audited=True)
+async def resume_scheduler(request: web.Request) -> web.Response:
+    """GET /api/scheduler/admin/resume: fire times that came due while paused are run as after
+    downtime (each one when the schedule catches up, else the latest if under a minute old)."""
+    return await _pause_scheduler(request, False)
+
+
 def routes() -> list[web.RouteDef]:
     base = "/api/scheduler"
     return [
@@ -183,4 +203,6 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{base}/search/executions", executions),
         web.put(f"{base}/bulk/pause", bulk_pause),
         web.put(f"{base}/bulk/resume", bulk_resume),
+        web.get(f"{base}/admin/pause", pause_scheduler),
+        web.get(f"{base}/admin/resume", resume_scheduler),
     ]

@@ -600,8 +600,17 @@ FOR UPDATE SKIP LOCKED;
 UPDATE schedule SET next_run_time = $2 WHERE name = $1;
 
 -- name: schedule_next_run
--- The earliest next fire time of any active schedule, or null.
-SELECT min(next_run_time) FROM schedule WHERE NOT paused;
+-- The earliest next fire time of any active schedule; null if none or the scheduler is paused.
+SELECT min(next_run_time) FROM schedule
+WHERE NOT paused AND NOT (SELECT paused FROM scheduler_state);
+
+-- name: scheduler_paused_for_round
+-- Whether the whole scheduler is paused, share-locking the switch for the round's transaction.
+SELECT paused FROM scheduler_state FOR SHARE;
+
+-- name: scheduler_set_paused
+-- Pause or resume the whole scheduler (waits for rounds that are firing).
+UPDATE scheduler_state SET paused = $1, update_time = $2;
 
 -- name: schedule_execution_insert
 -- Record one run of a schedule; a second attempt for the same fire time changes nothing.

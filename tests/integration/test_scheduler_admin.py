@@ -1,0 +1,128 @@
+"""The whole scheduler's pause and resume (/api/scheduler/admin/...)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from conductor.app import SCHEDULE_SERVICE, create_app
+from conductor.config import Settings
+from conductor.store import schedules as schedule_store
+from tests.conftest import wait_until
+from tests.integration.api import register_workflow, sequence
+
+pytestmark = pytest.mark.integration
+
+START = int(datetime(2024, 1, 1, 0, 0, 30, tzinfo=UTC).timestamp() * 1000)
+FIRST_RUN = START + 30_000  # 00:01:00
+DONE = {"status": "done"}
+
+
+def every_minute(name: str, workflow: str = "charge", **extra) -> dict:
+    return {
+        "name": name,
+        "cronExpression": "0 * * * * ?",
+        "zoneId": "UTC",
+        "startWorkflowRequest": {"name": workflow, "input": {}},
+        **extra,
+    }
+
+
+@pytest.fixture
+async def charge(client, clock):
+    clock.set(START)
+    await register_workflow(client, sequence("charge", "c"))
+
+
+async def save(client, schedule: dict) -> None:
+    response = await client.post("/api/scheduler/schedules", json=schedule)
+    assert response.status == 200, await response.text()
+
+
+async def admin(client, action: str) -> dict:
+    response = await client.get(f"/api/scheduler/admin/{action}")
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def schedule(client, name: str) -> dict:
+    response = await client.get(f"/api/scheduler/schedules/{name}")
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def run_times(client, name: str) -> list[int]:
+    response = await client.get("/api/scheduler/search/executions", params={"scheduleName": name})
+    return sorted(r["scheduledTime"] for r in (await response.json())["results"])
+
+
+@pytest.mark.parametrize(("catch_up", "missed_runs"), [(True, 5), (False, 1)])
+async def test_pause_stops_every_schedule_and_resume_runs_what_came_due(
+    client, clock, charge, catch_up, missed_runs
+) -> None:
+    """Conductor's pause leaves each schedule's queued next run in place, so once resumed the
+    fire times that came due are handled as after downtime, by the catch-up policy."""
+    await save(client, every_minute("billing", runCatchupScheduleInstances=catch_up))
+    service = client.server.app[SCHEDULE_SERVICE]
+
+    assert await admin(client, "pause") == DONE
+    assert await admin(client, "pause") == DONE  # pausing twice is pausing
+    clock.advance(30 + 4 * 60)  # 00:05:00: five fire times came due
+    assert await service.run_once() == 0
+    assert await run_times(client, "billing") == []
+    paused = await schedule(client, "billing")
+    assert paused["paused"] is False and paused["nextRunTime"] == FIRST_RUN
+
+    assert await admin(client, "resume") == DONE
+    assert await service.run_once() == missed_runs
+    assert (await run_times(client, "billing"))[-1] == START + 30_000 + 4 * 60_000
+    clock.advance(60)
+    assert await service.run_once() == 1  # and it goes on firing
+    assert len(await run_times(client, "billing")) == missed_runs + 1
+
+
+async def test_a_pause_holds_for_every_server_and_outlives_the_app(
+    client, clock, charge, db_dsn, aiohttp_client
+) -> None:
+    await save(client, every_minute("billing"))
+    assert await admin(client, "pause") == DONE
+    # A server started afterwards on the same database: it reads the pause from PostgreSQL.
+    other = await aiohttp_client(
+        create_app(Settings(database_url=db_dsn, run_background_services=False), clock=clock)
+    )
+    clock.advance(30)
+    for server in (client, other):
+        assert await server.server.app[SCHEDULE_SERVICE].run_once() == 0
+    assert await run_times(client, "billing") == []
+
+    assert await admin(other, "resume") == DONE
+    assert await client.server.app[SCHEDULE_SERVICE].run_once() == 1
+    assert await run_times(client, "billing") == [FIRST_RUN]
+
+
+async def test_a_pause_waits_for_a_round_that_is_firing(client, charge, db_dsn) -> None:
+    """When the pause answers, no round is firing and none will start."""
+    round_conn = await asyncpg.connect(db_dsn)
+    try:
+        round_tx = round_conn.transaction()
+        await round_tx.start()
+        assert await schedule_store.scheduler_paused_for_round(round_conn) is False
+        pausing = asyncio.create_task(admin(client, "pause"))
+
+        async def pause_blocked() -> bool:
+            waiting = await round_conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return bool(waiting)
+
+        await wait_until(pause_blocked)
+        assert not pausing.done()
+        await round_tx.commit()
+        assert await asyncio.wait_for(pausing, 10) == DONE
+    finally:
+        await round_conn.close()
+    assert await client.server.app[SCHEDULE_SERVICE].run_once() == 0
