@@ -9,7 +9,7 @@ import asyncpg
 from conductor.engine.model import JSON
 from conductor.store.pool import Conn
 from conductor.store.queries import sql
-from conductor.store.values import DueSchedule
+from conductor.store.values import ActiveSchedule, DueSchedule
 
 
 def _schedule_json(row: asyncpg.Record) -> JSON:
@@ -56,6 +56,19 @@ async def claim_due(conn: Conn, now: int, limit: int) -> list[DueSchedule]:
 
 async def set_next_run(conn: Conn, name: str, next_run: int | None) -> None:
     await conn.execute(sql("schedule_set_next_run"), name, next_run)
+
+
+async def lock_active(conn: Conn) -> list[ActiveSchedule]:
+    """Lock every unpaused schedule (call inside a transaction); waits for a round firing one."""
+    found = await conn.fetch(sql("schedule_lock_active"))
+    return [ActiveSchedule(r["name"], r["body"], r["next_run_time"]) for r in found]
+
+
+async def set_next_runs(conn: Conn, next_runs: dict[str, int | None]) -> None:
+    """Set several schedules' next fire times in one statement."""
+    if next_runs:
+        names = list(next_runs)
+        await conn.execute(sql("schedule_set_next_runs"), names, [next_runs[n] for n in names])
 
 
 async def scheduler_paused_for_round(conn: Conn) -> bool:

@@ -1,4 +1,4 @@
-"""The whole scheduler's pause and resume (/api/scheduler/admin/...)."""
+"""The whole scheduler's pause, resume and requeue (/api/scheduler/admin/...)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from conductor.api.keys import POOL
 from conductor.app import SCHEDULE_SERVICE, create_app
 from conductor.config import Settings
 from conductor.store import schedules as schedule_store
@@ -126,3 +127,55 @@ async def test_a_pause_waits_for_a_round_that_is_firing(client, charge, db_dsn) 
     finally:
         await round_conn.close()
     assert await client.server.app[SCHEDULE_SERVICE].run_once() == 0
+
+
+async def test_requeue_repairs_a_missing_next_run_and_changes_nothing_twice(
+    client, clock, charge
+) -> None:
+    for name in ("billing", "dunning", "holiday"):
+        await save(client, every_minute(name))
+    assert (await client.put("/api/scheduler/schedules/holiday/pause", json={})).status == 200
+    async with client.server.app[POOL].acquire() as conn:
+        await schedule_store.set_next_run(conn, "billing", None)  # the lost timer
+    assert "nextRunTime" not in await schedule(client, "billing")
+
+    expected = {"recordIds.size": 2, "sampleIds": ["billing", "dunning"]}
+    assert await admin(client, "requeue") == expected
+    assert (await schedule(client, "billing"))["nextRunTime"] == FIRST_RUN
+    assert (await schedule(client, "dunning"))["nextRunTime"] == FIRST_RUN
+    assert "nextRunTime" not in await schedule(client, "holiday")  # paused stays without one
+    assert await admin(client, "requeue") == expected
+    assert (await schedule(client, "billing"))["nextRunTime"] == FIRST_RUN
+
+    clock.advance(30)
+    assert await client.server.app[SCHEDULE_SERVICE].run_once() == 2
+    assert await run_times(client, "billing") == [FIRST_RUN]
+
+
+async def test_requeue_leaves_a_due_run_to_the_scheduler(client, clock, charge) -> None:
+    await save(client, every_minute("billing", runCatchupScheduleInstances=True))
+    clock.advance(30 + 2 * 60)  # 00:03:00: three fire times are due, none fired yet
+    assert await admin(client, "requeue") == {"recordIds.size": 1, "sampleIds": ["billing"]}
+    assert (await schedule(client, "billing"))["nextRunTime"] == FIRST_RUN
+    assert await client.server.app[SCHEDULE_SERVICE].run_once() == 3
+
+
+async def test_requeue_names_a_schedule_whose_next_run_cannot_be_derived(
+    client, clock, charge
+) -> None:
+    await save(client, every_minute("billing"))
+    async with client.server.app[POOL].acquire() as conn:  # stored before cron checks existed
+        await schedule_store.upsert(
+            conn, every_minute("broken", cronExpression="every day"), False, None, START
+        )
+    answer = await admin(client, "requeue")
+    assert answer["recordIds.size"] == 1 and answer["sampleIds"] == ["billing"]
+    assert set(answer) == {"recordIds.size", "sampleIds", "error.broken"}
+    assert isinstance(answer["error.broken"], str) and answer["error.broken"]
+
+
+async def test_requeue_samples_ten_names(client, charge) -> None:
+    names = [f"s{i:02}" for i in range(12)]
+    for name in names:
+        await save(client, every_minute(name))
+    assert await admin(client, "requeue") == {"recordIds.size": 12, "sampleIds": names[:10]}

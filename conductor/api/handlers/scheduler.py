@@ -14,7 +14,9 @@ from conductor.roles import Permission
 from conductor.store import schedules as store
 from conductor.store.pool import Conn
 from conductor.timers.cron import CronError, fire_times, trigger
-from conductor.timers.scheduler import first_run_after
+from conductor.timers.scheduler import first_run_after, requeue
+
+_REQUEUE_SAMPLE = 10
 
 _STORED_ONLY = ("paused", "createTime", "updatedTime", "nextRunTime")
 
@@ -188,6 +190,23 @@ async def resume_scheduler(request: web.Request) -> web.Response:
     return await _pause_scheduler(request, False)
 
 
+@requires(Permission.ADMIN, audited=True)
+async def requeue_schedules(request: web.Request) -> web.Response:
+    """GET /api/scheduler/admin/requeue: re-derive every unpaused schedule's next run.
+
+    Conductor answers how many records it put back on its queue and up to ten of their ids, and
+    an `error.<id>` entry for each that failed; here the records are the unpaused schedules.
+    """
+    async with request.app[POOL].acquire() as conn:
+        done = await requeue(conn, request.app[CLOCK].now_ms())
+    answer: dict[str, Any] = {
+        "recordIds.size": len(done.names),
+        "sampleIds": done.names[:_REQUEUE_SAMPLE],
+    }
+    answer.update({f"error.{name}": why for name, why in done.errors.items()})
+    return rq.json_response(answer)
+
+
 def routes() -> list[web.RouteDef]:
     base = "/api/scheduler"
     return [
@@ -205,4 +224,5 @@ def routes() -> list[web.RouteDef]:
         web.put(f"{base}/bulk/resume", bulk_resume),
         web.get(f"{base}/admin/pause", pause_scheduler),
         web.get(f"{base}/admin/resume", resume_scheduler),
+        web.get(f"{base}/admin/requeue", requeue_schedules),
     ]

@@ -604,6 +604,16 @@ UPDATE schedule SET next_run_time = $2 WHERE name = $1;
 SELECT min(next_run_time) FROM schedule
 WHERE NOT paused AND NOT (SELECT paused FROM scheduler_state);
 
+-- name: schedule_lock_active
+-- Lock every unpaused schedule, waiting for a round that is firing one (to re-derive next runs).
+SELECT name, body, next_run_time FROM schedule WHERE NOT paused ORDER BY name FOR UPDATE;
+
+-- name: schedule_set_next_runs
+-- Set the next fire time of several schedules: names $1, times $2 (null: no more runs).
+UPDATE schedule SET next_run_time = v.next_run_time
+FROM unnest($1::text[], $2::bigint[]) AS v (name, next_run_time)
+WHERE schedule.name = v.name;
+
 -- name: scheduler_paused_for_round
 -- Whether the whole scheduler is paused, share-locking the switch for the round's transaction.
 SELECT paused FROM scheduler_state FOR SHARE;
