@@ -37,6 +37,22 @@ async def list_all(conn: Conn, workflow_name: str | None) -> list[JSON]:
     return [_schedule_json(r) for r in await conn.fetch(sql("schedule_list"), workflow_name)]
 
 
+async def search(
+    conn: Conn,
+    workflow_name: str | None,
+    name_part: str | None,
+    paused: bool | None,
+    start: int,
+    size: int,
+) -> tuple[int, list[JSON]]:
+    """(total matches, one page by name) of the schedules of a workflow, with `name_part` in
+    their name (any case) and in the given paused state; None leaves a filter out."""
+    filters = (workflow_name, name_part, paused)
+    total = await conn.fetchval(sql("schedule_search_count"), *filters)
+    found = await conn.fetch(sql("schedule_search"), *filters, start, size)
+    return int(total), [_schedule_json(r) for r in found]
+
+
 async def delete(conn: Conn, name: str) -> bool:
     return await conn.fetchval(sql("schedule_delete"), name) is not None
 

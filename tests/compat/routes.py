@@ -95,9 +95,6 @@ NOT_YET: dict[Route, str] = {
         f"{_ISSUE_13}; POST /api/tasks/{{workflowId}}/{{taskRefName}}/{{status}} by reference"
     ),
     route("POST", "/api/tasks/{workflowId}/{status}/signal/sync"): _ISSUE_13,
-    route("GET", "/api/scheduler/schedules/search"): (
-        "not implemented yet; GET /api/scheduler/schedules lists the schedules"
-    ),
 }
 
 # Whole Conductor OSS controllers not served, with the reason.

@@ -9,13 +9,14 @@ from aiohttp import web
 from conductor.api import requests as rq
 from conductor.api.keys import CLOCK, POOL
 from conductor.api.permissions import requires
-from conductor.errors import FieldError, NotFound, ValidationFailed
+from conductor.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from conductor.roles import Permission
 from conductor.store import schedules as store
 from conductor.store.pool import Conn
 from conductor.timers.cron import CronError, fire_times, trigger
 from conductor.timers.scheduler import first_run_after, requeue
 
+_SEARCH_MAX_SIZE = 5000  # as our workflow search: larger pages are refused, not cut
 _REQUEUE_SAMPLE = 10
 
 _STORED_ONLY = ("paused", "createTime", "updatedTime", "nextRunTime")
@@ -170,6 +171,35 @@ async def executions(request: web.Request) -> web.Response:
     return rq.json_response({"totalHits": len(results), "results": results})
 
 
+@requires(Permission.READ)
+async def search_schedules(request: web.Request) -> web.Response:
+    """GET /api/scheduler/schedules/search: Conductor's SearchResult of schedules, by name.
+
+    As Conductor OSS's stores: `workflowName` matches exactly, `scheduleName` anywhere in the
+    name in any case, `paused` the state; `freeText` and `sort` are accepted and not used.
+    """
+    start = rq.query_int(request, "start", 0, minimum=0) or 0
+    size = rq.query_int(request, "size", 100, minimum=0)
+    size = 100 if size is None else size
+    if size > _SEARCH_MAX_SIZE:
+        raise BadRequest(
+            f"Cannot return more than {_SEARCH_MAX_SIZE} results. Please use pagination."
+        )
+    paused = None
+    if rq.query_str(request, "paused") is not None:
+        paused = rq.query_bool(request, "paused", False)
+    async with request.app[POOL].acquire() as conn:
+        total, found = await store.search(
+            conn,
+            rq.query_str(request, "workflowName"),
+            rq.query_str(request, "scheduleName"),
+            paused,
+            start,
+            size,
+        )
+    return rq.json_response({"totalHits": total, "results": found})
+
+
 async def _pause_scheduler(request: web.Request, paused: bool) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         await store.set_scheduler_paused(conn, paused, request.app[CLOCK].now_ms())
@@ -212,6 +242,8 @@ def routes() -> list[web.RouteDef]:
     return [
         web.post(f"{base}/schedules", save),
         web.get(f"{base}/schedules", list_schedules),
+        # Before /schedules/{name}, which would take `search` for a schedule's name.
+        web.get(f"{base}/schedules/search", search_schedules),
         web.get(f"{base}/schedules/{{name}}", get_schedule),
         web.delete(f"{base}/schedules/{{name}}", delete_schedule),
         web.put(f"{base}/schedules/{{name}}/pause", pause),

@@ -604,6 +604,21 @@ UPDATE schedule SET next_run_time = $2 WHERE name = $1;
 SELECT min(next_run_time) FROM schedule
 WHERE NOT paused AND NOT (SELECT paused FROM scheduler_state);
 
+-- name: schedule_search_count
+-- How many schedules match a search: of workflow $1, with $2 in the name (any case), paused $3.
+SELECT count(*) FROM schedule
+WHERE ($1::text IS NULL OR body->'startWorkflowRequest'->>'name' = $1)
+  AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
+  AND ($3::boolean IS NULL OR paused = $3);
+
+-- name: schedule_search
+-- One page of the schedules matching a search (as schedule_search_count), by name.
+SELECT * FROM schedule
+WHERE ($1::text IS NULL OR body->'startWorkflowRequest'->>'name' = $1)
+  AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
+  AND ($3::boolean IS NULL OR paused = $3)
+ORDER BY name OFFSET $4 LIMIT $5;
+
 -- name: schedule_lock_active
 -- Lock every unpaused schedule, waiting for a round that is firing one (to re-derive next runs).
 SELECT name, body, next_run_time FROM schedule WHERE NOT paused ORDER BY name FOR UPDATE;
