@@ -9,7 +9,7 @@ import asyncpg
 from conductor.engine.model import JSON
 from conductor.store.pool import Conn
 from conductor.store.queries import sql
-from conductor.store.values import DueSchedule
+from conductor.store.values import ActiveSchedule, DueSchedule
 
 
 def _schedule_json(row: asyncpg.Record) -> JSON:
@@ -37,6 +37,22 @@ async def list_all(conn: Conn, workflow_name: str | None) -> list[JSON]:
     return [_schedule_json(r) for r in await conn.fetch(sql("schedule_list"), workflow_name)]
 
 
+async def search(
+    conn: Conn,
+    workflow_name: str | None,
+    name_part: str | None,
+    paused: bool | None,
+    start: int,
+    size: int,
+) -> tuple[int, list[JSON]]:
+    """(total matches, one page by name) of the schedules of a workflow, with `name_part` in
+    their name (any case) and in the given paused state; None leaves a filter out."""
+    filters = (workflow_name, name_part, paused)
+    total = await conn.fetchval(sql("schedule_search_count"), *filters)
+    found = await conn.fetch(sql("schedule_search"), *filters, start, size)
+    return int(total), [_schedule_json(r) for r in found]
+
+
 async def delete(conn: Conn, name: str) -> bool:
     return await conn.fetchval(sql("schedule_delete"), name) is not None
 
@@ -56,6 +72,30 @@ async def claim_due(conn: Conn, now: int, limit: int) -> list[DueSchedule]:
 
 async def set_next_run(conn: Conn, name: str, next_run: int | None) -> None:
     await conn.execute(sql("schedule_set_next_run"), name, next_run)
+
+
+async def lock_active(conn: Conn) -> list[ActiveSchedule]:
+    """Lock every unpaused schedule (call inside a transaction); waits for a round firing one."""
+    found = await conn.fetch(sql("schedule_lock_active"))
+    return [ActiveSchedule(r["name"], r["body"], r["next_run_time"]) for r in found]
+
+
+async def set_next_runs(conn: Conn, next_runs: dict[str, int | None]) -> None:
+    """Set several schedules' next fire times in one statement."""
+    if next_runs:
+        names = list(next_runs)
+        await conn.execute(sql("schedule_set_next_runs"), names, [next_runs[n] for n in names])
+
+
+async def scheduler_paused_for_round(conn: Conn) -> bool:
+    """Whether the whole scheduler is paused; share-locks the switch until the transaction
+    ends, so a pause waits for this round (call inside a transaction)."""
+    return bool(await conn.fetchval(sql("scheduler_paused_for_round")))
+
+
+async def set_scheduler_paused(conn: Conn, paused: bool, now: int) -> None:
+    """Pause or resume the whole scheduler, once every round firing now has committed."""
+    await conn.execute(sql("scheduler_set_paused"), paused, now)
 
 
 async def record_execution(conn: Conn, *values: Any) -> None:

@@ -50,6 +50,15 @@ class DueSchedule:
 
 
 @dataclass(frozen=True)
+class ActiveSchedule:
+    """An unpaused schedule and its stored next fire time (None: no run is pending)."""
+
+    name: str
+    body: JSON
+    next_run_time: int | None
+
+
+@dataclass(frozen=True)
 class ApiKey:
     """An API key as stored: never its secret, only the secret's hash."""
 

@@ -5,12 +5,19 @@ workflow a fire time starts has an id derived from (schedule, fire time), so a r
 (another server, a crash and restart) finds the same workflow instead of starting a second. Fire
 times missed while no server ran are each run once when the schedule asks for catch-up
 (`runCatchupScheduleInstances`); otherwise only a fire time less than a minute old still runs.
+
+The whole scheduler can be paused (GET /api/scheduler/admin/pause): a switch in the database that
+each round reads, share-locked, before it claims anything, so every server obeys it and a pause
+waits for rounds already firing. Nothing is recomputed on pause or resume: fire times that came
+due meanwhile are then handled as after downtime, as Conductor's poller finds its queued
+schedules again once resumed.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -21,6 +28,7 @@ from conductor.engine.model import JSON
 from conductor.errors import NotFound, PayloadTooLarge
 from conductor.executor import Executor
 from conductor.store import schedules as store
+from conductor.store.pool import Conn
 from conductor.store.values import DueSchedule
 from conductor.timers.cron import CronError, fire_times, trigger
 from conductor.wire.start_request import start_request
@@ -44,6 +52,45 @@ def runs_after(body: JSON, after_ms: int, limit: int) -> list[int]:
     start = body.get("scheduleStartTime") or 0
     end = body.get("scheduleEndTime") or None
     return fire_times(cron, max(after_ms, int(start) - 1), int(end) if end else None, limit)
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """What re-deriving the next runs did: the unpaused schedules checked, by name, and those whose
+    next run could not be derived (name -> why)."""
+
+    names: list[str]
+    errors: dict[str, str]
+
+
+async def requeue(conn: Conn, now: int) -> Requeued:
+    """Re-derive the next fire time of every unpaused schedule from its cron, repairing a missing
+    or wrong one; doing it again changes nothing.
+
+    A next run already due is left alone: the schedule service fires it (with its catch-up
+    policy) as it would have anyway. Runs in one transaction that locks the schedules, so it waits
+    for a round firing one and never overwrites the next run that round sets.
+    """
+    names: list[str] = []
+    errors: dict[str, str] = {}
+    changed: dict[str, int | None] = {}
+    async with conn.transaction():
+        for schedule in await store.lock_active(conn):
+            if schedule.next_run_time is not None and schedule.next_run_time <= now:
+                names.append(schedule.name)
+                continue
+            try:
+                derived = first_run_after(schedule.body, now)
+            except (CronError, KeyError) as exc:
+                errors[schedule.name] = str(exc)
+                continue
+            names.append(schedule.name)
+            if derived != schedule.next_run_time:
+                changed[schedule.name] = derived
+        await store.set_next_runs(conn, changed)
+    if changed:
+        log.warning("requeue repaired the next run of schedules %s", sorted(changed))
+    return Requeued(names, errors)
 
 
 class ScheduleService(BackgroundService):
@@ -74,6 +121,8 @@ class ScheduleService(BackgroundService):
         now = self.clock.now_ms()
         recorded = 0
         async with self.pool.acquire() as conn, conn.transaction():
+            if await store.scheduler_paused_for_round(conn):
+                return 0
             for due in await store.claim_due(conn, now, self.batch):
                 recorded += await self._run_schedule(conn, due, now)
         return recorded

@@ -85,19 +85,7 @@ NOT_SERVED: dict[Route, str] = {
 }
 
 # Conductor OSS routes not served yet: gaps to close, each with what to use meanwhile.
-_ISSUE_13 = "not implemented yet (issue 13)"
-NOT_YET: dict[Route, str] = {
-    route("GET", "/api/scheduler/admin/pause"): (
-        f"{_ISSUE_13}; PUT /api/scheduler/schedules/{{name}}/pause per schedule"
-    ),
-    route("GET", "/api/scheduler/admin/resume"): (
-        f"{_ISSUE_13}; PUT /api/scheduler/schedules/{{name}}/resume per schedule"
-    ),
-    route("GET", "/api/scheduler/admin/requeue"): _ISSUE_13,
-    route("GET", "/api/scheduler/schedules/search"): (
-        "not implemented yet; GET /api/scheduler/schedules lists the schedules"
-    ),
-}
+NOT_YET: dict[Route, str] = {}
 
 # Whole Conductor OSS controllers not served, with the reason.
 NOT_SERVED_CONTROLLERS: dict[str, str] = {
@@ -130,6 +118,11 @@ _NOTHING_BLOCKS = (
     "Conductor OSS's responder has no answer there (null, which Reactor turns into an error)"
 )
 
+_WHOLE_SCHEDULER = (
+    "pauses or resumes every server on this database, and survives restarts (stored in "
+    "PostgreSQL); Conductor OSS pauses only the server asked, in memory"
+)
+
 DIFFERENT: dict[Route, str] = {
     route("POST", "/api/workflow"): (
         "`idempotencyKey` with `idempotencyStrategy` FAIL, RETURN_EXISTING or FAIL_ON_RUNNING is "
@@ -137,6 +130,13 @@ DIFFERENT: dict[Route, str] = {
     ),
     route("POST", "/api/workflow/execute/{name}/{version}"): _NOTHING_BLOCKS,
     route("POST", "/api/tasks/{workflowId}/{status}/signal/sync"): _NOTHING_BLOCKS,
+    route("GET", "/api/scheduler/admin/pause"): _WHOLE_SCHEDULER,
+    route("GET", "/api/scheduler/admin/resume"): _WHOLE_SCHEDULER,
+    route("GET", "/api/scheduler/admin/requeue"): (
+        "re-derives the next run of every unpaused schedule (schedules are durable timer rows "
+        "here) and answers Conductor's shape with schedule names as the ids; Conductor OSS "
+        "re-queues pending execution records for archival"
+    ),
 }
 
 # Answers for SDK paths that another route of ours (and of Conductor OSS) matches.

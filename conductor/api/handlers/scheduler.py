@@ -9,12 +9,15 @@ from aiohttp import web
 from conductor.api import requests as rq
 from conductor.api.keys import CLOCK, POOL
 from conductor.api.permissions import requires
-from conductor.errors import FieldError, NotFound, ValidationFailed
+from conductor.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from conductor.roles import Permission
 from conductor.store import schedules as store
 from conductor.store.pool import Conn
 from conductor.timers.cron import CronError, fire_times, trigger
-from conductor.timers.scheduler import first_run_after
+from conductor.timers.scheduler import first_run_after, requeue
+
+_SEARCH_MAX_SIZE = 5000  # as our workflow search: larger pages are refused, not cut
+_REQUEUE_SAMPLE = 10
 
 _STORED_ONLY = ("paused", "createTime", "updatedTime", "nextRunTime")
 
@@ -168,11 +171,79 @@ async def executions(request: web.Request) -> web.Response:
     return rq.json_response({"totalHits": len(results), "results": results})
 
 
+@requires(Permission.READ)
+async def search_schedules(request: web.Request) -> web.Response:
+    """GET /api/scheduler/schedules/search: Conductor's SearchResult of schedules, by name.
+
+    As Conductor OSS's stores: `workflowName` matches exactly, `scheduleName` anywhere in the
+    name in any case, `paused` the state; `freeText` and `sort` are accepted and not used.
+    """
+    start = rq.query_int(request, "start", 0, minimum=0) or 0
+    size = rq.query_int(request, "size", 100, minimum=0)
+    size = 100 if size is None else size
+    if size > _SEARCH_MAX_SIZE:
+        raise BadRequest(
+            f"Cannot return more than {_SEARCH_MAX_SIZE} results. Please use pagination."
+        )
+    paused = None
+    if rq.query_str(request, "paused") is not None:
+        paused = rq.query_bool(request, "paused", False)
+    async with request.app[POOL].acquire() as conn:
+        total, found = await store.search(
+            conn,
+            rq.query_str(request, "workflowName"),
+            rq.query_str(request, "scheduleName"),
+            paused,
+            start,
+            size,
+        )
+    return rq.json_response({"totalHits": total, "results": found})
+
+
+async def _pause_scheduler(request: web.Request, paused: bool) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        await store.set_scheduler_paused(conn, paused, request.app[CLOCK].now_ms())
+    return rq.json_response({"status": "done"})
+
+
+@requires(Permission.ADMIN, audited=True)
+async def pause_scheduler(request: web.Request) -> web.Response:
+    """GET /api/scheduler/admin/pause: no schedule fires, on any server of this database, until
+    resumed (Conductor pauses only the server asked, in memory)."""
+    return await _pause_scheduler(request, True)
+
+
+@requires(Permission.ADMIN, audited=True)
+async def resume_scheduler(request: web.Request) -> web.Response:
+    """GET /api/scheduler/admin/resume: fire times that came due while paused are run as after
+    downtime (each one when the schedule catches up, else the latest if under a minute old)."""
+    return await _pause_scheduler(request, False)
+
+
+@requires(Permission.ADMIN, audited=True)
+async def requeue_schedules(request: web.Request) -> web.Response:
+    """GET /api/scheduler/admin/requeue: re-derive every unpaused schedule's next run.
+
+    Conductor answers how many records it put back on its queue and up to ten of their ids, and
+    an `error.<id>` entry for each that failed; here the records are the unpaused schedules.
+    """
+    async with request.app[POOL].acquire() as conn:
+        done = await requeue(conn, request.app[CLOCK].now_ms())
+    answer: dict[str, Any] = {
+        "recordIds.size": len(done.names),
+        "sampleIds": done.names[:_REQUEUE_SAMPLE],
+    }
+    answer.update({f"error.{name}": why for name, why in done.errors.items()})
+    return rq.json_response(answer)
+
+
 def routes() -> list[web.RouteDef]:
     base = "/api/scheduler"
     return [
         web.post(f"{base}/schedules", save),
         web.get(f"{base}/schedules", list_schedules),
+        # Before /schedules/{name}, which would take `search` for a schedule's name.
+        web.get(f"{base}/schedules/search", search_schedules),
         web.get(f"{base}/schedules/{{name}}", get_schedule),
         web.delete(f"{base}/schedules/{{name}}", delete_schedule),
         web.put(f"{base}/schedules/{{name}}/pause", pause),
@@ -183,4 +254,7 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{base}/search/executions", executions),
         web.put(f"{base}/bulk/pause", bulk_pause),
         web.put(f"{base}/bulk/resume", bulk_resume),
+        web.get(f"{base}/admin/pause", pause_scheduler),
+        web.get(f"{base}/admin/resume", resume_scheduler),
+        web.get(f"{base}/admin/requeue", requeue_schedules),
     ]

@@ -600,8 +600,42 @@ FOR UPDATE SKIP LOCKED;
 UPDATE schedule SET next_run_time = $2 WHERE name = $1;
 
 -- name: schedule_next_run
--- The earliest next fire time of any active schedule, or null.
-SELECT min(next_run_time) FROM schedule WHERE NOT paused;
+-- The earliest next fire time of any active schedule; null if none or the scheduler is paused.
+SELECT min(next_run_time) FROM schedule
+WHERE NOT paused AND NOT (SELECT paused FROM scheduler_state);
+
+-- name: schedule_search_count
+-- How many schedules match a search: of workflow $1, with $2 in the name (any case), paused $3.
+SELECT count(*) FROM schedule
+WHERE ($1::text IS NULL OR body->'startWorkflowRequest'->>'name' = $1)
+  AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
+  AND ($3::boolean IS NULL OR paused = $3);
+
+-- name: schedule_search
+-- One page of the schedules matching a search (as schedule_search_count), by name.
+SELECT * FROM schedule
+WHERE ($1::text IS NULL OR body->'startWorkflowRequest'->>'name' = $1)
+  AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
+  AND ($3::boolean IS NULL OR paused = $3)
+ORDER BY name OFFSET $4 LIMIT $5;
+
+-- name: schedule_lock_active
+-- Lock every unpaused schedule, waiting for a round that is firing one (to re-derive next runs).
+SELECT name, body, next_run_time FROM schedule WHERE NOT paused ORDER BY name FOR UPDATE;
+
+-- name: schedule_set_next_runs
+-- Set the next fire time of several schedules: names $1, times $2 (null: no more runs).
+UPDATE schedule SET next_run_time = v.next_run_time
+FROM unnest($1::text[], $2::bigint[]) AS v (name, next_run_time)
+WHERE schedule.name = v.name;
+
+-- name: scheduler_paused_for_round
+-- Whether the whole scheduler is paused, share-locking the switch for the round's transaction.
+SELECT paused FROM scheduler_state FOR SHARE;
+
+-- name: scheduler_set_paused
+-- Pause or resume the whole scheduler (waits for rounds that are firing).
+UPDATE scheduler_state SET paused = $1, update_time = $2;
 
 -- name: schedule_execution_insert
 -- Record one run of a schedule; a second attempt for the same fire time changes nothing.
