@@ -93,6 +93,11 @@ async def scheduler_paused_for_round(conn: Conn) -> bool:
     return bool(await conn.fetchval(sql("scheduler_paused_for_round")))
 
 
+async def scheduler_paused(conn: Conn) -> bool:
+    """Whether the whole scheduler is paused, read without a lock."""
+    return bool(await conn.fetchval(sql("scheduler_paused")))
+
+
 async def set_scheduler_paused(conn: Conn, paused: bool, now: int) -> None:
     """Pause or resume the whole scheduler, once every round firing now has committed."""
     await conn.execute(sql("scheduler_set_paused"), paused, now)

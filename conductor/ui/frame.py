@@ -51,6 +51,11 @@ def may_operate(request: web.Request) -> bool:
     return principal is not None and principal.may(Permission.OPERATE)
 
 
+def may_administer(request: web.Request) -> bool:
+    principal = principal_of(request)
+    return principal is not None and principal.may(Permission.ADMIN)
+
+
 def operating_page(handler: Handler) -> Handler:
     """A page whose only purpose is a write (an editor, the run form): a reading page that
     answers 403 to a role that may not OPERATE."""

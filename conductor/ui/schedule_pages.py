@@ -14,7 +14,7 @@ from conductor.store import schedules as store
 from conductor.timers.cron import CronError
 from conductor.timers.scheduler import runs_after
 from conductor.ui.actions import Action
-from conductor.ui.frame import may_operate, page, reading_page
+from conductor.ui.frame import may_administer, may_operate, page, reading_page
 
 STATES = ("all", "active", "paused")
 RECENT_RUNS = 20
@@ -42,6 +42,20 @@ def _actions(schedule: JSON, on_own_page: bool) -> list[Action]:
     return [toggle, delete]
 
 
+def _scheduler_action(paused: bool) -> Action:
+    """Admins pause or resume the whole scheduler (every schedule, on every server)."""
+    if paused:
+        return Action(
+            "Resume the scheduler", "GET", "/api/scheduler/admin/resume", "Resume all scheduling?"
+        )
+    return Action(
+        "Pause the scheduler",
+        "GET",
+        "/api/scheduler/admin/pause",
+        "Pause all scheduling, on every server, until resumed?",
+    )
+
+
 def _row(schedule: JSON, now: int, operator: bool) -> dict[str, Any]:
     start: Any = schedule.get("startWorkflowRequest") or {}
     return {
@@ -59,6 +73,7 @@ async def schedule_defs(request: web.Request) -> web.StreamResponse:
     state = state if state in STATES else "all"
     async with request.app[POOL].acquire() as conn:
         found = await store.list_all(conn, None)
+        scheduler_paused = await store.scheduler_paused(conn)
     if state != "all":
         found = [s for s in found if bool(s.get("paused")) == (state == "paused")]
     now, operator = request.app[CLOCK].now_ms(), may_operate(request)
@@ -70,6 +85,8 @@ async def schedule_defs(request: web.Request) -> web.StreamResponse:
         state=state,
         states=STATES,
         may_operate=operator,
+        scheduler_paused=scheduler_paused,
+        scheduler_actions=[_scheduler_action(scheduler_paused)] if may_administer(request) else [],
     )
 
 

@@ -154,6 +154,22 @@ async def test_schedules_list_with_next_fire_times_and_filter(client, charge) ->
     assert 'href="/edit/schedule"' in html
 
 
+async def test_a_paused_scheduler_is_shown_and_only_admins_toggle_it(client, charge) -> None:
+    await _save_schedule(client, _schedule("hourly"))
+    running = await _page(client, "/scheduleDefs")
+    assert 'data-scheduler="paused"' not in running
+    assert 'data-api="/api/scheduler/admin/pause"' in running
+    assert (await client.get("/api/scheduler/admin/pause")).status == 200
+    paused = await _page(client, "/scheduleDefs")
+    assert 'data-scheduler="paused"' in paused
+    assert 'data-api="/api/scheduler/admin/resume"' in paused
+    operator = auth(await token_for(client, await make_key(client, Role.OPERATOR)))
+    as_operator = await _page(client, "/scheduleDefs", headers=operator)
+    assert 'data-scheduler="paused"' in as_operator
+    assert "/api/scheduler/admin/" not in as_operator
+    assert 'data-api="/api/scheduler/schedules/hourly/pause"' in as_operator
+
+
 async def test_a_schedule_page_shows_next_runs_and_recent_runs(client, clock, charge) -> None:
     await _save_schedule(client, _schedule("minutely", "0 * * * * ?"))
     clock.advance(30)  # 00:01:00, the first fire time

@@ -633,6 +633,10 @@ WHERE schedule.name = v.name;
 -- Whether the whole scheduler is paused, share-locking the switch for the round's transaction.
 SELECT paused FROM scheduler_state FOR SHARE;
 
+-- name: scheduler_paused
+-- Whether the whole scheduler is paused (a plain read, for pages).
+SELECT paused FROM scheduler_state;
+
 -- name: scheduler_set_paused
 -- Pause or resume the whole scheduler (waits for rounds that are firing).
 UPDATE scheduler_state SET paused = $1, update_time = $2;
