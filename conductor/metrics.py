@@ -64,6 +64,11 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             registry=r,
         )
+        self.event_handlers_without_consumer = Gauge(
+            "conductor_event_handlers_without_consumer",
+            "Active event handlers whose event's queue type no consumer on this server reads",
+            registry=r,
+        )
         self.long_polls_waiting = Gauge(
             "conductor_long_polls_waiting", "Long-poll requests waiting for work", registry=r
         )

@@ -51,6 +51,7 @@ from conductor.wakeups import Wakeups
 
 POLL_DATA_FLUSH_S = 2.0
 TIMER_GAUGES_S = 15.0
+EVENT_GAUGES_S = 15.0
 VIRTUAL_CLOCK_CHECK_S = 0.25
 
 
@@ -174,7 +175,7 @@ def wire(
         runner=runner,
         timer_service=timer_service,
         schedules=ScheduleService(pool, clock, executor),
-        event_processor=EventProcessor(workflows, executor, sandbox, wakeups),
+        event_processor=EventProcessor(workflows, executor, sandbox, wakeups, metrics),
         retention=retention,
         broadcaster=broadcaster,
         keyring=keyring,
@@ -225,6 +226,7 @@ def _background(
         parts.schedules,
         Periodic("poll-data", parts.poller.flush_poll_data, POLL_DATA_FLUSH_S),
         parts.event_processor,
+        Periodic("event-handler-gauges", parts.event_processor.update_gauges, EVENT_GAUGES_S),
         Periodic("key-ring", parts.keyring.refresh, settings.key_refresh_s),
     ]
     if parts.broadcaster is not None:

@@ -33,7 +33,12 @@ from conductor.engine.model import (
 )
 from conductor.engine.operations import Operations
 from conductor.engine.retry import can_retry, retry_delay_seconds
-from conductor.engine.task_starts import StartResult, record_case, selected_branch
+from conductor.engine.task_starts import (
+    StartResult,
+    async_complete,
+    record_case,
+    selected_branch,
+)
 from conductor.engine.task_types import Shape, is_worker_task, spec_of
 from conductor.engine.templates import build_document, resolve
 from conductor.engine.timeouts import check_task, workflow_deadline, workflow_timeout_reason
@@ -136,6 +141,8 @@ class _Decider(FlowControl, Operations):
             elif task.status is TaskStatus.SCHEDULED:  # a system task reports it has started
                 task.status = TaskStatus.IN_PROGRESS
                 task.start_time = task.start_time or now
+                if async_complete(task):  # done its work; waits for an external update
+                    self._arm_waiting_timeouts(task)
             return False
         self._finish_task(task, result.status)
         if spec_of(task.workflow_task).shape is Shape.BRANCH:
@@ -269,6 +276,8 @@ class _Decider(FlowControl, Operations):
         task.reason_for_incompletion = result.reason
         if result.status.terminal:
             task.end_time = now
+        elif result.status is TaskStatus.IN_PROGRESS and async_complete(task):
+            self._arm_waiting_timeouts(task)
         if result.wake_at is not None:
             task.wait_until = result.wake_at
             self.decision.arm(TimerKind.WAIT, task.workflow_id, task.task_id, result.wake_at)
@@ -532,6 +541,20 @@ class _Decider(FlowControl, Operations):
         deadline = workflow_deadline(self.state)
         if deadline is not None:
             self.decision.arm(TimerKind.WORKFLOW_TIMEOUT, self.state.workflow_id, None, deadline)
+
+    def _arm_waiting_timeouts(self, task: TaskState) -> None:
+        """A system task waiting IN_PROGRESS for an external update (asyncComplete): wake the
+        decider when its timeoutSeconds or totalTimeoutSeconds runs out, as a worker task's
+        claim does. (Conductor skips the response timeout for such tasks:
+        DeciderService.isResponseTimedOut; so does `timeouts.response_timed_out`.)"""
+        s = task.settings
+        if s.timeout_seconds > 0 and task.start_time > 0:
+            delay_ms = task.start_delay_seconds * 1000
+            fire_at = task.start_time + delay_ms + s.timeout_seconds * 1000
+            self.decision.arm(TimerKind.TASK_TIMEOUT, task.workflow_id, task.task_id, fire_at)
+        if s.total_timeout_seconds > 0:
+            fire_at = task.first_scheduled_time + s.total_timeout_seconds * 1000
+            self.decision.arm(TimerKind.TOTAL_TIMEOUT, task.workflow_id, task.task_id, fire_at)
 
     def _arm_response_timeout(self, task: TaskState) -> None:
         rt = task.settings.response_timeout_seconds

@@ -38,6 +38,30 @@ class StartResult:
 Starter = Callable[[TaskState, WorkflowState, int], StartResult]
 
 
+# The types that read `asyncComplete`: after their work (a 2xx answer, a published message) such
+# a task stays IN_PROGRESS until an external update completes it (Conductor's HttpTask and Event).
+ASYNC_COMPLETE_TYPES = frozenset({TaskType.HTTP.value, TaskType.EVENT.value})
+
+
+def mark_async_complete(task: TaskState) -> None:
+    """As Conductor's HTTP and EVENT mappers do: the WorkflowTask's flag goes into the input."""
+    task.input_data["asyncComplete"] = task.workflow_task.get("asyncComplete") is True
+
+
+def async_complete(task: TaskState) -> bool:
+    """Conductor's WorkflowSystemTask.isAsyncComplete, for the types that read it: the input's
+    `asyncComplete` when it has one, else the WorkflowTask's."""
+    if task.task_type not in ASYNC_COMPLETE_TYPES:
+        return False
+    if "asyncComplete" in task.input_data:
+        return task.input_data["asyncComplete"] is True
+    return task.workflow_task.get("asyncComplete") is True
+
+
+def prepare_http(task: TaskState, _doc: JSON) -> None:
+    mark_async_complete(task)
+
+
 def completed(_task: TaskState, _state: WorkflowState, _now: int) -> StartResult:
     return StartResult(TaskStatus.COMPLETED, {})
 
@@ -135,7 +159,12 @@ def _sink_problem(sink: Any, task_id: str) -> str:
 
 
 def event(task: TaskState, state: WorkflowState, _now: int) -> StartResult:
+    """Publish the task's input (and the run's ids) to its sink's queue; with asyncComplete the
+    task then waits IN_PROGRESS for an external update, as Conductor's Event does."""
     sink = resolve(task.workflow_task.get("sink"), build_document(state))
+    # Conductor's EventTaskMapper puts the resolved sink and the flag in the input.
+    task.input_data["sink"] = sink
+    mark_async_complete(task)
     queue = event_queue(sink, state.name, task.ref_name)
     if queue is None:
         return StartResult(TaskStatus.FAILED, {}, _sink_problem(sink, task.task_id))
@@ -147,7 +176,8 @@ def event(task: TaskState, state: WorkflowState, _now: int) -> StartResult:
         "correlationId": state.correlation_id,
         "event_produced": queue,
     }
-    return StartResult(TaskStatus.COMPLETED, output, publish_to=queue)
+    status = TaskStatus.IN_PROGRESS if async_complete(task) else TaskStatus.COMPLETED
+    return StartResult(status, output, publish_to=queue)
 
 
 def join(task: TaskState, _state: WorkflowState, _now: int) -> StartResult:

@@ -191,7 +191,13 @@ _SPECS = (
     _handed_over(TaskType.START_WORKFLOW, Runtime.START_WORKFLOW),
     _handed_over(TaskType.INLINE, Runtime.SCRIPT),
     _handed_over(TaskType.JSON_JQ_TRANSFORM, Runtime.JQ, rules=(task_rules.jq,)),
-    _handed_over(TaskType.HTTP, Runtime.HTTP, lane=Lane.ISOLATED, rules=(task_rules.http,)),
+    _handed_over(
+        TaskType.HTTP,
+        Runtime.HTTP,
+        lane=Lane.ISOLATED,
+        prepare=task_starts.prepare_http,
+        rules=(task_rules.http,),
+    ),
     TaskTypeSpec(TaskType.SET_VARIABLE, Shape.TASK, start=task_starts.set_variable),
     TaskTypeSpec(
         TaskType.TERMINATE,

@@ -1,5 +1,10 @@
 """Event handlers at work: messages on the `conductor` queues run the matching handlers' actions.
 
+A handler may name any event, as in Conductor (`sqs:orders`, `kafka:topic`, ...): it is stored
+and listed like the others, but only events of a queue type consumed here (`consumed_here`) ever
+have messages, so the others never run. The UI marks them and `update_gauges` counts the active
+ones for /metrics.
+
 Messages come from EVENT tasks, written in the same transaction that completed the task (an
 outbox), and from publishes to the default queues (services/notify_queues.py), which complete or
 fail the task a message names instead of running handlers. The processor takes the oldest
@@ -25,6 +30,7 @@ from conductor.engine.model import JSON, TaskStatus
 from conductor.engine.templates import resolve
 from conductor.errors import ConductorError
 from conductor.executor import Executor
+from conductor.metrics import Metrics
 from conductor.services import notify_queues
 from conductor.services.scripts import ScriptError, ScriptSandbox
 from conductor.store import events as store
@@ -44,6 +50,16 @@ ACTIONS = (
     "update_workflow_variables",
 )
 _RUN_IDS = uuid.UUID("6f1d2a3e-8c4b-4e5f-9a0b-1c2d3e4f5a6b")
+# Queue types (an event's prefix before its first colon) whose messages this server consumes.
+CONSUMED_QUEUE_TYPES = ("conductor",)
+
+
+def consumed_here(event: str) -> bool:
+    """Whether messages for this event reach this server's processor: `type:queue` with a type
+    it consumes. (Conductor resolves an event the same way, EventQueues.getQueue, and for a type
+    without a provider logs the error and listens to nothing.)"""
+    kind, colon, _queue = event.partition(":")
+    return bool(colon) and kind in CONSUMED_QUEUE_TYPES
 
 
 class EventProcessor(BackgroundService):
@@ -55,11 +71,13 @@ class EventProcessor(BackgroundService):
         executor: Executor,
         sandbox: ScriptSandbox,
         wakeups: Wakeups,
+        metrics: Metrics | None = None,
         *,
         batch: int = 50,
         idle_s: float = 1.0,
     ) -> None:
         super().__init__()
+        self.metrics = metrics or Metrics()
         self.pool = workflows.pool
         self.workflows = workflows
         self.executor = executor
@@ -79,7 +97,8 @@ class EventProcessor(BackgroundService):
                     status = notify_queues.STATUS_OF_QUEUE[queue]
                     await self._notify(status, message.payload, message.created_time)
                 if queue not in handlers:
-                    handlers[queue] = await store.handlers_for(conn, queue)
+                    found = await store.handlers_for(conn, queue) if consumed_here(queue) else []
+                    handlers[queue] = found
                 for handler in handlers[queue]:
                     await self._handle(handler, message)
             if messages:
@@ -96,6 +115,12 @@ class EventProcessor(BackgroundService):
     def stop(self) -> None:
         super().stop()
         self.wakeups.event_messages.set()
+
+    async def update_gauges(self) -> None:
+        """Active handlers whose event no consumer here reads, for /metrics (run now and then)."""
+        async with self.pool.acquire() as conn:
+            count = await store.count_active_not_consumed(conn, list(CONSUMED_QUEUE_TYPES))
+        self.metrics.event_handlers_without_consumer.set(count)
 
     async def _handle(self, handler: JSON, message: QueuedMessage) -> None:
         payload: JSON = message.payload if isinstance(message.payload, dict) else {}

@@ -22,6 +22,7 @@ from yarl import URL
 
 from conductor.engine.inputs import Input, TaskResultReceived
 from conductor.engine.model import JSON, TaskState, TaskStatus
+from conductor.engine.task_starts import async_complete
 from conductor.services.egress import Denial, EgressPolicy
 from conductor.services.egress_network import EgressDenied, PolicyResolver, denial_of
 
@@ -135,8 +136,13 @@ class HttpTaskClient:
         return None if status is TaskStatus.COMPLETED else reason or f"HTTP call {status.value}"
 
     async def run(self, task: TaskState) -> Input:
-        """The HTTP task's runtime: the call its input describes, as the task's result."""
+        """The HTTP task's runtime: the call its input describes, as the task's result. With
+        asyncComplete a 2xx answer leaves the task IN_PROGRESS, its response in the output,
+        until an external update completes it; any other outcome is as without it (Conductor's
+        HttpTask)."""
         status, output, reason = await self.call(task.input_data)
+        if status is TaskStatus.COMPLETED and async_complete(task):
+            status = TaskStatus.IN_PROGRESS
         return TaskResultReceived(task.task_id, status, output=output, reason=reason)
 
     async def call(self, input_data: JSON) -> tuple[TaskStatus, JSON, str | None]:

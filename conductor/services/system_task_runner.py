@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from conductor.engine.inputs import Input, TaskResultReceived
 from conductor.engine.model import TaskState, TaskStatus
+from conductor.engine.task_starts import async_complete
 from conductor.engine.task_types import Lane, Runtime, spec_of
 from conductor.executor import Executor
 from conductor.services.http_task import HttpTaskClient
@@ -40,6 +41,12 @@ def runtime_handlers(
         Runtime.SUB_WORKFLOW: launches.sub_workflow,
         Runtime.START_WORKFLOW: launches.start_workflow,
     }
+
+
+def _waiting(task: TaskState) -> bool:
+    """An asyncComplete task that has done its work and waits for an external update: never run
+    again (Conductor drops such a task from the system-task queue once it has left SCHEDULED)."""
+    return task.status is not TaskStatus.SCHEDULED and async_complete(task)
 
 
 class SystemTaskRunner:
@@ -78,7 +85,7 @@ class SystemTaskRunner:
     async def _load(self, timer: ClaimedTimer) -> TaskState | None:
         async with self.executor.pool.acquire() as conn:
             stored = await task_store.get(conn, timer.task_id or "")
-            if stored is None or stored.task.status.terminal:
+            if stored is None or stored.task.status.terminal or _waiting(stored.task):
                 await timer_store.delete_fired(conn, timer.key, timer.claimed_fire_at)
                 return None
         return stored.task

@@ -49,6 +49,11 @@ async def handlers_for(conn: Conn, event: str, active_only: bool = True) -> list
     return [r["body"] for r in await conn.fetch(sql("event_handler_for_event"), event, active_only)]
 
 
+async def count_active_not_consumed(conn: Conn, consumed_types: list[str]) -> int:
+    """Active handlers whose event is not `type:queue` with one of `consumed_types`."""
+    return int(await conn.fetchval(sql("event_handler_count_not_consumed"), consumed_types))
+
+
 async def claim_messages(conn: Conn, limit: int) -> list[QueuedMessage]:
     """Lock the oldest messages (call inside a transaction; delete them before commit)."""
     return _messages(await conn.fetch(sql("event_message_claim"), limit))

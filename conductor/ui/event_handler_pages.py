@@ -1,6 +1,7 @@
 """/eventHandlerDefs and /eventHandlerDef/{name}: event handlers, what they listen to and do.
 Activating or deactivating one is PUT /api/event with the handler's flag flipped; deleting is
-DELETE /api/event/{name}."""
+DELETE /api/event/{name}. A handler whose event no consumer on this server reads (an `sqs:` or
+`kafka:` queue, say) is shown as stored, marked "no consumer here"."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from conductor.api.keys import POOL
 from conductor.engine.model import JSON
+from conductor.services.event_processor import CONSUMED_QUEUE_TYPES, consumed_here
 from conductor.store import events as store
 from conductor.ui.actions import Action
 from conductor.ui.frame import may_operate, page, reading_page
@@ -38,8 +40,10 @@ def _actions(handler: JSON, on_own_page: bool) -> list[Action]:
 def _row(handler: JSON, operator: bool) -> dict[str, Any]:
     actions: Any = handler.get("actions") or []
     kinds = [str(a.get("action")) for a in actions if isinstance(a, dict)]
+    event = handler.get("event")
     return {
         "handler": handler,
+        "consumed": isinstance(event, str) and consumed_here(event),
         "action_types": sorted(set(kinds)),
         "actions": _actions(handler, False) if operator else [],
     }
@@ -61,6 +65,7 @@ async def event_handler_defs(request: web.Request) -> web.StreamResponse:
         state=state,
         states=STATES,
         may_operate=operator,
+        consumed_types=CONSUMED_QUEUE_TYPES,
     )
 
 
@@ -79,4 +84,5 @@ async def event_handler_def(request: web.Request) -> web.StreamResponse:
         handler=handler,
         actions=_actions(handler, True) if operator else [],
         may_operate=operator,
+        consumed_types=CONSUMED_QUEUE_TYPES,
     )

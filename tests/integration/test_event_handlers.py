@@ -95,7 +95,6 @@ async def test_handler_api(client) -> None:
         {"name": "x", "event": EVENT, "actions": []},
         {"name": "x", "event": EVENT, "actions": [{"action": "explode", "explode": {}}]},
         {"name": "x", "event": EVENT, "actions": [{"action": "start_workflow"}]},
-        {"name": "x", "event": "sqs:queue", "actions": [{"action": "fail_task", "fail_task": {}}]},
         {"event": EVENT, "actions": [{"action": "fail_task", "fail_task": {}}]},
     ],
     ids=str,

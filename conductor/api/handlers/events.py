@@ -16,17 +16,17 @@ from conductor.store import events as store
 
 
 def check_handler(handler: dict[str, Any]) -> None:
-    """Conductor's checks, plus: only `conductor:` queues exist on this server."""
+    """Conductor's checks (EventHandler's annotations), plus well-formed actions this server can
+    run. Any event is accepted, as in Conductor, which validates no more than a non-empty string:
+    one whose queue type no consumer here reads (`sqs:`, `kafka:`, ...) is stored and listed,
+    and the UI and /metrics say it has no consumer (services/event_processor.py)."""
     errors: list[FieldError] = []
     path = "eventHandler"
-    for key in ("name", "event"):
-        if not isinstance(handler.get(key), str) or not handler[key].strip():
-            errors.append(FieldError(f"{path}.{key}", f"Missing event handler {key}"))
-    event = handler.get("event")
-    if isinstance(event, str) and event and not event.startswith("conductor:"):
-        errors.append(
-            FieldError(f"{path}.event", "only conductor:<queue> events are supported", event)
-        )
+    # Conductor's @NotEmpty: present and not "" (its messages).
+    required = (("name", "Missing event handler name"), ("event", "Missing event location"))
+    for key, message in required:
+        if not isinstance(handler.get(key), str) or not handler[key]:
+            errors.append(FieldError(f"{path}.{key}", message))
     actions = handler.get("actions")
     if not isinstance(actions, list) or not actions:
         errors.append(

@@ -310,6 +310,11 @@ SELECT body FROM event_handler ORDER BY name;
 -- Handlers of one event (queue), only the active ones when $2.
 SELECT body FROM event_handler WHERE event = $1 AND (active OR NOT $2) ORDER BY name;
 
+-- name: event_handler_count_not_consumed
+-- Active handlers whose event is not `type:queue` with a type in $1 (no consumer on this server).
+SELECT count(*) FROM event_handler
+WHERE active AND NOT (position(':' IN event) > 0 AND split_part(event, ':', 1) = ANY($1::text[]));
+
 -- name: event_message_claim
 -- Take the oldest messages for handling; SKIP LOCKED lets several servers share them. Runs in
 -- the handling transaction's stead: a message is deleted once its actions ran (they are
