@@ -130,6 +130,10 @@ DIFFERENT: dict[Route, str] = {
     ),
     route("POST", "/api/workflow/execute/{name}/{version}"): _NOTHING_BLOCKS,
     route("POST", "/api/tasks/{workflowId}/{status}/signal/sync"): _NOTHING_BLOCKS,
+    route("POST", "/api/event"): (
+        "also takes a list of handlers, stored all or none (Orkes' shape, which the JavaScript "
+        "SDK's addEventHandler sends); Conductor OSS takes one"
+    ),
     route("GET", "/api/scheduler/admin/pause"): _WHOLE_SCHEDULER,
     route("GET", "/api/scheduler/admin/resume"): _WHOLE_SCHEDULER,
     route("GET", "/api/scheduler/admin/requeue"): (

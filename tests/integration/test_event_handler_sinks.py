@@ -106,6 +106,25 @@ async def test_a_missing_event_is_refused_with_conductors_message(client) -> Non
     assert errors == [{"path": "eventHandler.event", "message": "Missing event location"}]
 
 
+async def test_a_list_of_handlers_is_stored_whole_or_not_at_all(client) -> None:
+    """The JavaScript SDK's addEventHandler posts a list (Orkes' shape)."""
+    first, second = handler("first", "sqs:a"), handler("second", "conductor:b")
+    assert (await client.post("/api/event", json=[first, second])).status == 200
+    assert await (await client.get("/api/event")).json() == [first, second]
+    taken = await client.post("/api/event", json=[handler("third", "sqs:c"), first])
+    assert taken.status == 409
+    broken = await client.post("/api/event", json=[handler("fourth", "sqs:d"), {"name": "x"}])
+    assert broken.status == 400
+    paths = [e["path"] for e in (await broken.json())["validationErrors"]]
+    assert paths == ["eventHandler[1].event", "eventHandler[1].actions"]
+    assert [h["name"] for h in await (await client.get("/api/event")).json()] == [
+        "first",
+        "second",
+    ]
+    assert (await client.post("/api/event", json=["not a handler"])).status == 400
+    assert (await client.post("/api/event", json=7)).status == 400
+
+
 async def test_messages_never_run_handlers_without_a_consumer(client) -> None:
     await register_workflow(client, sequence("follow", "step"))
     # A queue name no consumer here reads: even a message written under it runs nothing.

@@ -15,13 +15,12 @@ from conductor.services.event_processor import ACTIONS
 from conductor.store import events as store
 
 
-def check_handler(handler: dict[str, Any]) -> None:
+def check_handler(handler: dict[str, Any], path: str = "eventHandler") -> None:
     """Conductor's checks (EventHandler's annotations), plus well-formed actions this server can
     run. Any event is accepted, as in Conductor, which validates no more than a non-empty string:
     one whose queue type no consumer here reads (`sqs:`, `kafka:`, ...) is stored and listed,
     and the UI and /metrics say it has no consumer (services/event_processor.py)."""
     errors: list[FieldError] = []
-    path = "eventHandler"
     # Conductor's @NotEmpty: present and not "" (its messages).
     required = (("name", "Missing event handler name"), ("event", "Missing event location"))
     for key, message in required:
@@ -56,28 +55,38 @@ def check_handler(handler: dict[str, Any]) -> None:
 
 @requires(Permission.OPERATE, audited=True)
 async def add_handler(request: web.Request) -> web.Response:
-    await _save_handler(request, new=True)
+    """One handler, as Conductor OSS takes; or a list of them, as Orkes takes and the JavaScript
+    SDK sends (its addEventHandler wraps the one handler in a list): all stored, or none."""
+    body = await rq.json_body(request)
+    if isinstance(body, list):
+        handlers = body
+        for i, handler in enumerate(handlers):
+            if not isinstance(handler, dict):
+                raise ValidationFailed([FieldError(f"eventHandler[{i}]", "must be a JSON object")])
+            check_handler(handler, f"eventHandler[{i}]")
+    elif isinstance(body, dict):
+        handlers = [body]
+        check_handler(body)
+    else:
+        raise ValidationFailed([FieldError("eventHandler", "eventHandler must be a JSON object")])
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        for handler in handlers:
+            handler.setdefault("active", True)
+            if not await store.insert_handler(conn, handler):
+                raise Conflict(f"EventHandler with name {handler['name']} already exists!")
     return rq.empty()
 
 
 @requires(Permission.OPERATE, audited=True)
 async def update_handler(request: web.Request) -> web.Response:
-    await _save_handler(request, new=False)
-    return rq.empty()
-
-
-async def _save_handler(request: web.Request, new: bool) -> None:
-    """Insert a handler (409 when the name is taken) or update one (404 when it is not)."""
+    """Update a handler (404 when its name is not stored)."""
     handler = await rq.json_object(request, "eventHandler")
     check_handler(handler)
     handler.setdefault("active", True)
-    save = store.insert_handler if new else store.update_handler
     async with request.app[POOL].acquire() as conn:
-        saved = await save(conn, handler)
-    if not saved and new:
-        raise Conflict(f"EventHandler with name {handler['name']} already exists!")
-    if not saved:
-        raise NotFound(f"EventHandler with name {handler['name']} not found!")
+        if not await store.update_handler(conn, handler):
+            raise NotFound(f"EventHandler with name {handler['name']} not found!")
+    return rq.empty()
 
 
 @requires(Permission.OPERATE, audited=True)
