@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +21,7 @@ async def check_workflow_def(app: web.Application, definition: Any, path: str) -
     if not errors:
         sandbox = app[SANDBOX]
         for field, code in scripts_of(definition, path):
-            problem = await asyncio.to_thread(sandbox.check_syntax, code)
+            problem = await sandbox.check_syntax(code)
             if problem is not None:
                 errors.append(FieldError(field, f"Script has a syntax error: {problem}", code))
         for field, query in jq_queries_of(definition, path):

@@ -2,15 +2,22 @@
 
 Each evaluation gets a fresh V8 isolate (mini-racer): nothing leaks from one workflow's script to
 another's, and V8 offers no file, network, process or environment access to begin with. Every
-evaluation has a time limit and a memory limit enforced by V8 itself, and runs in a worker thread
+evaluation has a time limit and a memory limit enforced by V8 itself, and runs off the event loop
 (the native call releases the GIL), so a runaway script fails its task and never stalls the
-server's event loop. A semaphore bounds how many isolates exist at once.
+server.
+
+All V8 work of the process (every sandbox's evaluations and syntax checks) runs on one thread,
+one isolate at a time: mini-racer (0.12 to 0.14) crashes the whole process when isolates are
+created, timed out or closed on two threads at once. Scripts therefore queue behind each other;
+a runaway one delays the next by at most the time limit.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import orjson
 from py_mini_racer import (
@@ -24,6 +31,13 @@ from py_mini_racer import (
 DEFAULT_TIMEOUT_S = 4.0  # Conductor's CONDUCTOR_SCRIPT_MAX_EXECUTION_SECONDS default
 DEFAULT_MAX_MEMORY = 64 * 1024 * 1024
 
+_V8_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v8")
+_T = TypeVar("_T")
+
+
+async def _on_v8_thread(work: Callable[[], _T]) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_V8_THREAD, work)
+
 
 class ScriptError(Exception):
     """The script failed: a syntax or runtime error, or a broken limit."""
@@ -31,24 +45,23 @@ class ScriptError(Exception):
 
 class ScriptSandbox:
     def __init__(
-        self,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        max_memory: int = DEFAULT_MAX_MEMORY,
-        concurrency: int = 2,
+        self, timeout_s: float = DEFAULT_TIMEOUT_S, max_memory: int = DEFAULT_MAX_MEMORY
     ) -> None:
         self.timeout_s = timeout_s
         self.max_memory = max_memory
-        self._slots = asyncio.Semaphore(concurrency)
-        self.running = 0  # evaluations in progress (observability and tests)
+        self.running = 0  # evaluations asked for and not yet answered (observability and tests)
 
     async def evaluate(self, script: str, bindings: dict[str, Any]) -> Any:
         """The value of the script's last expression statement, with `$` bound to `bindings`."""
-        async with self._slots:
-            self.running += 1
-            try:
-                return await asyncio.to_thread(self._evaluate, script, bindings)
-            finally:
-                self.running -= 1
+        self.running += 1
+        try:
+            return await _on_v8_thread(lambda: self._evaluate(script, bindings))
+        finally:
+            self.running -= 1
+
+    async def check_syntax(self, script: str) -> str | None:
+        """A syntax error message, or None when the script parses (it is not run)."""
+        return await _on_v8_thread(lambda: self._check_syntax(script))
 
     def _evaluate(self, script: str, bindings: dict[str, Any]) -> Any:
         # `eval` of the script text yields its completion value, as Conductor's evaluator does;
@@ -74,8 +87,7 @@ class ScriptSandbox:
             return None
         return orjson.loads(text)
 
-    def check_syntax(self, script: str) -> str | None:
-        """A syntax error message, or None when the script parses (it is not run)."""
+    def _check_syntax(self, script: str) -> str | None:
         program = f"new Function({orjson.dumps(script).decode()}); true"
         with MiniRacer() as ctx:
             try:
