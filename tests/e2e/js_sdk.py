@@ -62,3 +62,31 @@ def node_result(stdout: str, stderr: str) -> dict[str, Any]:
     except (IndexError, json.JSONDecodeError):
         raise AssertionError(f"no JSON result\nstdout:\n{stdout}\nstderr:\n{stderr}") from None
     return result
+
+
+def node_env(
+    server_api: str, key_id: str | None = None, secret: str | None = None
+) -> dict[str, str]:
+    """This environment without any CONDUCTOR_* variable, plus the SDK's server (and key)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUCTOR_")}
+    env["CONDUCTOR_SERVER_URL"] = server_api
+    if key_id is not None and secret is not None:
+        env["CONDUCTOR_AUTH_KEY"] = key_id
+        env["CONDUCTOR_AUTH_SECRET"] = secret
+    return env
+
+
+def run_script(
+    command: list[str], env: dict[str, str], timeout_s: float
+) -> tuple[int, dict[str, Any]]:
+    """Run a script under tests/e2e/js; (exit code, its JSON result)."""
+    done = subprocess.run(
+        command,
+        cwd=JS_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    return done.returncode, node_result(done.stdout, done.stderr)

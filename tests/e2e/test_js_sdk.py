@@ -12,7 +12,6 @@ tests/e2e/js_sdk.py installs the pinned SDK on first use.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 
 from conductor.testing.server_process import ServerProcess
-from tests.e2e.js_sdk import JS_DIR, node_result
+from tests.e2e.js_sdk import JS_DIR, node_env, node_result, run_script
 from tests.e2e.keys import Key, create_key, request, token_for_key, wait_for_key
 
 pytestmark = pytest.mark.e2e
@@ -55,13 +54,9 @@ def keys(server: ServerProcess) -> Keys:
 
 
 def _node_env(server: ServerProcess, key: Key | None) -> dict[str, str]:
-    """This environment without any CONDUCTOR_* variable, plus the SDK's server and key."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUCTOR_")}
-    env["CONDUCTOR_SERVER_URL"] = server.api
-    if key is not None:
-        env["CONDUCTOR_AUTH_KEY"] = key.key_id
-        env["CONDUCTOR_AUTH_SECRET"] = key.secret
-    return env
+    if key is None:
+        return node_env(server.api)
+    return node_env(server.api, key.key_id, key.secret)
 
 
 def _node_command(node: str, role: str, *options: str) -> list[str]:
@@ -82,16 +77,7 @@ def _operator_command(node: str, person: str) -> list[str]:
 
 
 def _run(command: list[str], env: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run(
-        command,
-        cwd=JS_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_S,
-        check=False,
-    )
-    return done.returncode, node_result(done.stdout, done.stderr)
+    return run_script(command, env, NODE_TIMEOUT_S)
 
 
 def test_operator_and_task_scoped_worker_keys_run_a_workflow(

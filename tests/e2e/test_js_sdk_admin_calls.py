@@ -8,14 +8,12 @@ requeues the whole scheduler; the audit trail shows each call reached the server
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import urllib.request
 
 import pytest
 
 from conductor.testing.server_process import ServerProcess
-from tests.e2e.js_sdk import JS_DIR, node_result
+from tests.e2e.js_sdk import JS_DIR, node_env, run_script
 
 pytestmark = pytest.mark.e2e
 
@@ -23,19 +21,12 @@ NODE_TIMEOUT_S = 60.0
 
 
 def test_event_handler_and_scheduler_admin_calls(node: str, server: ServerProcess) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUCTOR_")}
-    env["CONDUCTOR_SERVER_URL"] = server.api
-    done = subprocess.run(
+    code, result = run_script(
         [node, str(JS_DIR / "admin_calls.mjs"), "--prefix", "js"],
-        cwd=JS_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_S,
-        check=False,
+        node_env(server.api),
+        NODE_TIMEOUT_S,
     )
-    result = node_result(done.stdout, done.stderr)
-    assert done.returncode == 0 and result["ok"], result
+    assert code == 0 and result["ok"], result
     steps = result["steps"]
     assert steps["eventHandlers"] == [
         {"name": "js_on_order", "event": "sqs:js-orders", "active": True}

@@ -6,13 +6,10 @@ through executeWorkflow, signal, updateTaskSync and signalAsync, and prints what
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 
 from conductor.testing.server_process import ServerProcess
-from tests.e2e.js_sdk import JS_DIR, node_result
+from tests.e2e.js_sdk import JS_DIR, node_env, run_script
 
 pytestmark = pytest.mark.e2e
 
@@ -20,19 +17,12 @@ NODE_TIMEOUT_S = 60.0
 
 
 def test_signal_calls_of_the_js_sdk(node: str, server: ServerProcess) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDUCTOR_")}
-    env["CONDUCTOR_SERVER_URL"] = server.api
-    done = subprocess.run(
+    code, result = run_script(
         [node, str(JS_DIR / "signals.mjs"), "--prefix", "js_approval"],
-        cwd=JS_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_S,
-        check=False,
+        node_env(server.api),
+        NODE_TIMEOUT_S,
     )
-    result = node_result(done.stdout, done.stderr)
-    assert done.returncode == 0 and result["ok"], result
+    assert code == 0 and result["ok"], result
     steps = result["steps"]
     assert steps["execute"] == {
         "responseType": "BLOCKING_TASK",

@@ -7,20 +7,9 @@
 // then pauses, resumes and requeues the whole scheduler. The last line of stdout is one JSON
 // object: {"ok": true, "steps": {...}}, or {"ok": false, "error": "..."} with exit code 1.
 
-import { parseArgs } from "node:util";
-
 import { OrkesClients } from "@io-orkes/conductor-javascript";
 
-const stderrLogger = {
-  debug: () => {},
-  info: (...args) => console.error("INFO", ...args),
-  warn: (...args) => console.error("WARN", ...args),
-  error: (...args) => console.error("ERROR", ...args),
-};
-
-function finish(code, result) {
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(code));
-}
+import { runSteps, stderrLogger } from "./script_support.mjs";
 
 async function main({ prefix }) {
   const clients = await OrkesClients.from({ logger: stderrLogger });
@@ -51,12 +40,4 @@ async function main({ prefix }) {
   return steps;
 }
 
-const { values } = parseArgs({ options: { prefix: { type: "string" } } });
-main(values).then(
-  (steps) => finish(0, { ok: true, steps }),
-  (error) =>
-    finish(1, {
-      ok: false,
-      error: error instanceof Error ? `${error.message}\n${error.stack}` : JSON.stringify(error),
-    }),
-);
+runSteps(main);

@@ -8,8 +8,6 @@
 // answer said. The last line of stdout is one JSON object: {"ok": true, "steps": {...}}, or
 // {"ok": false, "error": "..."} with exit code 1. The SDK's logs go to stderr.
 
-import { parseArgs } from "node:util";
-
 import {
   Consistency,
   OrkesClients,
@@ -18,12 +16,7 @@ import {
   workflow,
 } from "@io-orkes/conductor-javascript";
 
-const stderrLogger = {
-  debug: () => {},
-  info: (...args) => console.error("INFO", ...args),
-  warn: (...args) => console.error("WARN", ...args),
-  error: (...args) => console.error("ERROR", ...args),
-};
+import { runSteps, stderrLogger } from "./script_support.mjs";
 
 // The SDK's WAIT builders all set a duration or deadline; a signal waits on a bare WAIT.
 function waitForSignal(ref) {
@@ -32,10 +25,6 @@ function waitForSignal(ref) {
 
 function refs(tasks) {
   return (tasks ?? []).map((task) => task.referenceTaskName);
-}
-
-function finish(code, result) {
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(code));
 }
 
 async function main({ prefix }) {
@@ -126,12 +115,4 @@ async function main({ prefix }) {
   return steps;
 }
 
-const { values } = parseArgs({ options: { prefix: { type: "string" } } });
-main(values).then(
-  (steps) => finish(0, { ok: true, steps }),
-  (error) =>
-    finish(1, {
-      ok: false,
-      error: error instanceof Error ? `${error.message}\n${error.stack}` : JSON.stringify(error),
-    }),
-);
+runSteps(main);
