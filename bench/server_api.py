@@ -18,10 +18,11 @@ async def start_workflows(
     count: int,
     concurrency: int,
     inputs: Callable[[int], dict[str, Any]],
+    latencies_ms: list[float] | None = None,
 ) -> tuple[list[str], float]:
     """Start `count` workflows with `concurrency` requests in flight; (ids, seconds taken).
 
-    The i-th start gets `inputs(i)` as its input.
+    The i-th start gets `inputs(i)` as its input; each request's time goes to `latencies_ms`.
     """
     ids: list[str] = []
     next_index = 0
@@ -31,11 +32,14 @@ async def start_workflows(
         while next_index < count:
             index = next_index
             next_index += 1
+            began = time.perf_counter()
             async with session.post(f"{api}/workflow/{name}", json=inputs(index)) as resp:
                 body = await resp.text()
                 if resp.status != 200:
                     raise RuntimeError(f"start failed: {resp.status} {body[:300]}")
                 ids.append(body.strip())
+            if latencies_ms is not None:
+                latencies_ms.append(1000 * (time.perf_counter() - began))
 
     started = time.perf_counter()
     await asyncio.gather(*(starter() for _ in range(concurrency)))
