@@ -31,6 +31,7 @@ from conductor.api.handlers import (
     workflows,
 )
 from conductor.api.keys import (
+    ADMISSION,
     AUDIT,
     CLOCK,
     DATABASE_KIND,
@@ -51,6 +52,7 @@ from conductor.clock import Clock, SystemClock
 from conductor.config import Settings
 from conductor.errors import StartupRefused
 from conductor.metrics import Metrics
+from conductor.services.admission import StartAdmission
 from conductor.services.egress import EgressPolicy
 from conductor.services.event_processor import EventProcessor
 from conductor.services.retention import RetentionService
@@ -87,6 +89,9 @@ def create_app(
     app[METRICS] = metrics or Metrics()
     app[WAKEUPS] = Wakeups()
     app[SANDBOX] = ScriptSandbox()
+    app[ADMISSION] = StartAdmission(
+        app[METRICS], settings.start_concurrency, settings.max_start_backlog
+    )
     # Built now, so that a malformed setting stops the server before it starts anything.
     app[_EGRESS] = egress_policy(settings)
     app.cleanup_ctx.append(_database)

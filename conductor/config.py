@@ -31,6 +31,11 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path("./.conductor-data")
     pool_size: int = 20
+    # New workflow starts run at most this many at a time; the rest wait their turn while
+    # running work (polls, task results, timers) goes first (services/admission.py). 0: no gate.
+    start_concurrency: int = 4
+    # With this many starts waiting, more are answered 429 with Retry-After. 0: never refuse.
+    max_start_backlog: int = 0
     # Timers claimed per round; those that only feed an event to their workflow fire in
     # transactions of `timer_bulk_size` workflows each.
     timer_batch: int = 1000
@@ -88,6 +93,8 @@ class Settings:
             "database_url": env.get("CONDUCTOR_DATABASE_URL") or None,
             "data_dir": Path(env.get("CONDUCTOR_DATA_DIR", str(cls.data_dir))),
             "pool_size": int(env.get("CONDUCTOR_DB_POOL_SIZE", cls.pool_size)),
+            "start_concurrency": int(env.get("CONDUCTOR_START_CONCURRENCY", cls.start_concurrency)),
+            "max_start_backlog": int(env.get("CONDUCTOR_MAX_START_BACKLOG", cls.max_start_backlog)),
             "insecure_no_auth": _flag(env.get("CONDUCTOR_INSECURE_NO_AUTH")),
             "tls_cert": _path(env.get("CONDUCTOR_TLS_CERT")),
             "tls_key": _path(env.get("CONDUCTOR_TLS_KEY")),

@@ -53,6 +53,17 @@ class PayloadTooLarge(BadRequest):
     500 (an unmapped TerminateWorkflowException); the request is at fault, so ours is a 400."""
 
 
+class TooManyRequests(ConductorError):
+    """429: the server refuses more of this work for now; `retry_after_s` goes in Retry-After."""
+
+    status = 429
+    retryable = True
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class IllegalState(ConductorError):
     """Conductor answers some refused operations (resume, skip) with a 500: kept for the wire."""
 

@@ -69,6 +69,22 @@ class Metrics:
             "Active event handlers whose event's queue type no consumer on this server reads",
             registry=r,
         )
+        self.start_backlog = Gauge(
+            "conductor_start_backlog",
+            "Workflow starts waiting for admission while running work goes first",
+            registry=r,
+        )
+        self.start_admission_seconds = Histogram(
+            "conductor_start_admission_seconds",
+            "How long a workflow start waited for admission",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.starts_refused = Counter(
+            "conductor_starts_refused_total",
+            "Workflow starts answered 429 because the start backlog was full",
+            registry=r,
+        )
         self.long_polls_waiting = Gauge(
             "conductor_long_polls_waiting", "Long-poll requests waiting for work", registry=r
         )

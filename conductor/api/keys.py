@@ -10,6 +10,7 @@ from conductor.clock import Clock
 from conductor.config import Settings
 from conductor.executor import Executor
 from conductor.metrics import Metrics
+from conductor.services.admission import StartAdmission
 from conductor.services.api_keys import KeyAdmin
 from conductor.services.audit import AuditTrail
 from conductor.services.keyring import KeyRing
@@ -27,6 +28,7 @@ WAKEUPS = web.AppKey("wakeups", Wakeups)
 METRICS = web.AppKey("metrics", Metrics)
 DATABASE_KIND = web.AppKey("database_kind", str)
 SANDBOX = web.AppKey("sandbox", ScriptSandbox)
+ADMISSION = web.AppKey("admission", StartAdmission)
 KEYRING = web.AppKey("keyring", KeyRing)
 AUDIT = web.AppKey("audit", AuditTrail)
 KEY_ADMIN = web.AppKey("key_admin", KeyAdmin)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from conductor.api.keys import METRICS
-from conductor.errors import ConductorError, ValidationFailed
+from conductor.errors import ConductorError, TooManyRequests, ValidationFailed
 
 log = logging.getLogger(__name__)
 _HOST = socket.gethostname()
@@ -63,7 +63,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         body = error_body(exc.status, exc.message, exc.retryable)
         if exc.code is not None:
             body["error"] = exc.code
-        return web.json_response(body, status=exc.status)
+        answer = web.json_response(body, status=exc.status)
+        if isinstance(exc, TooManyRequests):
+            answer.headers["Retry-After"] = str(exc.retry_after_s)
+        return answer
     except web.HTTPException as exc:
         status = exc.status
         if exc.status < 400:
