@@ -185,7 +185,7 @@ async def m3_wait_then_step(ctx: Context, workflows: int, in_flight: int) -> dic
     """WAIT 5 s then one SIMPLE step; started at full speed while the step's worker runs."""
     name = "m3_wait_then_step"
     await register(ctx, ["m3_step"], wait_then_step(name, "m3_step", {"duration": "5s"}))
-    recorder = Recorder("m3_step", 16)
+    recorder = Recorder("m3_step", 32)
     figures: dict[str, Any] = {"workflows": workflows}
     probe = Probe(ctx)
     await probe.start()
@@ -197,12 +197,14 @@ async def m3_wait_then_step(ctx: Context, workflows: int, in_flight: int) -> dic
         await recorder.wait_for(workflows, ctx.timeout)
 
     await with_workers(ctx, [recorder], body)
-    wait_late, worker_late = [], []
+    wait_late, claim_late, worker_late = [], [], []
     for r in recorder.received:
         due = float(r.inputs["waitStarted"]) + 1000 * WAIT_S
         wait_late.append(float(r.inputs["waitEnded"]) - due)
+        claim_late.append(r.claimed_ms - due)
         worker_late.append(r.at_ms - due)
     figures.update(_pcts("wait_late_ms", wait_late))
+    figures.update(_pcts("claim_late_ms", claim_late))
     figures.update(_pcts("worker_late_ms", worker_late))
     await probe.stop(2 * workflows, figures)
     return figures
@@ -215,7 +217,7 @@ async def m4_due_at_one_instant(ctx: Context, workflows: int, in_flight: int) ->
     until = datetime.fromtimestamp(due_ms / 1000, UTC).isoformat()
     name = "m4_due_together"
     await register(ctx, ["m4_step"], wait_then_step(name, "m4_step", {"until": until}))
-    recorder = Recorder("m4_step", 16)
+    recorder = Recorder("m4_step", 32)
     figures: dict[str, Any] = {"workflows": workflows}
     probe = Probe(ctx)
     await probe.start()

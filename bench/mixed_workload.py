@@ -69,6 +69,7 @@ class Received:
 
     at_ms: float  # epoch ms at the worker
     scheduled_ms: float  # the task's scheduledTime
+    claimed_ms: float  # its startTime: when a poll claimed it on the server
     inputs: dict[str, Any]
 
 
@@ -87,6 +88,7 @@ class Recorder(Worker):
             Received(
                 at_ms=time.time() * 1000,
                 scheduled_ms=float(task.raw.get("scheduledTime") or 0),
+                claimed_ms=float(task.raw.get("startTime") or 0),
                 inputs=dict(task.input_data),
             )
         )
