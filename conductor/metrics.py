@@ -69,6 +69,18 @@ class Metrics:
             "Active event handlers whose event's queue type no consumer on this server reads",
             registry=r,
         )
+        self.queue_ready = Gauge(
+            "conductor_task_queue_ready",
+            "Tasks pollable now in a queue (task type, or domain:task type)",
+            ["queue"],
+            registry=r,
+        )
+        self.queue_oldest_ready_seconds = Gauge(
+            "conductor_task_queue_oldest_ready_seconds",
+            "How long the longest-waiting pollable task of a queue has waited to be polled",
+            ["queue"],
+            registry=r,
+        )
         self.start_backlog = Gauge(
             "conductor_start_backlog",
             "Workflow starts waiting for admission while running work goes first",

@@ -52,6 +52,7 @@ from conductor.wakeups import Wakeups
 POLL_DATA_FLUSH_S = 2.0
 TIMER_GAUGES_S = 15.0
 EVENT_GAUGES_S = 15.0
+QUEUE_GAUGES_S = 15.0
 VIRTUAL_CLOCK_CHECK_S = 0.25
 
 
@@ -225,6 +226,7 @@ def _background(
         Periodic("timer-gauges", parts.timer_service.update_gauges, TIMER_GAUGES_S),
         parts.schedules,
         Periodic("poll-data", parts.poller.flush_poll_data, POLL_DATA_FLUSH_S),
+        Periodic("queue-gauges", parts.poller.update_queue_gauges, QUEUE_GAUGES_S),
         parts.event_processor,
         Periodic("event-handler-gauges", parts.event_processor.update_gauges, EVENT_GAUGES_S),
         Periodic("key-ring", parts.keyring.refresh, settings.key_refresh_s),

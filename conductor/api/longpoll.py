@@ -45,6 +45,7 @@ class Poller:
         self._workers: dict[tuple[str, str, str], int] = {}  # (queue, domain, worker) -> time
         self._stopping = False
         self.claimed = 0  # tasks handed to workers so far: background work reads it as load
+        self._gauged: set[str] = set()  # queues that have a gauge series
 
     async def poll(
         self,
@@ -108,6 +109,23 @@ class Poller:
         """Make waiting polls return empty now (two-phase shutdown)."""
         self._stopping = True
         self.wakeups.queues.wake_all()
+
+    async def update_queue_gauges(self) -> None:
+        """Ready tasks and the oldest one's wait per queue, for /metrics (one pass over the
+        queue table: run it now and then). A queue that emptied reads 0 until it is gone."""
+        async with self.pool.acquire() as conn:
+            now = self.clock.now_ms()
+            found = await queue_monitor.depths(conn, now)
+        seen = set()
+        for depth in found:
+            seen.add(depth.queue_name)
+            waited = (now - depth.oldest_ready) / 1000 if depth.oldest_ready is not None else 0.0
+            self.metrics.queue_ready.labels(depth.queue_name).set(depth.ready)
+            self.metrics.queue_oldest_ready_seconds.labels(depth.queue_name).set(max(waited, 0.0))
+        for queue in self._gauged - seen:
+            self.metrics.queue_ready.labels(queue).set(0)
+            self.metrics.queue_oldest_ready_seconds.labels(queue).set(0)
+        self._gauged |= seen
 
     async def flush_poll_data(self) -> None:
         if not self._poll_data:
