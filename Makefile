@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help install run test test-unit test-integration lint fmt typecheck check bench clean vendor-verify
+.PHONY: help install run test test-unit test-integration test-database lint fmt typecheck check bench clean vendor-verify
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ test-unit: $(VENV)/.dev-installed  ## pure tests, no database
 
 test-integration: $(VENV)/.dev-installed  ## tests that need PostgreSQL
 	$(BIN)/pytest tests/integration tests/e2e tests/browser
+
+test-database: $(VENV)/.dev-installed  ## the API and end-to-end tests only (a second PostgreSQL version)
+	$(BIN)/pytest tests/integration tests/e2e
 
 lint: $(VENV)/.dev-installed  ## ruff lint and format check
 	$(BIN)/ruff check conductor workers tests bench
