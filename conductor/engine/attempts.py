@@ -21,6 +21,7 @@ from conductor.engine.model import (
 )
 from conductor.engine.task_types import TASK_TYPES, spec_of
 from conductor.engine.templates import resolve_task_input
+from conductor.engine.timeouts import total_timeout_at
 
 
 def new_task(
@@ -98,10 +99,9 @@ def schedule(
     if poll_timeout > 0:
         fire_at = visible_at + poll_timeout * 1000
         decision.arm(TimerKind.POLL_TIMEOUT, state.workflow_id, task.task_id, fire_at)
-    total = task.settings.total_timeout_seconds
-    if total > 0:
-        fire_at = task.first_scheduled_time + total * 1000
-        decision.arm(TimerKind.TOTAL_TIMEOUT, state.workflow_id, task.task_id, fire_at)
+    total_at = total_timeout_at(task)
+    if total_at is not None:
+        decision.arm(TimerKind.TOTAL_TIMEOUT, state.workflow_id, task.task_id, total_at)
 
 
 def requeue(

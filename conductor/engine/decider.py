@@ -41,7 +41,13 @@ from conductor.engine.task_starts import (
 )
 from conductor.engine.task_types import Shape, is_worker_task, spec_of
 from conductor.engine.templates import build_document, resolve
-from conductor.engine.timeouts import check_task, workflow_deadline, workflow_timeout_reason
+from conductor.engine.timeouts import (
+    check_task,
+    task_timeout_at,
+    total_timeout_at,
+    workflow_deadline,
+    workflow_timeout_reason,
+)
 from conductor.errors import Conflict
 
 REASON_LIMIT = 500
@@ -379,8 +385,8 @@ class _Decider(FlowControl, Operations):
         return False
 
     def _total_timeout_exceeded(self, task: TaskState) -> bool:
-        total = task.settings.total_timeout_seconds
-        return total > 0 and self.ctx.now - task.first_scheduled_time >= total * 1000
+        total_at = total_timeout_at(task)
+        return total_at is not None and self.ctx.now >= total_at
 
     def _check_timeouts(self, task: TaskState) -> None:
         timeout = check_task(task, self.ctx.now)
@@ -547,14 +553,12 @@ class _Decider(FlowControl, Operations):
         decider when its timeoutSeconds or totalTimeoutSeconds runs out, as a worker task's
         claim does. (Conductor skips the response timeout for such tasks:
         DeciderService.isResponseTimedOut; so does `timeouts.response_timed_out`.)"""
-        s = task.settings
-        if s.timeout_seconds > 0 and task.start_time > 0:
-            delay_ms = task.start_delay_seconds * 1000
-            fire_at = task.start_time + delay_ms + s.timeout_seconds * 1000
-            self.decision.arm(TimerKind.TASK_TIMEOUT, task.workflow_id, task.task_id, fire_at)
-        if s.total_timeout_seconds > 0:
-            fire_at = task.first_scheduled_time + s.total_timeout_seconds * 1000
-            self.decision.arm(TimerKind.TOTAL_TIMEOUT, task.workflow_id, task.task_id, fire_at)
+        for kind, fire_at in (
+            (TimerKind.TASK_TIMEOUT, task_timeout_at(task)),
+            (TimerKind.TOTAL_TIMEOUT, total_timeout_at(task)),
+        ):
+            if fire_at is not None:
+                self.decision.arm(kind, task.workflow_id, task.task_id, fire_at)
 
     def _arm_response_timeout(self, task: TaskState) -> None:
         rt = task.settings.response_timeout_seconds

@@ -18,27 +18,42 @@ class TaskTimeout:
     reason: str
 
 
+def total_timeout_at(task: TaskState) -> int | None:
+    """When the task's totalTimeoutSeconds (over all its attempts) runs out, if it has one."""
+    total = task.settings.total_timeout_seconds
+    if total > 0 and task.first_scheduled_time > 0:
+        return task.first_scheduled_time + total * 1000
+    return None
+
+
+def task_timeout_at(task: TaskState) -> int | None:
+    """When the started attempt's timeoutSeconds runs out, if it has one and has started."""
+    s = task.settings
+    if s.timeout_seconds > 0 and task.start_time > 0:
+        return task.start_time + (task.start_delay_seconds + s.timeout_seconds) * 1000
+    return None
+
+
 def check_task(task: TaskState, now: int) -> TaskTimeout | None:
     """The first timeout that has expired for a non-terminal task, in Conductor's order."""
     s = task.settings
     delay_ms = task.start_delay_seconds * 1000
-    if s.total_timeout_seconds > 0 and task.first_scheduled_time > 0:
-        elapsed = now - task.first_scheduled_time
-        if elapsed >= s.total_timeout_seconds * 1000:
-            return TaskTimeout(
-                s.timeout_policy,
-                f"Task {task.ref_name} exceeded its total timeout of "
-                f"{s.total_timeout_seconds} seconds across all attempts",
-            )
-    if s.timeout_seconds > 0 and task.start_time > 0:
+    total_at = total_timeout_at(task)
+    if total_at is not None and now >= total_at:
+        return TaskTimeout(
+            s.timeout_policy,
+            f"Task {task.ref_name} exceeded its total timeout of "
+            f"{s.total_timeout_seconds} seconds across all attempts",
+        )
+    task_at = task_timeout_at(task)
+    if task_at is not None and now >= task_at:
         elapsed = now - (task.start_time + delay_ms)
-        if elapsed >= s.timeout_seconds * 1000:
-            return TaskTimeout(
-                s.timeout_policy,
-                f"Task timed out after {elapsed // 1000} seconds. Timeout configured as "
-                f"{s.timeout_seconds} seconds. "
-                f"Timeout policy configured to {s.timeout_policy.value}",
-            )
+        return TaskTimeout(
+            s.timeout_policy,
+            f"Task timed out after {elapsed // 1000} seconds. Timeout configured as "
+            f"{s.timeout_seconds} seconds. "
+            f"Timeout policy configured to {s.timeout_policy.value}",
+        )
     if task.status is TaskStatus.SCHEDULED and s.poll_timeout_seconds > 0:
         elapsed = now - (task.scheduled_time + delay_ms)
         if elapsed >= (s.poll_timeout_seconds + task.callback_after_seconds) * 1000:
