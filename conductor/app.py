@@ -41,6 +41,7 @@ from conductor.api.keys import (
     METRICS,
     POLLER,
     POOL,
+    RESULTS,
     SANDBOX,
     SETTINGS,
     WAKEUPS,
@@ -156,6 +157,7 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     app[COMPONENTS] = parts
     app[WORKFLOWS] = parts.workflows
     app[EXECUTOR] = parts.executor
+    app[RESULTS] = parts.results
     app[POLLER] = parts.poller
     app[TIMER_SERVICE] = parts.timer_service
     app[SCHEDULE_SERVICE] = parts.schedules
@@ -166,6 +168,7 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     if parts.retention is not None:
         app[RETENTION_SERVICE] = parts.retention
     yield
+    await parts.results.drain()
     await parts.close()
 
 

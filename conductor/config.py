@@ -36,6 +36,9 @@ class Settings:
     start_concurrency: int = 4
     # With this many starts waiting, more are answered 429 with Retry-After. 0: never refuse.
     max_start_backlog: int = 0
+    # Task results arriving together are applied in one transaction of at most this many
+    # (group_commit.py); 1 applies each in its own.
+    group_commit_max: int = 64
     # Timers claimed per round; those that only feed an event to their workflow fire in
     # transactions of `timer_bulk_size` workflows each.
     timer_batch: int = 1000
@@ -95,6 +98,7 @@ class Settings:
             "pool_size": int(env.get("CONDUCTOR_DB_POOL_SIZE", cls.pool_size)),
             "start_concurrency": int(env.get("CONDUCTOR_START_CONCURRENCY", cls.start_concurrency)),
             "max_start_backlog": int(env.get("CONDUCTOR_MAX_START_BACKLOG", cls.max_start_backlog)),
+            "group_commit_max": int(env.get("CONDUCTOR_GROUP_COMMIT_MAX", cls.group_commit_max)),
             "insecure_no_auth": _flag(env.get("CONDUCTOR_INSECURE_NO_AUTH")),
             "tls_cert": _path(env.get("CONDUCTOR_TLS_CERT")),
             "tls_key": _path(env.get("CONDUCTOR_TLS_KEY")),

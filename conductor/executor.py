@@ -62,6 +62,8 @@ class PendingInput:
     workflow_id: str
     event: Input
     fired_timer: tuple[str, int] | None = None
+    # A worker id: a terminal task result also claims that worker's next task (update-v2).
+    claim_next_for: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,7 @@ class Executor:
         """
         started = time.perf_counter()
         if isinstance(event, TaskResultReceived):
-            event = limit_task_output(event, workflow_id, self.max_task_output_bytes)
+            event = self.limit_output(workflow_id, event)
         for attempt in range(_MAX_ATTEMPTS):
             try:
                 result, now = await self._transition_once(
@@ -279,6 +281,10 @@ class Executor:
             self.metrics.transition_seconds.labels(name).observe(time.perf_counter() - started)
             return result
         raise AssertionError("unreachable")
+
+    def limit_output(self, workflow_id: str, event: TaskResultReceived) -> TaskResultReceived:
+        """The result as applied: an output over the cap becomes the task's terminal failure."""
+        return limit_task_output(event, workflow_id, self.max_task_output_bytes)
 
     async def _transition_once(
         self,
@@ -308,58 +314,74 @@ class Executor:
     async def transition_many(
         self, pending: Sequence[PendingInput], pool: asyncpg.Pool | None = None
     ) -> list[PendingInput]:
+        """Apply events to many workflows in one transaction (`transition_batch`); returns the
+        events it did not apply, for the caller to pass one by one to `transition` (which waits
+        for locks, retries conflicts and reports errors). This is how due timers fire in bulk;
+        `pool` lets the timer service use its own connections."""
+        results = await self.transition_batch(pending, pool)
+        return [item for item, result in zip(pending, results, strict=True) if result is None]
+
+    async def transition_batch(
+        self, pending: Sequence[PendingInput], pool: asyncpg.Pool | None = None
+    ) -> list[Transition | None]:
         """Apply events to many workflows in one transaction: two statements to lock and load
-        them all, one pipelined statement per kind of write, one commit. This is how due timers
-        fire in bulk. Returns the events it did not apply, for the caller to pass one by one to
-        `transition` (which waits for locks, retries conflicts and reports errors): those whose
-        workflow another transaction holds or that no longer exists, a second event for the
-        same workflow, an event the decider refused, or the whole batch after a write conflict.
-        `pool` lets the timer service use its own connections.
+        them all, one pipelined statement per kind of write, one commit. The result is aligned
+        with `pending`; None marks an event not applied here, to go through `transition`: its
+        workflow is held by another transaction or gone, it is a second event for the same
+        workflow, its task is unknown, the decider refused it, or (all of them) the batch hit a
+        write conflict. Group commit of task results (group_commit.py) and due timers use it.
         """
         started = time.perf_counter()
-        first: dict[str, PendingInput] = {}
-        leftover: list[PendingInput] = []
-        for item in pending:
-            if item.workflow_id in first:
-                leftover.append(item)
-            else:
-                first[item.workflow_id] = item
+        results: list[Transition | None] = [None] * len(pending)
+        first: dict[str, int] = {}
+        for index, item in enumerate(pending):
+            first.setdefault(item.workflow_id, index)
         if not first:
-            return leftover
+            return results
+        decided: list[tuple[int, Transition]] = []
         try:
             async with (pool or self.pool).acquire() as conn, conn.transaction():
                 loaded = await self.store.lock_many(conn, sorted(first))
                 ctx = await self._context_for(conn, [state for state, _ in loaded.values()])
                 writes = self.store.writes()
-                decided: list[tuple[PendingInput, WorkflowState, Decision]] = []
-                launched: list[Started] = []
-                for workflow_id, item in first.items():
+                for workflow_id, index in first.items():
+                    item = pending[index]
                     if workflow_id not in loaded:
-                        leftover.append(item)
                         continue
                     state, revisions = loaded[workflow_id]
+                    event = item.event
+                    if isinstance(event, TaskResultReceived) and state.task(event.task_id) is None:
+                        continue  # transition() reports it
                     try:
-                        decision = decide(state, item.event, ctx)
+                        decision = decide(state, event, ctx)
                     except Exception:  # transition() raises it again and reports it
-                        leftover.append(item)
                         continue
-                    launched.extend(await self._start_failure_workflow(conn, state, decision))
+                    launched = await self._start_failure_workflow(conn, state, decision)
                     writes.add(state, decision, revisions, item.fired_timer)
-                    decided.append((item, state, decision))
+                    decided.append((index, Transition(state, decision, started=launched)))
                 await writes.flush(conn)
+                for index, result in decided:
+                    item = pending[index]
+                    if item.claim_next_for is not None and isinstance(
+                        item.event, TaskResultReceived
+                    ):
+                        result.claimed = await self._claim_next(
+                            conn, result.state, item.event, item.claim_next_for, ctx.now
+                        )
         except _RETRYABLE:
             self.metrics.transition_retries.inc()
-            return list(pending)
+            return [None] * len(pending)
         elapsed = time.perf_counter() - started
         histograms: dict[type, Any] = {}
-        self._announce(launched)
-        for item, state, decision in decided:
-            self._after_commit(state, decision, ctx.now)
-            kind = type(item.event)
+        for index, result in decided:
+            results[index] = result
+            self._after_commit(result.state, result.decision, ctx.now)
+            self._announce(result.started)
+            kind = type(pending[index].event)
             if kind not in histograms:
                 histograms[kind] = self.metrics.transition_seconds.labels(kind.__name__)
             histograms[kind].observe(elapsed)
-        return leftover
+        return results
 
     async def latest_definition(self, workflow_id: str) -> JSON:
         """The newest registered version of a workflow's definition, task definitions filled in

@@ -35,6 +35,18 @@ class Metrics:
             ["event"],
             registry=r,
         )
+        self.group_commit_size = Histogram(
+            "conductor_group_commit_size",
+            "Task results applied together in one group-commit transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=r,
+        )
+        self.group_commit_fallbacks = Counter(
+            "conductor_group_commit_fallbacks_total",
+            "Task results a group commit left to their own transaction (run locked elsewhere,"
+            " a second result for the run, a conflict)",
+            registry=r,
+        )
         self.transition_retries = Counter(
             "conductor_transition_retries_total",
             "Transitions retried after a concurrent change",

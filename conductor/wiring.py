@@ -17,6 +17,7 @@ from conductor.clock import Clock, JumpingClock
 from conductor.config import Settings, SettingsError
 from conductor.engine.decision import TimerKind
 from conductor.executor import Executor
+from conductor.group_commit import GroupCommit
 from conductor.metrics import Metrics
 from conductor.services.api_keys import KeyAdmin
 from conductor.services.audit import AuditTrail
@@ -60,6 +61,7 @@ VIRTUAL_CLOCK_CHECK_S = 0.25
 class Components:
     workflows: WorkflowStore
     executor: Executor
+    results: GroupCommit
     poller: Poller
     jq: JqRunner
     http: HttpTaskClient
@@ -169,6 +171,7 @@ def wire(
     components = Components(
         workflows=workflows,
         executor=executor,
+        results=GroupCommit(executor, metrics, max_batch=settings.group_commit_max),
         poller=poller,
         jq=jq,
         http=http,

@@ -11,7 +11,7 @@ from aiohttp import web
 from conductor.api import blocking
 from conductor.api import requests as rq
 from conductor.api.auth import check_task_scope, principal_of
-from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL, WAKEUPS, WORKFLOWS
+from conductor.api.keys import CLOCK, EXECUTOR, METRICS, POLLER, POOL, RESULTS, WAKEUPS, WORKFLOWS
 from conductor.api.longpoll import MAX_POLL_TIMEOUT_MS
 from conductor.api.permissions import requires
 from conductor.engine.definitions import queue_name
@@ -123,7 +123,7 @@ async def poll_batch(request: web.Request) -> web.Response:
 @requires(Permission.WORK)
 async def update_task(request: web.Request) -> web.Response:
     workflow_id, event = await _read_task_result(request)
-    await request.app[EXECUTOR].transition(workflow_id, event)
+    await request.app[RESULTS].apply(workflow_id, event)
     return rq.text(event.task_id)
 
 
@@ -131,7 +131,7 @@ async def update_task(request: web.Request) -> web.Response:
 async def update_task_v2(request: web.Request) -> web.Response:
     """Apply a result, then hand the same worker its next task of that type, if one is ready."""
     workflow_id, event = await _read_task_result(request)
-    result = await request.app[EXECUTOR].transition(
+    result = await request.app[RESULTS].apply(
         workflow_id, event, claim_next_for=event.worker_id or ""
     )
     if not result.claimed:

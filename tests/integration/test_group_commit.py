@@ -1,0 +1,174 @@
+"""Group commit of task results: results that arrive together share one transaction, and every
+caller still hears exactly what it would have heard alone (its next task, a 404, a conflict)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from conductor.api.keys import METRICS, RESULTS
+from conductor.engine.inputs import TaskResultReceived
+from conductor.engine.model import TaskStatus
+from conductor.errors import NotFound
+from conductor.executor import Transition
+from tests.integration.api import (
+    poll,
+    register_task_defs,
+    register_workflow,
+    sequence,
+    start,
+    workflow,
+)
+
+pytestmark = pytest.mark.integration
+
+RUNS = 40
+
+
+async def _setup(client, runs: int = RUNS) -> list[str]:
+    await register_task_defs(client, {"name": "work", "retryCount": 0})
+    await register_workflow(client, sequence("two_steps", "first", "second"))
+    return [await start(client, "two_steps") for _ in range(runs)]
+
+
+def _result(task: dict[str, Any], output: dict[str, Any] | None = None) -> TaskResultReceived:
+    return TaskResultReceived(
+        task_id=task["taskId"],
+        status=TaskStatus.COMPLETED,
+        output=output or {"done": task["referenceTaskName"]},
+        worker_id="w1",
+    )
+
+
+def _batch_sizes(client) -> tuple[float, float]:
+    """(results grouped, group transactions) so far."""
+    registry = client.server.app[METRICS].registry
+    total = registry.get_sample_value("conductor_group_commit_size_sum") or 0.0
+    batches = registry.get_sample_value("conductor_group_commit_size_count") or 0.0
+    return total, batches
+
+
+async def test_results_arriving_together_share_transactions_and_each_claims_its_next(
+    client,
+) -> None:
+    ids = await _setup(client)
+    tasks = await poll(client, "work", count=RUNS)
+    assert len(tasks) == RUNS
+    results = client.server.app[RESULTS]
+
+    answers: list[Transition] = await asyncio.gather(
+        *(
+            results.apply(task["workflowInstanceId"], _result(task), claim_next_for="w1")
+            for task in tasks
+        )
+    )
+
+    grouped, batches = _batch_sizes(client)
+    assert grouped == RUNS
+    assert batches < RUNS / 4, f"{RUNS} results took {batches} transactions"
+    # Each result claimed one next task for the worker; no task was handed out twice.
+    claimed = [c.task.task_id for answer in answers for c in answer.claimed]
+    assert len(claimed) == RUNS and len(set(claimed)) == RUNS
+    for workflow_id in ids:
+        run = await workflow(client, workflow_id)
+        statuses = {t["referenceTaskName"]: t["status"] for t in run["tasks"]}
+        assert statuses == {"first": "COMPLETED", "second": "IN_PROGRESS"}
+        first = next(t for t in run["tasks"] if t["referenceTaskName"] == "first")
+        assert first["outputData"] == {"done": "first"}
+
+
+async def test_bad_results_in_a_group_fail_alone_and_the_rest_commit(client) -> None:
+    await _setup(client, runs=6)
+    tasks = await poll(client, "work", count=6)
+    results = client.server.app[RESULTS]
+    unknown_task = {**tasks[0], "taskId": "no-such-task"}
+    unknown_run = {**tasks[1], "workflowInstanceId": "no-such-run"}
+
+    outcomes = await asyncio.gather(
+        *(results.apply(t["workflowInstanceId"], _result(t)) for t in tasks),
+        results.apply(unknown_task["workflowInstanceId"], _result(unknown_task)),
+        results.apply("no-such-run", _result(unknown_run)),
+        return_exceptions=True,
+    )
+
+    *good, missing_task, missing_run = outcomes
+    assert all(isinstance(o, Transition) for o in good), good
+    assert isinstance(missing_task, NotFound)
+    assert str(missing_task) == "No such task found by id: no-such-task"
+    assert isinstance(missing_run, NotFound)
+    assert str(missing_run) == "Workflow with id: no-such-run not found."
+    for task in tasks:
+        run = await workflow(client, task["workflowInstanceId"])
+        assert [t["status"] for t in run["tasks"]] == ["COMPLETED", "SCHEDULED"]
+
+
+async def test_two_results_for_one_run_in_a_group_both_apply(client) -> None:
+    await register_task_defs(client, {"name": "branch", "retryCount": 0})
+    branches = [
+        [{"name": "branch", "taskReferenceName": f"b{i}", "type": "SIMPLE"}] for i in range(4)
+    ]
+    await register_workflow(
+        client,
+        {
+            "name": "fan",
+            "version": 1,
+            "tasks": [
+                {
+                    "name": "fork",
+                    "taskReferenceName": "fork",
+                    "type": "FORK_JOIN",
+                    "forkTasks": branches,
+                },
+                {
+                    "name": "join",
+                    "taskReferenceName": "join",
+                    "type": "JOIN",
+                    "joinOn": [f"b{i}" for i in range(4)],
+                },
+            ],
+        },
+    )
+    ids = [await start(client, "fan") for _ in range(5)]
+    tasks = await poll(client, "branch", count=20)
+    assert len(tasks) == 20
+    results = client.server.app[RESULTS]
+
+    await asyncio.gather(*(results.apply(t["workflowInstanceId"], _result(t)) for t in tasks))
+
+    fallbacks = client.server.app[METRICS].registry.get_sample_value(
+        "conductor_group_commit_fallbacks_total"
+    )
+    assert fallbacks is not None and fallbacks > 0  # same-run results went one by one
+    for workflow_id in ids:
+        run = await workflow(client, workflow_id)
+        assert run["status"] == "COMPLETED", run["status"]
+
+
+async def test_workers_over_http_complete_every_run_in_shared_transactions(client) -> None:
+    ids = await _setup(client)
+
+    async def work_through(task: dict[str, Any]) -> None:
+        while task:
+            body = {
+                "workflowInstanceId": task["workflowInstanceId"],
+                "taskId": task["taskId"],
+                "status": "COMPLETED",
+                "workerId": "w1",
+                "outputData": {},
+            }
+            response = await client.post("/api/tasks/update-v2", json=body)
+            assert response.status in (200, 204), await response.text()
+            task = await response.json() if response.status == 200 else None
+
+    first = await poll(client, "work", count=RUNS)
+    await asyncio.gather(*(work_through(task) for task in first))
+    leftover = await poll(client, "work", count=RUNS)
+    await asyncio.gather(*(work_through(task) for task in leftover))
+
+    for workflow_id in ids:
+        assert (await workflow(client, workflow_id))["status"] == "COMPLETED"
+    grouped, batches = _batch_sizes(client)
+    assert grouped == 2 * RUNS
+    assert batches < 2 * RUNS, "results sent together over HTTP never shared a transaction"
