@@ -91,7 +91,10 @@ def create_app(
     app[WAKEUPS] = Wakeups()
     app[SANDBOX] = ScriptSandbox()
     app[ADMISSION] = StartAdmission(
-        app[METRICS], settings.start_concurrency, settings.max_start_backlog
+        app[METRICS],
+        settings.start_concurrency,
+        settings.max_start_backlog,
+        settings.start_wait_target_ms,
     )
     # Built now, so that a malformed setting stops the server before it starts anything.
     app[_EGRESS] = egress_policy(settings)
@@ -158,6 +161,8 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     app[WORKFLOWS] = parts.workflows
     app[EXECUTOR] = parts.executor
     app[RESULTS] = parts.results
+    # Starts wait while queued tasks are claimed late (services/admission.py).
+    parts.poller.add_claim_wait_listener(app[ADMISSION].note_claim_wait)
     app[POLLER] = parts.poller
     app[TIMER_SERVICE] = parts.timer_service
     app[SCHEDULE_SERVICE] = parts.schedules

@@ -36,6 +36,9 @@ class Settings:
     start_concurrency: int = 4
     # With this many starts waiting, more are answered 429 with Retry-After. 0: never refuse.
     max_start_backlog: int = 0
+    # While tasks are claimed more than this long after they became ready, admitted starts are
+    # held (at most a second each) so running work catches up. 0: never held.
+    start_wait_target_ms: int = 100
     # Task results arriving together are applied in one transaction of at most this many
     # (group_commit.py); 1 applies each in its own.
     group_commit_max: int = 64
@@ -98,6 +101,9 @@ class Settings:
             "pool_size": int(env.get("CONDUCTOR_DB_POOL_SIZE", cls.pool_size)),
             "start_concurrency": int(env.get("CONDUCTOR_START_CONCURRENCY", cls.start_concurrency)),
             "max_start_backlog": int(env.get("CONDUCTOR_MAX_START_BACKLOG", cls.max_start_backlog)),
+            "start_wait_target_ms": int(
+                env.get("CONDUCTOR_START_WAIT_TARGET_MS", cls.start_wait_target_ms)
+            ),
             "group_commit_max": int(env.get("CONDUCTOR_GROUP_COMMIT_MAX", cls.group_commit_max)),
             "insecure_no_auth": _flag(env.get("CONDUCTOR_INSECURE_NO_AUTH")),
             "tls_cert": _path(env.get("CONDUCTOR_TLS_CERT")),

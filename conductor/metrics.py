@@ -104,6 +104,18 @@ class Metrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=r,
         )
+        self.starts_held = Counter(
+            "conductor_starts_held_total",
+            "Times an admitted start was held because queued tasks were being claimed late",
+            registry=r,
+        )
+        self.task_queue_wait = Histogram(
+            "conductor_task_queue_wait_seconds",
+            "How long tasks waited in their queue, from ready to claimed by a worker",
+            ["task_type"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
         self.starts_refused = Counter(
             "conductor_starts_refused_total",
             "Workflow starts answered 429 because the start backlog was full",

@@ -10,6 +10,7 @@ Each worker seen polling a queue is flushed too, for the queue monitor's worker 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import asyncpg
 
@@ -46,6 +47,11 @@ class Poller:
         self._stopping = False
         self.claimed = 0  # tasks handed to workers so far: background work reads it as load
         self._gauged: set[str] = set()  # queues that have a gauge series
+        # Told the longest queue wait of each claim (start admission listens).
+        self._claim_wait_listeners: list[Callable[[float], None]] = []
+
+    def add_claim_wait_listener(self, listener: Callable[[float], None]) -> None:
+        self._claim_wait_listeners.append(listener)
 
     async def poll(
         self,
@@ -98,6 +104,14 @@ class Poller:
     def _note(self, task_type: str, claimed: list[StoredTask]) -> None:
         self.claimed += len(claimed)
         self.metrics.tasks_polled.labels(task_type).inc(len(claimed))
+        now = self.clock.now_ms()
+        waits = [now - c.ready_at for c in claimed if c.ready_at is not None]
+        if waits:
+            histogram = self.metrics.task_queue_wait.labels(task_type)
+            for waited in waits:
+                histogram.observe(max(waited, 0) / 1000)
+            for listener in self._claim_wait_listeners:
+                listener(max(waits))
         # The claim armed response-timeout timers: let the timer service know the earliest.
         leases = [
             c.task.response_timeout_seconds for c in claimed if c.task.response_timeout_seconds

@@ -11,11 +11,21 @@ not counted); the others wait at the gate, in arrival order, without holding a c
 while polls, task results and timers go ahead. A start is never dropped: it waits its turn, or,
 when `max_backlog` starts are already waiting, it is refused at once with 429 and Retry-After
 (off unless configured), so a client backs off instead of piling on.
+
+A fixed number of slots is not enough on its own: once results got cheaper (group commit), four
+slots started runs faster than the server finished their tasks, and tasks waited 9 s in their
+queues. So the gate also listens to the queues: every claim reports how long its tasks waited
+to be claimed after they became ready. While the latest claims waited longer than
+`wait_target_ms` (smoothed), running work is behind, and a start that got its slot is held (at
+most `MAX_HOLD_S`) until work has caught up and a claim on time lets it go (one start per such
+claim), or the report goes stale (no claims at all, so nothing is behind that starts could be
+slowing down).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -24,16 +34,56 @@ from conductor.errors import TooManyRequests
 from conductor.metrics import Metrics
 
 RETRY_AFTER_S = 1
+DEFAULT_WAIT_TARGET_MS = 100
+# A start is held this long at most while running work is behind, so starts never stop.
+MAX_HOLD_S = 1.0
+# A report of late claims stops counting after this long without another claim.
+BEHIND_REPORT_TTL_S = 0.5
+# Weight of the newest claim in the smoothed claim wait.
+_SMOOTHING = 0.2
 
 
 class StartAdmission:
-    def __init__(self, metrics: Metrics, concurrency: int, max_backlog: int = 0) -> None:
-        """`concurrency` 0 admits every start at once (no gate); `max_backlog` 0: no refusals."""
+    def __init__(
+        self,
+        metrics: Metrics,
+        concurrency: int,
+        max_backlog: int = 0,
+        wait_target_ms: int = DEFAULT_WAIT_TARGET_MS,
+    ) -> None:
+        """`concurrency` 0 admits every start at once (no gate); `max_backlog` 0: no refusals;
+        `wait_target_ms` 0: starts are not held when claims are late."""
         self.metrics = metrics
         self.concurrency = concurrency
         self.max_backlog = max_backlog
+        self.wait_target_ms = wait_target_ms
         self._slots = asyncio.Semaphore(concurrency) if concurrency > 0 else None
         self.waiting = 0
+        # Claim waits, smoothed: one late claim among many on time does not hold starts.
+        self._claim_wait_ms = 0.0
+        self._reported_at = 0.0  # monotonic time of the latest claim report
+        self._held: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def note_claim_wait(self, waited_ms: float) -> None:
+        """How long the tasks of one claim waited in their queue (the longest of them). Each
+        claim on time while work is no longer behind lets one held start go, so starts come back
+        at the pace running work is claimed rather than all at once."""
+        if self.wait_target_ms <= 0:
+            return
+        self._claim_wait_ms = (1 - _SMOOTHING) * self._claim_wait_ms + _SMOOTHING * waited_ms
+        self._reported_at = time.monotonic()
+        if waited_ms <= self.wait_target_ms and not self._behind_for():
+            while self._held:
+                held = self._held.popleft()
+                if not held.done():
+                    held.set_result(None)
+                    break
+
+    def _behind_for(self) -> float:
+        """Seconds the latest report of late claims still counts for (0: not behind)."""
+        if self._claim_wait_ms <= self.wait_target_ms:
+            return 0.0
+        return max(0.0, self._reported_at + BEHIND_REPORT_TTL_S - time.monotonic())
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -56,8 +106,29 @@ class StartAdmission:
         finally:
             self.waiting -= 1
             self.metrics.start_backlog.set(self.waiting)
-        self.metrics.start_admission_seconds.observe(time.perf_counter() - began)
         try:
+            await self._hold_while_behind()
+            self.metrics.start_admission_seconds.observe(time.perf_counter() - began)
             yield
         finally:
             self._slots.release()
+
+    async def _hold_while_behind(self) -> None:
+        if self._behind_for() <= 0:
+            return
+        self.metrics.starts_held.inc()
+        deadline = time.monotonic() + MAX_HOLD_S
+        while (behind := self._behind_for()) > 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            released: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._held.append(released)
+            try:
+                async with asyncio.timeout(min(behind, left)):
+                    await released
+                return
+            except TimeoutError:
+                continue
+            finally:
+                released.cancel()

@@ -57,6 +57,7 @@ def stored_task_from_row(row: asyncpg.Record) -> StoredTask:
         body.get("workflowType"),
         body.get("correlationId"),
         int(body.get("workflowPriority") or 0),
+        row.get("ready_at"),
     )
 
 

@@ -17,6 +17,8 @@ class StoredTask:
     workflow_type: str | None
     correlation_id: str | None
     workflow_priority: int
+    # When a claim took it: the time it had become pollable (epoch ms).
+    ready_at: int | None = None
 
 
 @dataclass(frozen=True)

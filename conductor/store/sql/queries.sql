@@ -352,7 +352,8 @@ WITH picked AS (
     LIMIT $3
     FOR UPDATE OF q, t SKIP LOCKED
 ), dequeued AS (
-    DELETE FROM task_queue q USING picked p WHERE q.task_id = p.task_id RETURNING q.task_id
+    DELETE FROM task_queue q USING picked p WHERE q.task_id = p.task_id
+    RETURNING q.task_id, q.visible_at
 ), claimed AS (
     UPDATE task t
     SET status = 'IN_PROGRESS', poll_count = t.poll_count + 1,
@@ -360,7 +361,7 @@ WITH picked AS (
         update_time = $2, worker_id = $4, callback_after_seconds = 0, revision = t.revision + 1
     FROM dequeued d
     WHERE t.task_id = d.task_id AND t.status = 'SCHEDULED'
-    RETURNING t.*
+    RETURNING t.*, d.visible_at AS ready_at
 ), lease_timers AS (
     INSERT INTO timer (timer_key, workflow_id, task_id, kind, fire_at)
     SELECT 'RESPONSE_TIMEOUT:' || task_id, workflow_id, task_id, 'RESPONSE_TIMEOUT',
