@@ -106,6 +106,7 @@ class Executor:
         self.max_workflow_input_bytes = max_workflow_input_bytes
         self.max_task_output_bytes = max_task_output_bytes
         self.committed = 0  # transitions committed so far: background work reads it as load
+        self.finished = 0  # workflows this executor finished so far (retention keeps pace)
         self._random = random.Random()
 
     def context(self) -> DecideContext:
@@ -456,6 +457,7 @@ class Executor:
         if decision.events:
             self.wakeups.event_messages_written()
         if decision.finished:
+            self.finished += 1
             self.wakeups.workflow_finished(state.workflow_id)
             self.metrics.workflows_finished.labels(state.name, state.status.value).inc()
         else:

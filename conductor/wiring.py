@@ -161,6 +161,7 @@ def wire(
             metrics,
             policy,
             hot_path_work=lambda: executor.committed + poller.claimed,
+            finished_work=lambda: executor.finished,
         )
     keyring = KeyRing(
         pool,

@@ -55,12 +55,25 @@ class RetentionPolicy:
     window_s: float = 1.0
 
 
-def rest_ms(policy: RetentionPolicy, took_ms: float, removed: int, hot_path_busy: bool) -> float:
-    """How long to rest after a batch that took `took_ms` (smoothed) and removed `removed`."""
+def rest_ms(
+    policy: RetentionPolicy,
+    took_ms: float,
+    removed: int,
+    hot_path_busy: bool,
+    finish_rate_per_s: float = 0.0,
+) -> float:
+    """How long to rest after a batch that took `took_ms` (smoothed) and removed `removed`,
+    while workflows finish here at `finish_rate_per_s`. However busy the server, the rest never
+    lets runs finish faster than purging removes them: a backlog must shrink, or the tables
+    grow without bound (seen: 48 runs/s removed at most, under a soak finishing 57/s)."""
     if removed < policy.batch:
         return policy.idle_ms  # the backlog is gone: look again later
     factor = policy.busy_rest if hot_path_busy else policy.idle_rest
-    return min(policy.max_rest_ms, max(policy.pause_ms, factor * took_ms))
+    rest = min(policy.max_rest_ms, max(policy.pause_ms, factor * took_ms))
+    if finish_rate_per_s > 0:
+        keep_pace = 1000 * policy.batch / (KEEP_PACE * finish_rate_per_s)
+        rest = min(rest, max(policy.pause_ms, keep_pace))
+    return rest
 
 
 def others_busy(policy: RetentionPolicy, writes: int, own_writes: int, elapsed_s: float) -> bool:
@@ -69,6 +82,10 @@ def others_busy(policy: RetentionPolicy, writes: int, own_writes: int, elapsed_s
     twice: the statistics system reports them late, so a window may hold some from the one
     before."""
     return writes - 2 * own_writes > policy.busy_writes_per_s * elapsed_s
+
+
+# Purging removes at least this many times as many runs as finish, while a backlog lasts.
+KEEP_PACE = 2.0
 
 
 class RetentionService(BackgroundService):
@@ -81,10 +98,12 @@ class RetentionService(BackgroundService):
         metrics: Metrics,
         policy: RetentionPolicy,
         hot_path_work: Callable[[], int] = lambda: 0,
+        finished_work: Callable[[], int] = lambda: 0,
     ) -> None:
         """`hot_path_work` counts this server's hot-path work so far (transitions and claims); a
         change between batches means it is busy. The default reports none, so only other
-        clients' writes make the database read as busy."""
+        clients' writes make the database read as busy. `finished_work` counts the workflows
+        this server finished so far: purging keeps pace with them."""
         super().__init__()
         self.pool = pool
         self.clock = clock
@@ -92,6 +111,8 @@ class RetentionService(BackgroundService):
         self.policy = policy
         self._hot_path_work = hot_path_work
         self._seen_work = hot_path_work()
+        self._finished_work = finished_work
+        self._finished_seen = (time.monotonic(), finished_work())
         self._cost_ms: float | None = None  # what a batch takes, smoothed
         # The database's row-write counter at the start of the current window: (seconds on the
         # monotonic clock, rows written, own rows written so far); and the last window's verdict.
@@ -151,4 +172,15 @@ class RetentionService(BackgroundService):
         # Smoothed: a batch slowed by a burst of load must not stall purging for long.
         cost = self._cost_ms
         self._cost_ms = took_ms if cost is None else 0.8 * cost + 0.2 * took_ms
-        return rest_ms(self.policy, self._cost_ms, removed, self.hot_path_busy()) / 1000
+        rest = rest_ms(
+            self.policy, self._cost_ms, removed, self.hot_path_busy(), self.finish_rate()
+        )
+        return rest / 1000
+
+    def finish_rate(self) -> float:
+        """Workflows finished here per second since the last call."""
+        at, finished = time.monotonic(), self._finished_work()
+        seen_at, seen = self._finished_seen
+        self._finished_seen = (at, finished)
+        elapsed = at - seen_at
+        return (finished - seen) / elapsed if elapsed > 0 else 0.0

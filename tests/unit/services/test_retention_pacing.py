@@ -3,6 +3,8 @@ so one slow batch cannot stall purging, and a long idle rest once the backlog is
 
 from __future__ import annotations
 
+import pytest
+
 from conductor.services.retention import RetentionPolicy, RetentionService, others_busy, rest_ms
 
 POLICY = RetentionPolicy(max_age_days=30, batch=100)
@@ -53,3 +55,16 @@ def test_the_write_window_decides_once_a_window() -> None:
     assert service.hot_path_busy()
     service._note_writes(1502, own=0, at=2.1)  # then next to nothing
     assert not service.hot_path_busy()
+
+
+def test_purging_keeps_pace_with_runs_finishing_however_busy_the_server() -> None:
+    # Busy and slow batches would rest 2 s: at most 50 runs/s removed.
+    capped = rest_ms(POLICY, took_ms=500.0, removed=100, hot_path_busy=True)
+    assert capped == POLICY.max_rest_ms
+    # With 57 runs/s finishing, the rest shrinks so twice that many go.
+    rest = rest_ms(POLICY, took_ms=500.0, removed=100, hot_path_busy=True, finish_rate_per_s=57)
+    assert POLICY.batch * 1000 / rest == pytest.approx(2 * 57)
+    # A slow trickle of finishes leaves the share-based rest as it was.
+    assert rest_ms(POLICY, 5.0, 100, True, finish_rate_per_s=0.5) == 5.0 * POLICY.busy_rest
+    # No backlog: the long idle rest, whatever finishes.
+    assert rest_ms(POLICY, 5.0, 99, True, finish_rate_per_s=500) == POLICY.idle_ms

@@ -1,5 +1,6 @@
 """Start admission listens to the queues: while claims come in late, admitted starts are held
-until claims are on time again (smoothed, so one on-time claim is not enough); with the target off, or no late claim, nothing is held."""
+until claims are on time again (smoothed: one claim on time is not enough); with the target
+off, or no late claim, nothing is held."""
 
 from __future__ import annotations
 
