@@ -172,3 +172,33 @@ async def test_workers_over_http_complete_every_run_in_shared_transactions(clien
     grouped, batches = _batch_sizes(client)
     assert grouped == 2 * RUNS
     assert batches < 2 * RUNS, "results sent together over HTTP never shared a transaction"
+
+
+async def test_a_result_the_database_refuses_fails_alone(client) -> None:
+    await _setup(client, runs=6)
+    tasks = await poll(client, "work", count=6)
+    results = client.server.app[RESULTS]
+    *fine, bad = tasks
+    unstorable = _result(bad, output={"text": "nul \u0000 inside"})
+
+    # The first two go alone (nothing is committing yet); the rest, the bad one last, together.
+    outcomes = await asyncio.gather(
+        *(results.apply(t["workflowInstanceId"], _result(t)) for t in fine),
+        results.apply(bad["workflowInstanceId"], unstorable),
+        return_exceptions=True,
+    )
+
+    *good, refused = outcomes
+    assert all(isinstance(o, Transition) for o in good), good
+    assert isinstance(refused, Exception)
+    assert (
+        client.server.app[METRICS].registry.get_sample_value(
+            "conductor_group_commit_fallbacks_total"
+        )
+        == 4
+    )  # the failed group's four results, each alone
+    refused_run = await workflow(client, bad["workflowInstanceId"])
+    assert [t["status"] for t in refused_run["tasks"]] == ["IN_PROGRESS"]
+    for task in fine:
+        run = await workflow(client, task["workflowInstanceId"])
+        assert [t["status"] for t in run["tasks"]] == ["COMPLETED", "SCHEDULED"]
