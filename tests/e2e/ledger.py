@@ -203,3 +203,21 @@ async def check_all(
     assert not problems, "\n".join(problems[:50])
     assert not ledger.duplicate_task_ids(), ledger.duplicate_task_ids()
     return workflows
+
+
+async def grouped_results(url: str) -> tuple[float, float]:
+    """(task results applied through group commit, group transactions) from a server's
+    /metrics; more results than transactions means results shared commits."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as resp:
+        text = await resp.text()
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("conductor_group_commit_size_sum", "conductor_group_commit_size_count"):
+            values[name] = float(value)
+    return (
+        values.get("conductor_group_commit_size_sum", 0.0),
+        values.get("conductor_group_commit_size_count", 0.0),
+    )

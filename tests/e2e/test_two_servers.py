@@ -22,6 +22,7 @@ from tests.e2e.ledger import (
     Ledger,
     LedgerWorker,
     check_all,
+    grouped_results,
     start_workflows,
     task_defs,
     three_task_workflow,
@@ -82,6 +83,11 @@ async def test_two_servers_complete_every_workflow_once(servers: Servers) -> Non
     per_worker = Counter(d.worker_id for d in ledger.deliveries)
     print(f"deliveries per worker (each polling one server): {dict(per_worker)}")
     assert set(per_worker) == {"pair-worker-0", "pair-worker-1"}, per_worker
+    # The results went through group commit: some transactions carried several.
+    grouped = [await grouped_results(s.url) for s in (first, second)]
+    results, transactions = (sum(g[i] for g in grouped) for i in (0, 1))
+    print(f"{results:.0f} results in {transactions:.0f} group-commit transactions")
+    assert results == len(ledger) and transactions < results
 
 
 async def _long_polls_waiting(session: aiohttp.ClientSession, server: ServerProcess) -> float:
