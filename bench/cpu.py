@@ -2,7 +2,9 @@
 
 `CpuMeter` sums, per party, the seconds its threads ran and the seconds they were runnable but
 had no CPU (/proc/<pid>/task/*/schedstat), plus the machine's idle and steal time (/proc/stat),
-between `start()` and `stop()`. PostgreSQL is its postmaster and all the postmaster's children.
+between `start()` and `stop()`. PostgreSQL is its postmaster and all the postmaster's children;
+the server is its process and every process under it (with `--processes N`, the supervisor and
+its N servers).
 """
 
 from __future__ import annotations
@@ -34,14 +36,28 @@ def _ppid(pid: int) -> int:
     return int(stat[stat.rindex(")") + 2 :].split()[1])
 
 
-def _children(parent: int) -> list[int]:
-    pids = []
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every process."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, ValueError):
-                if _ppid(int(entry.name)) == parent:
-                    pids.append(int(entry.name))
-    return pids
+                found[int(entry.name)] = _ppid(int(entry.name))
+    return found
+
+
+def _children(parent: int) -> list[int]:
+    return [pid for pid, ppid in _parents().items() if ppid == parent]
+
+
+def _descendants(root: int) -> list[int]:
+    parents = _parents()
+    found: list[int] = []
+    level = [root]
+    while level:
+        level = [pid for pid, ppid in parents.items() if ppid in level]
+        found += level
+    return found
 
 
 async def postmaster_pid(dsn: str) -> int:
@@ -80,7 +96,10 @@ class CpuMeter:
             "postgres": postgres,
         }
         if self._server_pid is not None:
-            groups["server"] = _threads(self._server_pid)
+            server = _threads(self._server_pid)
+            for pid in _descendants(self._server_pid):
+                server.update(_threads(pid))
+            groups["server"] = server
         return groups
 
     def start(self) -> None:

@@ -1,9 +1,10 @@
 """Mixed load: starts arriving while workers run, and follow-up work after timers (issue 14).
 
     python -m bench.mixed_load [--database-url URL] [--scale 1.0] [--db-stats]
-                               [--only M1,M3] [--markdown-out FILE] [--json]
+                               [--only M1,M3] [--processes N] [--markdown-out FILE] [--json]
 
-One run, one fresh database (``bench_<random>``, dropped at the end), one server process on it.
+One run, one fresh database (``bench_<random>``, dropped at the end), one server on it (with
+``--processes N``, N server processes sharing its port under their supervisor).
 The raw limit R (autocommit 1-row INSERTs over 8 connections, asyncpg) is measured before and
 after the workloads; every rate is reported as a ratio to their mean. The workloads, in order:
 
@@ -72,7 +73,9 @@ async def benchmark(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         raw_before, _ = await raw_commit_rate(dsn, RAW_CONNECTIONS, args.baseline_seconds)
         await drop_scratch_table(dsn)
         log.info("raw limit before: %.0f commits/s", raw_before)
-        async with running_server(dsn, work_dir / "server.log", args.port) as server:
+        options = ["--processes", str(args.processes)] if args.processes else []
+        log_path = work_dir / "server.log"
+        async with running_server(dsn, log_path, args.port, args=options) as server:
             results = await _workloads(args, server.api, dsn, server.pid or 0, wanted)
         raw_after, _ = await raw_commit_rate(dsn, RAW_CONNECTIONS, args.baseline_seconds)
         await drop_scratch_table(dsn)
@@ -156,6 +159,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--baseline-seconds", type=float, default=5.0, help="per raw-limit probe")
     p.add_argument("--db-stats", action="store_true", help="commits per operation (slower)")
     p.add_argument("--port", type=int, help="server port (default: a free one)")
+    p.add_argument("--processes", type=int, help="the server's --processes (default: its own)")
     p.add_argument("--timeout", type=float, default=600.0, help="per workload, seconds")
     p.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     return p.parse_args(argv)

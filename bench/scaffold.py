@@ -14,7 +14,7 @@ import contextlib
 import logging
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,14 +61,16 @@ async def running_server(
     log_path: Path,
     port: int | None = None,
     env: Mapping[str, str | None] | None = None,
+    args: Sequence[str] = (),
 ) -> AsyncIterator[ServerProcess]:
     """A server process on the database, answering /health, for the block; stopped after.
 
-    If the block fails, the tail of the server's log goes to the bench's log.
+    `args` are more `conductor server` options (`--processes 2`). If the block fails, the tail
+    of the server's log goes to the bench's log.
     """
     # The database is the one on the command line, never one from this process's environment.
     env = {"CONDUCTOR_DATABASE_URL": None, **(env or {})}
-    server = ServerProcess("bench", port or free_port(), dsn, log_path, env)
+    server = ServerProcess("bench", port or free_port(), dsn, log_path, env, args)
     try:
         await server.start_async(_SERVER_STARTUP_S)
         yield server

@@ -120,19 +120,25 @@ def create_app(
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
-    """The database: embedded unless a URL is set; migrated; a main pool and the timers' own."""
+    """The database: embedded unless a URL is set; migrated; a main pool and the timers' own.
+
+    A process started by a supervisor (`--processes N`) gets the URL from it and finds the
+    schema migrated: the supervisor owns the embedded database and the migrations.
+    """
     settings = app[SETTINGS]
     embedded: EmbeddedPostgres | None = None
     dsn = settings.database_url
     if dsn is None:
         embedded = EmbeddedPostgres(settings.data_dir)
         dsn = await asyncio.to_thread(embedded.start)
-    app[DATABASE_KIND] = "embedded" if embedded else "external"
+    shares_embedded = settings.supervisor_pid is not None and settings.supervisor_embedded
+    app[DATABASE_KIND] = "embedded" if embedded or shares_embedded else "external"
     try:
         pool = await create_pool(dsn, max_size=settings.pool_size)
         try:
-            async with pool.acquire() as conn:
-                await migrate(conn)
+            if settings.supervisor_pid is None:
+                async with pool.acquire() as conn:
+                    await migrate(conn)
             # A flood of API requests cannot make a due timer wait for a connection.
             timer_pool = await create_pool(dsn, min_size=1, max_size=settings.timer_pool_size)
             app[_DSN], app[POOL], app[_TIMER_POOL] = dsn, pool, timer_pool

@@ -1,6 +1,6 @@
 """The `conductor` command.
 
-`conductor server [--host H] [--port P] [--database-url URL] [--data-dir DIR] ...`
+`conductor server [--host H] [--port P] [--database-url URL] [--data-dir DIR] [--processes N] ...`
 `conductor keys create|list|rotate|revoke ...` (conductor/cli_keys.py)
 """
 
@@ -15,11 +15,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from conductor import cli_keys
+from conductor import cli_keys, processes
 from conductor.app import create_app
 from conductor.clock import JumpingClock
 from conductor.config import Settings
 from conductor.errors import StartupRefused
+from conductor.wiring import egress_policy
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +41,17 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=Path,
         help="embedded PostgreSQL data folder (CONDUCTOR_DATA_DIR, default ./.conductor-data)",
+    )
+    server.add_argument(
+        "--processes",
+        type=int,
+        help="server processes sharing the port, one core each (CONDUCTOR_PROCESSES, default 1;"
+        " see docs/scaling.md)",
+    )
+    # Given by the supervisor of `--processes N` to the processes it starts (processes.py).
+    server.add_argument("--supervisor-pid", type=int, help=argparse.SUPPRESS)
+    server.add_argument(
+        "--supervisor-embedded", action="store_true", default=None, help=argparse.SUPPRESS
     )
     server.add_argument(
         "--retention-days",
@@ -72,22 +84,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     # `keys` prints what the user asked for; the embedded database's chatter would bury it.
     level = logging.INFO if args.command == "server" else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The processes of `--processes N` share one stderr: each line says whose it is.
+    who = " [%(process)d]" if args.command == "server" and args.supervisor_pid else ""
+    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s{who} %(name)s: %(message)s")
     if args.command == "keys":
         return cli_keys.run(args)
-    return _serve(args)
+    return _serve(args, argv)
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         settings = Settings.from_env(
             host=args.host,
             port=args.port,
             database_url=args.database_url,
             data_dir=args.data_dir,
+            processes=args.processes,
+            supervisor_pid=args.supervisor_pid,
+            supervisor_embedded=args.supervisor_embedded,
             virtual_clock=args.virtual_clock,
             retention_days=args.retention_days,
             retention_archive=args.retention_archive,
@@ -95,7 +113,14 @@ def _serve(args: argparse.Namespace) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
         )
+        processes.check(settings)
         tls = _tls_context(settings)
+        if settings.processes > 1:
+            # Settings each process would refuse, refused once, before anything starts.
+            egress_policy(settings)
+            return processes.serve(settings, argv)
+        if settings.supervisor_pid is not None:
+            processes.stop_with_supervisor(settings.supervisor_pid)
         app = create_app(settings, clock=JumpingClock() if settings.virtual_clock else None)
         web.run_app(
             app,
@@ -107,6 +132,9 @@ def _serve(args: argparse.Namespace) -> int:
             shutdown_timeout=5,
             print=None,
             access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+            # The processes of `--processes N` listen on one port; the kernel spreads
+            # connections over them.
+            reuse_port=True if settings.supervisor_pid is not None else None,
         )
     except StartupRefused as exc:
         print(f"conductor: {exc}", file=sys.stderr)

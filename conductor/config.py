@@ -30,7 +30,16 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     database_url: str | None = None
     data_dir: Path = Path("./.conductor-data")
+    # The main pool's connections; with `processes` > 1 the host's total, shared among them
+    # (conductor/processes.py).
     pool_size: int = 20
+    # Server processes serving this host's port; more than 1 makes this process their
+    # supervisor (conductor/processes.py).
+    processes: int = 1
+    # Set only on the processes a supervisor starts: its pid (they stop when it dies and leave
+    # migrations to it) and whether the database is the embedded one it runs.
+    supervisor_pid: int | None = None
+    supervisor_embedded: bool = False
     # New workflow starts run at most this many at a time; the rest wait their turn while
     # running work (polls, task results, timers) goes first (services/admission.py). 0: no gate.
     start_concurrency: int = 4
@@ -99,6 +108,7 @@ class Settings:
             "database_url": env.get("CONDUCTOR_DATABASE_URL") or None,
             "data_dir": Path(env.get("CONDUCTOR_DATA_DIR", str(cls.data_dir))),
             "pool_size": int(env.get("CONDUCTOR_DB_POOL_SIZE", cls.pool_size)),
+            "processes": int(env.get("CONDUCTOR_PROCESSES", cls.processes)),
             "start_concurrency": int(env.get("CONDUCTOR_START_CONCURRENCY", cls.start_concurrency)),
             "max_start_backlog": int(env.get("CONDUCTOR_MAX_START_BACKLOG", cls.max_start_backlog)),
             "start_wait_target_ms": int(

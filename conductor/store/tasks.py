@@ -107,3 +107,8 @@ async def health(conn: Conn) -> tuple[str, bool]:
     row = await conn.fetchrow(sql("health_check"))
     assert row is not None
     return str(row[0]), row[1] == "on"
+
+
+async def connection_limit(conn: Conn) -> int:
+    """max_connections less the connections reserved for superusers."""
+    return int(await conn.fetchval(sql("connection_limit")))

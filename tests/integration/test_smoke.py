@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -11,3 +13,5 @@ async def test_health_reports_database(client) -> None:
     body = await response.json()
     assert body["healthy"] is True
     assert body["database"] == "external"
+    # Which process answered: with --processes N the kernel picks one per connection.
+    assert response.headers["X-Conductor-Pid"] == str(os.getpid())

@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "conductor.app",
             "conductor.cli",
             "conductor.cli_keys",
+            "conductor.processes",
             "conductor.testing",
             "conductor.__main__",
         ),

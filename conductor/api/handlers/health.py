@@ -1,9 +1,14 @@
 """/health (answers 200 only when the database does), /metrics (Prometheus text) and
-/api/version (the server's release, as text like Conductor's)."""
+/api/version (the server's release, as text like Conductor's).
+
+/health names the process that answered in `X-Conductor-Pid`: with `--processes N` the kernel
+picks one per connection, and this is how to tell them apart.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from importlib import metadata
 
 import asyncpg
@@ -21,6 +26,12 @@ _HEALTH_TIMEOUT_S = 2.0
 
 @requires(Permission.PUBLIC)
 async def health(request: web.Request) -> web.Response:
+    response = await _health(request)
+    response.headers["X-Conductor-Pid"] = str(os.getpid())
+    return response
+
+
+async def _health(request: web.Request) -> web.Response:
     kind = request.app[DATABASE_KIND]
     try:
         async with asyncio.timeout(_HEALTH_TIMEOUT_S):

@@ -668,6 +668,11 @@ SELECT EXISTS (SELECT 1 FROM task_queue WHERE visible_at <= $1)
 -- Proves the database answers and accepts writes.
 SELECT version(), current_setting('transaction_read_only');
 
+-- name: connection_limit
+-- How many connections clients other than superusers may open.
+SELECT current_setting('max_connections')::int
+       - current_setting('superuser_reserved_connections')::int;
+
 -- name: api_key_insert
 -- Store a new API key (only the hash of its secret).
 INSERT INTO api_key (key_id, name, role, secret_hash, generation, task_types, domains,
