@@ -118,17 +118,19 @@ class StartAdmission:
             return
         self.metrics.starts_held.inc()
         deadline = time.monotonic() + MAX_HOLD_S
-        while (behind := self._behind_for()) > 0:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            released: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._held.append(released)
-            try:
-                async with asyncio.timeout(min(behind, left)):
-                    await released
-                return
-            except TimeoutError:
-                continue
-            finally:
-                released.cancel()
+        released: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._held.append(released)
+        try:
+            while (behind := self._behind_for()) > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(behind, left)):
+                        # Shielded: a timeout re-checks, and the same future stays in line.
+                        await asyncio.shield(released)
+                        return
+        finally:
+            # Holds happen inside a slot, so the line is at most `concurrency` long.
+            if released in self._held:
+                self._held.remove(released)

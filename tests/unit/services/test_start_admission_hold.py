@@ -57,3 +57,17 @@ async def test_starts_are_not_held_without_late_claims_or_with_the_target_off() 
 
     assert entered == [1, 2]
     assert metrics.registry.get_sample_value("conductor_starts_held_total") == 0
+
+
+async def test_a_hold_that_runs_out_leaves_nothing_behind() -> None:
+    admission = StartAdmission(Metrics(), concurrency=4, wait_target_ms=100)
+    for _ in range(10):
+        admission.note_claim_wait(2_000)
+    entered: list[int] = []
+
+    # No more claims: the late report goes stale and the starts go without a claim on time.
+    async with asyncio.timeout(5):
+        await asyncio.gather(*(_start(admission, entered, n) for n in range(3)))
+
+    assert sorted(entered) == [0, 1, 2]
+    assert not admission._held, "held starts that went on their own stayed in line"
