@@ -124,12 +124,17 @@ WHERE workflow_id = $1;
 
 -- name: workflow_update_many
 -- `workflow_update` for many workflows at once (bulk timer firing). $1 is a JSON array of rows:
--- one parameter is far cheaper to encode than one array per column.
+-- one parameter is far cheaper to encode than one array per column. The planner guesses 100
+-- rows for any JSON array and, with stale statistics, joins them to a sequential scan of the
+-- whole table; the id list (`= ANY`) makes it reach each row through the primary key instead.
+WITH u AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb)
+        AS u(workflow_id text, status text, update_time bigint, end_time bigint, body jsonb)
+)
 UPDATE workflow w SET status = u.status, update_time = u.update_time, end_time = u.end_time,
                       body = u.body, revision = w.revision + 1
-FROM jsonb_to_recordset($1::jsonb)
-     AS u(workflow_id text, status text, update_time bigint, end_time bigint, body jsonb)
-WHERE w.workflow_id = u.workflow_id;
+FROM u
+WHERE w.workflow_id = ANY(ARRAY(SELECT workflow_id FROM u)) AND w.workflow_id = u.workflow_id;
 
 -- name: workflow_delete
 -- Remove a workflow with its tasks (and their queue rows), timers and logs. $2 lists the timer
@@ -255,7 +260,8 @@ SELECT task_id FROM saved;
 -- `task_save` for many tasks in one statement, several times cheaper per row than one execution
 -- each; $1 is a JSON array of rows. Returns how many rows passed compare-and-set: fewer than
 -- given means a conflict and the caller rolls back, so the queue and timer deletes need no
--- per-row condition here.
+-- per-row condition here. Rows are reached through their primary keys (`= ANY`), as in
+-- `workflow_update_many`: joined to the JSON rows alone, the planner scanned whole tables.
 WITH input AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb)
         AS u(task_id text, revision bigint, status text, poll_count int, start_time bigint,
@@ -266,12 +272,14 @@ WITH input AS (
                       end_time = u.end_time, update_time = u.update_time,
                       worker_id = u.worker_id, callback_after_seconds = u.callback_after_seconds,
                       body = u.body, revision = t.revision + 1
-    FROM input u WHERE t.task_id = u.task_id AND t.revision = u.revision
+    FROM input u
+    WHERE t.task_id = ANY(ARRAY(SELECT task_id FROM input))
+      AND t.task_id = u.task_id AND t.revision = u.revision
     RETURNING t.task_id
 ), unqueued AS (
-    DELETE FROM task_queue q USING input u WHERE u.dequeue AND q.task_id = u.task_id
+    DELETE FROM task_queue WHERE task_id = ANY(ARRAY(SELECT task_id FROM input WHERE dequeue))
 ), untimed AS (
-    DELETE FROM timer WHERE timer_key IN (SELECT unnest(timer_keys) FROM input)
+    DELETE FROM timer WHERE timer_key = ANY(ARRAY(SELECT unnest(timer_keys) FROM input))
 )
 SELECT count(*) FROM saved;
 
