@@ -52,6 +52,12 @@ class Metrics:
             "Transitions retried after a concurrent change",
             registry=r,
         )
+        self.tables_analyzed = Counter(
+            "conductor_tables_analyzed_total",
+            "ANALYZE runs the server made on a hot table whose statistics had gone stale",
+            ["table"],
+            registry=r,
+        )
         self.workflows_purged = Counter(
             "conductor_workflows_purged_total",
             "Finished workflows removed by retention",

@@ -40,6 +40,7 @@ from conductor.services.retention import RetentionPolicy, RetentionService
 from conductor.services.script_runtimes import ScriptRuntimes
 from conductor.services.scripts import ScriptSandbox
 from conductor.services.system_task_runner import SystemTaskRunner, runtime_handlers
+from conductor.services.table_statistics import CHECK_INTERVAL_S, TableStatistics
 from conductor.store.limits import LimitsCache
 from conductor.store.timers import ClaimedTimer
 from conductor.store.workflows import WorkflowStore
@@ -188,7 +189,7 @@ def wire(
         audit=AuditTrail(pool, clock),
     )
     if settings.run_background_services:
-        components.services = _background(settings, components, clock, wakeups)
+        components.services = _background(settings, components, clock, wakeups, metrics)
     return components
 
 
@@ -222,7 +223,7 @@ def _entries(name: str, texts: tuple[str, ...]) -> tuple[Entry, ...]:
 
 
 def _background(
-    settings: Settings, parts: Components, clock: Clock, wakeups: Wakeups
+    settings: Settings, parts: Components, clock: Clock, wakeups: Wakeups, metrics: Metrics
 ) -> list[BackgroundService]:
     """The services a running server keeps going, and the relay that tells other servers."""
     services: list[BackgroundService] = [
@@ -234,6 +235,11 @@ def _background(
         parts.event_processor,
         Periodic("event-handler-gauges", parts.event_processor.update_gauges, EVENT_GAUGES_S),
         Periodic("key-ring", parts.keyring.refresh, settings.key_refresh_s),
+        Periodic(
+            "table-statistics",
+            TableStatistics(parts.workflows.pool, metrics).refresh,
+            CHECK_INTERVAL_S,
+        ),
     ]
     if parts.broadcaster is not None:
         services.extend(parts.broadcaster.services())

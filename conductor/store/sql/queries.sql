@@ -788,3 +788,16 @@ CROSS JOIN LATERAL (
 -- name: generated_settle
 -- After generating: statistics and the visibility map as autovacuum would leave them.
 VACUUM (ANALYZE) workflow;
+
+-- name: table_statistics_stale
+-- Which of the tables $1 changed by more than $2 rows plus $3 of their size since their last
+-- ANALYZE (autovacuum's own rule), as the statistics system last saw it.
+SELECT s.relname::text AS table_name
+FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+WHERE s.relid IN (SELECT to_regclass(name) FROM unnest($1::text[]) AS name)
+  AND s.n_mod_since_analyze > $2 + $3 * greatest(c.reltuples, 0)
+ORDER BY s.relname;
+
+-- name: table_statistics_lock
+-- One server at a time refreshes statistics; the others skip the round (held until commit).
+SELECT pg_try_advisory_xact_lock(hashtextextended('conductor:table-statistics', 0));

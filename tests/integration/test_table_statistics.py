@@ -1,0 +1,49 @@
+"""The server analyzes its hot tables once they have changed enough, so cached plans are made
+again on statistics that describe them (services/table_statistics.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conductor.api.keys import METRICS, WORKFLOWS
+from conductor.services.table_statistics import TableStatistics
+from conductor.store import statistics
+from tests.conftest import wait_until
+from tests.integration.api import register_task_defs, register_workflow, sequence, start
+
+pytestmark = pytest.mark.integration
+
+
+async def test_tables_changed_past_the_threshold_are_analyzed_once(client) -> None:
+    pool = client.server.app[WORKFLOWS].pool
+    await register_task_defs(client, {"name": "work", "retryCount": 0})
+    await register_workflow(client, sequence("one_step", "only"))
+    # 60 rows each in workflow, task and task_queue: over 50 changes on never-analyzed tables.
+    for _ in range(60):
+        await start(client, "one_step")
+
+    async def task_is_stale() -> bool:
+        async with pool.acquire() as conn:
+            return "task" in await statistics.stale_tables(conn)
+
+    # The statistics system sees other sessions' changes once they flush them (about 1 s).
+    await wait_until(task_is_stale, timeout=30)
+    service = TableStatistics(pool, client.server.app[METRICS])
+
+    analyzed = await service.refresh()
+
+    assert {"task", "task_queue", "workflow"} <= set(analyzed)
+    async with pool.acquire() as conn:
+        assert await statistics.stale_tables(conn) == []
+    assert await service.refresh() == []
+    counted = client.server.app[METRICS].registry.get_sample_value(
+        "conductor_tables_analyzed_total", {"table": "task"}
+    )
+    assert counted == 1
+
+
+async def test_only_hot_tables_can_be_analyzed(client) -> None:
+    async with client.server.app[WORKFLOWS].pool.acquire() as conn:
+        assert await statistics.analyze_stale(conn, ("task",)) == []
+        with pytest.raises(ValueError, match="not a hot table"):
+            await statistics.analyze_stale(conn, ("task", "workflow_def; DROP TABLE task"))
