@@ -361,14 +361,7 @@ class Executor:
                     writes.add(state, decision, revisions, item.fired_timer)
                     decided.append((index, Transition(state, decision, started=launched)))
                 await writes.flush(conn)
-                for index, result in decided:
-                    item = pending[index]
-                    if item.claim_next_for is not None and isinstance(
-                        item.event, TaskResultReceived
-                    ):
-                        result.claimed = await self._claim_next(
-                            conn, result.state, item.event, item.claim_next_for, ctx.now
-                        )
+                await self._claim_next_many(conn, pending, decided, ctx.now)
         except _RETRYABLE:
             self.metrics.transition_retries.inc()
             return [None] * len(pending)
@@ -431,13 +424,37 @@ class Executor:
         worker_id: str,
         now: int,
     ) -> list[StoredTask]:
-        task = state.task(event.task_id)
-        if task is None or task.queue_name is None or event.extend_lease:
+        queue = _next_queue(state, event)
+        if queue is None:
             return []
-        if not task.status.terminal:
-            return []
-        limits = await self.limits.get(conn, task.task_type)
-        return await task_store.claim(conn, task.queue_name, now, 1, worker_id or None, limits)
+        queue_name, task_type = queue
+        limits = await self.limits.get(conn, task_type)
+        return await task_store.claim(conn, queue_name, now, 1, worker_id or None, limits)
+
+    async def _claim_next_many(
+        self,
+        conn: Conn,
+        pending: Sequence[PendingInput],
+        decided: list[tuple[int, Transition]],
+        now: int,
+    ) -> None:
+        """update-v2's next task for each result of a batch that asks for one: one claim per
+        queue and worker for all of them (one statement each, not one per result), shared out
+        in order; a result left without a task gets none, as a lone claim finding none."""
+        wanting: dict[tuple[str, str, str | None], list[Transition]] = {}
+        for index, result in decided:
+            item = pending[index]
+            if item.claim_next_for is None or not isinstance(item.event, TaskResultReceived):
+                continue
+            queue = _next_queue(result.state, item.event)
+            if queue is not None:
+                key = (*queue, item.claim_next_for or None)
+                wanting.setdefault(key, []).append(result)
+        for (queue_name, task_type, worker_id), results in wanting.items():
+            limits = await self.limits.get(conn, task_type)
+            claimed = await task_store.claim(conn, queue_name, now, len(results), worker_id, limits)
+            for result, task in zip(results, claimed, strict=False):
+                result.claimed = [task]
 
     def _after_commit(self, state: WorkflowState, decision: Decision, now: int) -> None:
         self.committed += 1
@@ -495,3 +512,14 @@ def _new_state(definition: JSON, request: StartRequest, ctx: DecideContext) -> W
         created_by=request.created_by,
         idempotency_key=request.idempotency_key,
     )
+
+
+def _next_queue(state: WorkflowState, event: TaskResultReceived) -> tuple[str, str] | None:
+    """(queue, task type) update-v2 claims the reporting worker's next task from: the queue of
+    the task it just finished; None when the task did not end (nothing to claim)."""
+    task = state.task(event.task_id)
+    if task is None or task.queue_name is None or event.extend_lease:
+        return None
+    if not task.status.terminal:
+        return None
+    return task.queue_name, task.task_type

@@ -202,3 +202,35 @@ async def test_a_result_the_database_refuses_fails_alone(client) -> None:
     for task in fine:
         run = await workflow(client, task["workflowInstanceId"])
         assert [t["status"] for t in run["tasks"]] == ["COMPLETED", "SCHEDULED"]
+
+
+async def test_next_tasks_claimed_together_go_to_the_worker_that_asked(client) -> None:
+    """A batch claims each queue's next tasks for all its results at once; each worker still
+    gets only tasks claimed in its name."""
+    ids = await _setup(client, runs=6)
+    extra = [await start(client, "two_steps") for _ in range(2)]
+    tasks = await poll(client, "work", count=6)
+    assert {t["workflowInstanceId"] for t in tasks} == set(ids)
+    results = client.server.app[RESULTS]
+    workers = ["wa", "wb"] * 3
+
+    answers: list[Transition] = await asyncio.gather(
+        *(
+            results.apply(task["workflowInstanceId"], _result(task), claim_next_for=worker)
+            for task, worker in zip(tasks, workers, strict=True)
+        )
+    )
+
+    # 8 tasks were queued (6 seconds, 2 firsts of the extra runs): all 6 asked for got one.
+    claimed = [(worker, c) for worker, a in zip(workers, answers, strict=True) for c in a.claimed]
+    assert len(claimed) == 6
+    assert len({c.task.task_id for _, c in claimed}) == 6
+    for worker, stored in claimed:
+        assert stored.task.worker_id == worker
+    by_worker: dict[str, int] = {}
+    for run_id in [*ids, *extra]:
+        run = await workflow(client, run_id)
+        for t in run["tasks"]:
+            if t["status"] == "IN_PROGRESS":
+                by_worker[t["workerId"]] = by_worker.get(t["workerId"], 0) + 1
+    assert by_worker == {"wa": 3, "wb": 3}
