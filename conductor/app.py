@@ -44,6 +44,7 @@ from conductor.api.keys import (
     RESULTS,
     SANDBOX,
     SETTINGS,
+    STARTS,
     WAKEUPS,
     WORKFLOWS,
 )
@@ -167,6 +168,7 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     app[WORKFLOWS] = parts.workflows
     app[EXECUTOR] = parts.executor
     app[RESULTS] = parts.results
+    app[STARTS] = parts.starts
     # Starts wait while queued tasks are claimed late (services/admission.py).
     parts.poller.add_claim_wait_listener(app[ADMISSION].note_claim_wait)
     app[POLLER] = parts.poller
@@ -179,6 +181,7 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     if parts.retention is not None:
         app[RETENTION_SERVICE] = parts.retention
     yield
+    await parts.starts.drain()
     await parts.results.drain()
     await parts.close()
 

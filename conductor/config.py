@@ -48,8 +48,8 @@ class Settings:
     # While tasks are claimed more than this long after they became ready, admitted starts are
     # held (at most a second each) so running work catches up. 0: never held.
     start_wait_target_ms: int = 100
-    # Task results arriving together are applied in one transaction of at most this many
-    # (group_commit.py); 1 applies each in its own.
+    # Task results, and workflow starts, arriving together share one transaction of at most
+    # this many (group_commit.py); 1 runs each in its own.
     group_commit_max: int = 64
     # Timers claimed per round; those that only feed an event to their workflow fire in
     # transactions of `timer_bulk_size` workflows each.

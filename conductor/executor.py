@@ -163,6 +163,77 @@ class Executor:
         self.metrics.transition_seconds.labels("start").observe(time.perf_counter() - started)
         return runs[0].state
 
+    @staticmethod
+    def batchable_start(request: StartRequest) -> bool:
+        """Whether `start_batch` may take this start: not one that names its own id (a launch
+        that may have happened already) or carries an idempotency key (whose holder another
+        start may be changing); those go through `start`."""
+        return request.workflow_id is None and not request.idempotency_key
+
+    async def start_batch(self, requests: Sequence[StartRequest]) -> list[WorkflowState | None]:
+        """Start many runs in one transaction: each definition resolved once, the runs inserted
+        by one pipelined statement, their first decisions written together, one commit. Aligned
+        with `requests`; None marks a start not made here, for `start` to make or refuse alone:
+        one `batchable_start` refuses, an unknown definition, an input over the cap, a run that
+        fails at once (its failure workflow starts with it), or (all of them) any error."""
+        began = time.perf_counter()
+        results: list[WorkflowState | None] = [None] * len(requests)
+        runs: list[tuple[int, Started]] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            ctx = self.context()
+            resolved: dict[tuple[str, int | None], JSON | None] = {}
+            fresh: list[tuple[int, WorkflowState]] = []
+            for index, request in enumerate(requests):
+                if not self.batchable_start(request):
+                    continue
+                definition = await self._resolve_once(conn, request, resolved)
+                if definition is None:
+                    continue
+                state = _new_state(definition, request, ctx)
+                if workflow_input_problem(
+                    state.input, state.workflow_id, self.max_workflow_input_bytes
+                ):
+                    continue
+                fresh.append((index, state))
+            ctx = await self._context_for(conn, [state for _, state in fresh], ctx)
+            for index, state in fresh:
+                decision = decide(state, StartWorkflow(), ctx)
+                if any(t.kind is TimerKind.FAILURE_WORKFLOW for t in decision.timers):
+                    continue
+                runs.append((index, Started(state, decision, ctx.now)))
+            if not runs:
+                return results
+            await self.store.insert_many(conn, [run.state for _, run in runs])
+            writes = self.store.writes()
+            for _, run in runs:
+                writes.add(run.state, run.decision, {})
+            await writes.flush(conn)
+        self._announce([run for _, run in runs])
+        elapsed = time.perf_counter() - began
+        histogram = self.metrics.transition_seconds.labels("start")
+        for index, run in runs:
+            results[index] = run.state
+            histogram.observe(elapsed)
+        return results
+
+    async def _resolve_once(
+        self,
+        conn: Conn,
+        request: StartRequest,
+        resolved: dict[tuple[str, int | None], JSON | None],
+    ) -> JSON | None:
+        """The definition a start runs, looked up once per name and version in a batch; an
+        inline definition each time. None: no such definition (`start` reports it)."""
+        if request.workflow_def is not None:
+            return await self.resolve_definition(conn, request)
+        key = (request.name, request.version)
+        if key not in resolved:
+            try:
+                resolved[key] = await self.resolve_definition(conn, request)
+            except NotFound:
+                resolved[key] = None
+        return resolved[key]
+
     async def _begin(self, conn: Conn, request: StartRequest, depth: int = 0) -> list[Started]:
         """Inside the caller's transaction: insert the run and write its first decision. The
         run first, then the failure workflows started because it failed at once."""

@@ -47,6 +47,18 @@ class Metrics:
             " a second result for the run, a conflict)",
             registry=r,
         )
+        self.start_group_size = Histogram(
+            "conductor_start_group_size",
+            "Workflow starts made together in one group-commit transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=r,
+        )
+        self.start_group_fallbacks = Counter(
+            "conductor_start_group_fallbacks_total",
+            "Workflow starts a group commit left to their own transaction (unknown definition,"
+            " input over the cap, a run failing at once, an error)",
+            registry=r,
+        )
         self.transition_retries = Counter(
             "conductor_transition_retries_total",
             "Transitions retried after a concurrent change",

@@ -17,7 +17,7 @@ from conductor.clock import Clock, JumpingClock
 from conductor.config import Settings, SettingsError
 from conductor.engine.decision import TimerKind
 from conductor.executor import Executor
-from conductor.group_commit import GroupCommit
+from conductor.group_commit import GroupCommit, StartGroup
 from conductor.metrics import Metrics
 from conductor.services.api_keys import KeyAdmin
 from conductor.services.audit import AuditTrail
@@ -63,6 +63,7 @@ class Components:
     workflows: WorkflowStore
     executor: Executor
     results: GroupCommit
+    starts: StartGroup
     poller: Poller
     jq: JqRunner
     http: HttpTaskClient
@@ -174,6 +175,7 @@ def wire(
         workflows=workflows,
         executor=executor,
         results=GroupCommit(executor, metrics, max_batch=settings.group_commit_max),
+        starts=StartGroup(executor, metrics, max_batch=settings.group_commit_max),
         poller=poller,
         jq=jq,
         http=http,

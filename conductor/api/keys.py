@@ -9,7 +9,7 @@ from conductor.api.longpoll import Poller
 from conductor.clock import Clock
 from conductor.config import Settings
 from conductor.executor import Executor
-from conductor.group_commit import GroupCommit
+from conductor.group_commit import GroupCommit, StartGroup
 from conductor.metrics import Metrics
 from conductor.services.admission import StartAdmission
 from conductor.services.api_keys import KeyAdmin
@@ -25,6 +25,7 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 WORKFLOWS = web.AppKey("workflows", WorkflowStore)
 EXECUTOR = web.AppKey("executor", Executor)
 RESULTS = web.AppKey("results", GroupCommit)
+STARTS = web.AppKey("starts", StartGroup)
 POLLER = web.AppKey("poller", Poller)
 WAKEUPS = web.AppKey("wakeups", Wakeups)
 METRICS = web.AppKey("metrics", Metrics)

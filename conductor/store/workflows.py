@@ -88,6 +88,18 @@ class WorkflowStore:
         definition_id = await self._definitions.store(conn, state.definition)
         await conn.execute(sql("workflow_insert"), *rows.workflow_insert_args(state, definition_id))
 
+    async def insert_many(self, conn: Conn, states: list[WorkflowState]) -> None:
+        """`insert` for many runs: each distinct definition stored once, one pipeline."""
+        ids: dict[int, str] = {}  # runs of one batch share the resolved definition's dict
+        for state in states:
+            if id(state.definition) not in ids:
+                ids[id(state.definition)] = await self._definitions.store(conn, state.definition)
+        args = [rows.workflow_insert_args(s, ids[id(s.definition)]) for s in states]
+        if len(args) == 1:
+            await conn.execute(sql("workflow_insert"), *args[0])
+        else:
+            await conn.executemany(sql("workflow_insert"), args)
+
     async def remove(self, workflow_id: str) -> bool:
         """Delete a run with its tasks, queue rows and timers; False when there is none."""
         kinds = [kind.value for kind in TASK_TIMER_KINDS]

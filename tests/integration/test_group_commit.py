@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from conductor.api.keys import METRICS, RESULTS
+from conductor.api.keys import METRICS, RESULTS, STARTS
 from conductor.engine.inputs import TaskResultReceived
-from conductor.engine.model import TaskStatus
+from conductor.engine.model import TaskStatus, WorkflowState
 from conductor.errors import NotFound
 from conductor.executor import Transition
+from conductor.wire.start_request import start_request
 from tests.integration.api import (
     poll,
     register_task_defs,
@@ -234,3 +235,74 @@ async def test_next_tasks_claimed_together_go_to_the_worker_that_asked(client) -
             if t["status"] == "IN_PROGRESS":
                 by_worker[t["workerId"]] = by_worker.get(t["workerId"], 0) + 1
     assert by_worker == {"wa": 3, "wb": 3}
+
+
+def _start_sizes(client) -> tuple[float, float]:
+    """(starts grouped, group transactions) so far."""
+    registry = client.server.app[METRICS].registry
+    total = registry.get_sample_value("conductor_start_group_size_sum") or 0.0
+    batches = registry.get_sample_value("conductor_start_group_size_count") or 0.0
+    return total, batches
+
+
+async def test_starts_arriving_together_share_transactions(client) -> None:
+    await register_task_defs(client, {"name": "work", "retryCount": 0})
+    await register_workflow(client, sequence("two_steps", "first", "second"))
+    starts = client.server.app[STARTS]
+
+    states = await asyncio.gather(
+        *(
+            starts.start(start_request({"name": "two_steps", "input": {"n": n}}))
+            for n in range(RUNS)
+        )
+    )
+
+    grouped, batches = _start_sizes(client)
+    assert grouped == RUNS
+    assert batches < RUNS / 4, f"{RUNS} starts took {batches} transactions"
+    assert len({s.workflow_id for s in states}) == RUNS
+    for n, state in enumerate(states):
+        run = await workflow(client, state.workflow_id)
+        assert run["status"] == "RUNNING" and run["input"] == {"n": n}
+        assert [(t["referenceTaskName"], t["status"]) for t in run["tasks"]] == [
+            ("first", "SCHEDULED")
+        ]
+    assert len(await poll(client, "work", count=RUNS + 5)) == RUNS
+
+
+async def test_a_bad_start_in_a_group_fails_alone_and_the_rest_start(client) -> None:
+    await register_task_defs(client, {"name": "work", "retryCount": 0})
+    await register_workflow(client, sequence("two_steps", "first", "second"))
+    starts = client.server.app[STARTS]
+    good = [start_request({"name": "two_steps"}) for _ in range(6)]
+
+    outcomes = await asyncio.gather(
+        *(starts.start(r) for r in good),
+        starts.start(start_request({"name": "no_such_flow"})),
+        starts.start(start_request({"name": "two_steps", "version": 7})),
+        return_exceptions=True,
+    )
+
+    *started, unknown, wrong_version = outcomes
+    assert all(isinstance(s, WorkflowState) for s in started), started
+    assert isinstance(unknown, NotFound)
+    assert str(unknown) == "No such workflow defined. name=no_such_flow, version=null"
+    assert isinstance(wrong_version, NotFound)
+    assert str(wrong_version) == "No such workflow defined. name=two_steps, version=7"
+    assert len(await poll(client, "work", count=10)) == 6
+
+
+async def test_starts_with_an_idempotency_key_go_alone(client) -> None:
+    await register_task_defs(client, {"name": "work", "retryCount": 0})
+    await register_workflow(client, sequence("two_steps", "first", "second"))
+    starts = client.server.app[STARTS]
+    keyed = {
+        "name": "two_steps",
+        "idempotencyKey": "order-7",
+        "idempotencyStrategy": "RETURN_EXISTING",
+    }
+
+    states = await asyncio.gather(*(starts.start(start_request(keyed)) for _ in range(5)))
+
+    assert len({s.workflow_id for s in states}) == 1
+    assert _start_sizes(client) == (0.0, 0.0)

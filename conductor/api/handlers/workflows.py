@@ -10,7 +10,7 @@ from aiohttp import web
 from conductor.api import blocking
 from conductor.api import requests as rq
 from conductor.api.definitions_check import check_workflow_def
-from conductor.api.keys import ADMISSION, EXECUTOR, POOL, WORKFLOWS
+from conductor.api.keys import ADMISSION, EXECUTOR, POOL, STARTS, WORKFLOWS
 from conductor.api.permissions import requires
 from conductor.engine.inputs import Reevaluate, TerminateWorkflow
 from conductor.engine.model import WorkflowState
@@ -70,7 +70,7 @@ async def start_workflow(request: web.Request) -> web.Response:
     body = await rq.json_object(request, "startWorkflowRequest")
     start = await parse_start_request(request.app, body)
     async with request.app[ADMISSION].slot():
-        state = await request.app[EXECUTOR].start(start)
+        state = await request.app[STARTS].start(start)
     return rq.text(state.workflow_id)
 
 
@@ -87,7 +87,7 @@ async def start_workflow_by_name(request: web.Request) -> web.Response:
         }
     )
     async with request.app[ADMISSION].slot():
-        state = await request.app[EXECUTOR].start(start)
+        state = await request.app[STARTS].start(start)
     return rq.text(state.workflow_id)
 
 
@@ -107,7 +107,7 @@ async def execute_workflow(request: web.Request) -> web.Response:
     }
     wait_s = rq.query_int(request, "waitForSeconds", 10, minimum=0) or 10
     async with request.app[ADMISSION].slot():
-        state = await request.app[EXECUTOR].start(start)
+        state = await request.app[STARTS].start(start)
     settled = await blocking.await_settled(request.app, state.workflow_id, refs, wait_s)
     return rq.json_response(blocking.signal_response(strategy, settled, request_id))
 
