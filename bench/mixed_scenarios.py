@@ -121,14 +121,14 @@ async def with_workers(
 
 
 async def m1_starts_while_workers_run(
-    ctx: Context, workflows: int, in_flight: int, worker_slots: int
+    ctx: Context, workflows: int, in_flight: int, slots_per_type: int
 ) -> dict[str, Any]:
-    """Three SIMPLE steps per run; starts arrive while the workers drain the queues."""
+    """Three SIMPLE steps per run; starts arrive while the workers drain the queues, with
+    `slots_per_type` worker slots for each step's task type."""
     types = ["m1_step_1", "m1_step_2", "m1_step_3"]
     steps = [simple(t, f"s{i}", {"value": "${workflow.input.value}"}) for i, t in enumerate(types)]
     await register(ctx, types, workflow("m1_three_steps", steps))
-    share = max(1, worker_slots // len(types))
-    recorders = [Recorder(t, share) for t in types]
+    recorders = [Recorder(t, slots_per_type) for t in types]
     figures: dict[str, Any] = {"workflows": workflows, "tasks": 3 * workflows}
     probe = Probe(ctx)
     await probe.start()

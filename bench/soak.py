@@ -311,7 +311,7 @@ async def benchmark(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
             else:
                 log.info("M1, %d runs ...", args.m1_workflows)
                 m1 = await m.m1_starts_while_workers_run(
-                    ctx, args.m1_workflows, M1_IN_FLIGHT, WORKER_SLOTS
+                    ctx, args.m1_workflows, M1_IN_FLIGHT, WORKER_SLOTS // len(TYPES)
                 )
                 log.info("M1: %s", m1)
                 rate = m1["tasks_per_s"] / 2
