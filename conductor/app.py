@@ -49,12 +49,12 @@ from conductor.api.keys import (
     WORKFLOWS,
 )
 from conductor.api.middleware import errors
-from conductor.background import Supervisor
+from conductor.background import Periodic, Supervisor
 from conductor.clock import Clock, SystemClock
 from conductor.config import Settings
 from conductor.errors import StartupRefused
 from conductor.metrics import Metrics
-from conductor.services.admission import StartAdmission
+from conductor.services.admission import DUE_SOON_CHECK_S, DueSoonMeter, StartAdmission
 from conductor.services.egress import EgressPolicy
 from conductor.services.event_processor import EventProcessor
 from conductor.services.retention import RetentionService
@@ -96,6 +96,7 @@ def create_app(
         settings.start_concurrency,
         settings.max_start_backlog,
         settings.start_wait_target_ms,
+        busy_concurrency=settings.start_concurrency_busy,
     )
     # Built now, so that a malformed setting stops the server before it starts anything.
     app[_EGRESS] = egress_policy(settings)
@@ -165,6 +166,9 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
         egress=app[_EGRESS],
     )
     app[COMPONENTS] = parts
+    if parts.services:  # the gate widens only while measured: not with background services off
+        meter = DueSoonMeter(parts.workflows.pool, app[CLOCK], app[ADMISSION])
+        parts.services.append(Periodic("timers-due-soon", meter.measure, DUE_SOON_CHECK_S))
     app[WORKFLOWS] = parts.workflows
     app[EXECUTOR] = parts.executor
     app[RESULTS] = parts.results

@@ -42,7 +42,10 @@ class Settings:
     supervisor_embedded: bool = False
     # New workflow starts run at most this many at a time; the rest wait their turn while
     # running work (polls, task results, timers) goes first (services/admission.py). 0: no gate.
-    start_concurrency: int = 4
+    start_concurrency: int = 16
+    # ... and at most this many while many timers fall due in the next seconds (work already
+    # promised: WAITs ending, retries).
+    start_concurrency_busy: int = 4
     # With this many starts waiting, more are answered 429 with Retry-After. 0: never refuse.
     max_start_backlog: int = 0
     # While tasks are claimed more than this long after they became ready, admitted starts are
@@ -110,6 +113,9 @@ class Settings:
             "pool_size": int(env.get("CONDUCTOR_DB_POOL_SIZE", cls.pool_size)),
             "processes": int(env.get("CONDUCTOR_PROCESSES", cls.processes)),
             "start_concurrency": int(env.get("CONDUCTOR_START_CONCURRENCY", cls.start_concurrency)),
+            "start_concurrency_busy": int(
+                env.get("CONDUCTOR_START_CONCURRENCY_BUSY", cls.start_concurrency_busy)
+            ),
             "max_start_backlog": int(env.get("CONDUCTOR_MAX_START_BACKLOG", cls.max_start_backlog)),
             "start_wait_target_ms": int(
                 env.get("CONDUCTOR_START_WAIT_TARGET_MS", cls.start_wait_target_ms)

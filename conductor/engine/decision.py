@@ -82,6 +82,14 @@ def timer_key(kind: TimerKind, owner_id: str) -> str:
     return f"{kind.value}:{owner_id}"
 
 
+# Timers that guard a deadline: dropped when the work is done in time, so they rarely fire.
+DEADLINE_KINDS = (
+    TimerKind.WORKFLOW_TIMEOUT,
+    TimerKind.RESPONSE_TIMEOUT,
+    TimerKind.TASK_TIMEOUT,
+    TimerKind.POLL_TIMEOUT,
+    TimerKind.TOTAL_TIMEOUT,
+)
 TASK_TIMER_KINDS = (
     TimerKind.RESPONSE_TIMEOUT,
     TimerKind.TASK_TIMEOUT,

@@ -20,6 +20,13 @@ to be claimed after they became ready. While the latest claims waited longer tha
 most `MAX_HOLD_S`) until work has caught up and a claim on time lets it go (one start per such
 claim), or the report goes stale (no claims at all, so nothing is behind that starts could be
 slowing down).
+
+Late claims are a late signal, though: a start that waits five seconds commits the server to
+work five seconds from now, and by the time claims run late, the starts that caused it are in.
+So the gate also looks ahead: while many timers fall due soon (WAITs ending, retries and
+timeouts coming up: work already promised), it narrows to `busy_concurrency`; with few, starts
+have the server to themselves and may take `concurrency` slots. A server that has not measured
+yet (background services off, or the database unreachable for a while) counts as busy.
 """
 
 from __future__ import annotations
@@ -28,10 +35,15 @@ import asyncio
 import collections
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
+import asyncpg
+
+from conductor.clock import Clock
+from conductor.engine.decision import DEADLINE_KINDS
 from conductor.errors import TooManyRequests
 from conductor.metrics import Metrics
+from conductor.store import timers as timer_store
 
 RETRY_AFTER_S = 1
 DEFAULT_WAIT_TARGET_MS = 100
@@ -41,6 +53,14 @@ MAX_HOLD_S = 1.0
 BEHIND_REPORT_TTL_S = 0.5
 # Weight of the newest claim in the smoothed claim wait.
 _SMOOTHING = 0.2
+# Timers due within DUE_SOON_S that make the server busy. Low on purpose: in bench.mixed_load's
+# M3 (starts of WAIT 5 s, then a step) 1,000 let the wide gate admit two seconds of starts
+# whose WAITs then ended together, and steps reached workers 1.1 s late at p99; 250, 0.5 s.
+# Measured every DUE_SOON_CHECK_S; a measure older than DUE_SOON_TTL_S no longer counts.
+DUE_SOON_S = 10
+DUE_SOON_LIMIT = 250
+DUE_SOON_CHECK_S = 0.5
+DUE_SOON_TTL_S = 5.0
 
 
 class StartAdmission:
@@ -50,15 +70,24 @@ class StartAdmission:
         concurrency: int,
         max_backlog: int = 0,
         wait_target_ms: int = DEFAULT_WAIT_TARGET_MS,
+        busy_concurrency: int | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`concurrency` 0 admits every start at once (no gate); `max_backlog` 0: no refusals;
-        `wait_target_ms` 0: starts are not held when claims are late."""
+        """`concurrency` 0 admits every start at once (no gate); `busy_concurrency` (at most
+        `concurrency`, the same if None) applies while many timers fall due soon;
+        `max_backlog` 0: no refusals; `wait_target_ms` 0: starts are not held when claims are
+        late."""
         self.metrics = metrics
         self.concurrency = concurrency
+        self.busy_concurrency = min(busy_concurrency or concurrency, concurrency)
         self.max_backlog = max_backlog
         self.wait_target_ms = wait_target_ms
-        self._slots = asyncio.Semaphore(concurrency) if concurrency > 0 else None
         self.waiting = 0
+        self.running = 0
+        self._turns: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._monotonic = monotonic  # for the age of the due-soon measure (tests move it)
+        self._due_soon: int | None = None
+        self._due_soon_at = 0.0  # monotonic time of the latest measure
         # Claim waits, smoothed: one late claim among many on time does not hold starts.
         self._claim_wait_ms = 0.0
         self._reported_at = 0.0  # monotonic time of the latest claim report
@@ -85,10 +114,25 @@ class StartAdmission:
             return 0.0
         return max(0.0, self._reported_at + BEHIND_REPORT_TTL_S - time.monotonic())
 
+    def note_timers_due_soon(self, count: int) -> None:
+        """How many timers fall due within the next DUE_SOON_S seconds (measured now)."""
+        self._due_soon = count
+        self._due_soon_at = self._monotonic()
+        self._give_turns()
+
+    def limit(self) -> int:
+        """How many starts may run at once now."""
+        calm = (
+            self._due_soon is not None
+            and self._due_soon < DUE_SOON_LIMIT
+            and self._monotonic() - self._due_soon_at < DUE_SOON_TTL_S
+        )
+        return self.concurrency if calm else self.busy_concurrency
+
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one start slot for the block, waiting for it first if all are taken."""
-        if self._slots is None:
+        if self.concurrency <= 0:
             yield
             return
         if self.max_backlog and self.waiting >= self.max_backlog:
@@ -102,7 +146,7 @@ class StartAdmission:
         self.metrics.start_backlog.set(self.waiting)
         began = time.perf_counter()
         try:
-            await self._slots.acquire()
+            await self._take_turn()
         finally:
             self.waiting -= 1
             self.metrics.start_backlog.set(self.waiting)
@@ -111,7 +155,33 @@ class StartAdmission:
             self.metrics.start_admission_seconds.observe(time.perf_counter() - began)
             yield
         finally:
-            self._slots.release()
+            self.running -= 1
+            self._give_turns()
+
+    async def _take_turn(self) -> None:
+        """Count this start as running, waiting in arrival order while the limit is reached."""
+        if not self._turns and self.running < self.limit():
+            self.running += 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._turns.append(turn)
+        try:
+            # Given by a start that ends, or by a measure that widens the limit.
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # given as the caller went away: hand on
+                self.running -= 1
+                self._give_turns()
+            elif turn in self._turns:
+                self._turns.remove(turn)
+            raise
+
+    def _give_turns(self) -> None:
+        while self._turns and self.running < self.limit():
+            turn = self._turns.popleft()
+            if not turn.done():
+                self.running += 1
+                turn.set_result(None)
 
     async def _hold_while_behind(self) -> None:
         if self._behind_for() <= 0:
@@ -134,3 +204,20 @@ class StartAdmission:
             # Holds happen inside a slot, so the line is at most `concurrency` long.
             if released in self._held:
                 self._held.remove(released)
+
+
+class DueSoonMeter:
+    """Measures, for the gate, how many timers that will fire fall due within DUE_SOON_S."""
+
+    def __init__(self, pool: asyncpg.Pool, clock: Clock, admission: StartAdmission) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.admission = admission
+        self._skip = [kind.value for kind in DEADLINE_KINDS]
+
+    async def measure(self) -> int:
+        until = self.clock.now_ms() + DUE_SOON_S * 1000
+        async with self.pool.acquire() as conn:
+            count = await timer_store.count_due_before(conn, until, DUE_SOON_LIMIT, self._skip)
+        self.admission.note_timers_due_soon(count)
+        return count

@@ -63,6 +63,11 @@ async def counts(conn: Conn, now: int) -> tuple[int, int]:
     return int(row["pending"]), int(row["due"])
 
 
+async def count_due_before(conn: Conn, until: int, cap: int, skip_kinds: list[str]) -> int:
+    """Timers due by `until` (epoch ms) not of `skip_kinds`, counted up to `cap`."""
+    return int(await conn.fetchval(sql("timer_count_due_before"), until, cap, skip_kinds))
+
+
 async def anything_runnable(conn: Conn, now: int) -> bool:
     """A pollable task or a task held by a worker (for the virtual clock's idle check)."""
     return bool(await conn.fetchval(sql("virtual_time_busy"), now))

@@ -7,13 +7,16 @@ import asyncio
 
 import pytest
 
-from conductor.api.keys import ADMISSION
+from conductor.api.keys import ADMISSION, WORKFLOWS
 from conductor.app import create_app
 from conductor.config import Settings
+from conductor.metrics import Metrics
+from conductor.services.admission import DUE_SOON_S, DueSoonMeter, StartAdmission
 from tests.conftest import drain, wait_until
 from tests.integration.api import (
     complete,
     poll,
+    register_task_defs,
     register_workflow,
     row_counts,
     sequence,
@@ -92,3 +95,38 @@ async def test_without_a_gate_starts_are_never_held(db_dsn, clock, aiohttp_clien
     async with admission.slot(), admission.slot():
         ids = await asyncio.gather(*(start(client, "open") for _ in range(5)))
     assert len(set(ids)) == 5 and admission.waiting == 0
+
+
+async def test_the_due_soon_meter_counts_timers_that_will_fire_and_widens_the_gate(
+    client, clock
+) -> None:
+    """WAITs ending within the horizon count; a claimed task's response timeout (a deadline
+    that is dropped when the worker answers) and a WAIT beyond the horizon do not."""
+    await register_task_defs(client, {"name": "work", "retryCount": 0, "responseTimeoutSeconds": 5})
+    await register_workflow(client, sequence("one_step", "only"))
+    for name, duration in (("soon", f"{DUE_SOON_S - 1} seconds"), ("later", "2 hours")):
+        await register_workflow(
+            client,
+            {
+                "name": name,
+                "tasks": [
+                    {
+                        "name": "wait",
+                        "taskReferenceName": "wait",
+                        "type": "WAIT",
+                        "inputParameters": {"duration": duration},
+                    }
+                ],
+            },
+        )
+    for _ in range(3):
+        await start(client, "soon")
+    await start(client, "later")
+    await start(client, "one_step")
+    assert len(await poll(client, "work")) == 1  # arms a RESPONSE_TIMEOUT due in 5 s
+    admission = StartAdmission(Metrics(), concurrency=8, busy_concurrency=2)
+    meter = DueSoonMeter(client.server.app[WORKFLOWS].pool, clock, admission)
+    assert admission.limit() == 2
+
+    assert await meter.measure() == 3
+    assert admission.limit() == 8

@@ -801,3 +801,9 @@ ORDER BY s.relname;
 -- name: table_statistics_lock
 -- One server at a time refreshes statistics; the others skip the round (held until commit).
 SELECT pg_try_advisory_xact_lock(hashtextextended('conductor:table-statistics', 0));
+
+-- name: timer_count_due_before
+-- Timers due by $1 that will fire (kinds $3 guard deadlines and are left out), counted up to $2.
+SELECT count(*) FROM (
+    SELECT 1 FROM timer WHERE fire_at <= $1 AND kind <> ALL($3::text[]) LIMIT $2
+) AS due;

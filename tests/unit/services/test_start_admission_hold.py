@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from conductor.metrics import Metrics
-from conductor.services.admission import StartAdmission
+from conductor.services.admission import DUE_SOON_LIMIT, DUE_SOON_TTL_S, StartAdmission
 
 
 async def _turns(count: int = 20) -> None:
@@ -71,3 +71,64 @@ async def test_a_hold_that_runs_out_leaves_nothing_behind() -> None:
 
     assert sorted(entered) == [0, 1, 2]
     assert not admission._held, "held starts that went on their own stayed in line"
+
+
+class _Monotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _enter_and_stay(admission: StartAdmission, inside: list[int], n: int) -> None:
+    async with admission.slot():
+        inside.append(n)
+        await asyncio.Event().wait()  # stays until cancelled
+
+
+async def test_the_gate_is_wide_only_while_few_timers_fall_due_soon() -> None:
+    clock = _Monotonic()
+    admission = StartAdmission(Metrics(), concurrency=6, busy_concurrency=2, monotonic=clock)
+    inside: list[int] = []
+    starts = [asyncio.create_task(_enter_and_stay(admission, inside, n)) for n in range(8)]
+    await _turns()
+    assert inside == [0, 1], "before any measure the server counts as busy"
+
+    admission.note_timers_due_soon(DUE_SOON_LIMIT - 1)
+    await _turns()
+    assert inside == [0, 1, 2, 3, 4, 5], "waiting starts go in, in order, once it is calm"
+
+    admission.note_timers_due_soon(DUE_SOON_LIMIT)
+    for start in starts[:5]:
+        start.cancel()
+    await _turns()
+    # Five left: one of the six is still inside, and one waiting start joins it (busy: 2).
+    assert admission.running == 2 and inside == [0, 1, 2, 3, 4, 5, 6]
+
+    admission.note_timers_due_soon(0)
+    clock.now += DUE_SOON_TTL_S  # the measure goes stale: busy again
+    assert admission.limit() == 2
+    for start in starts:
+        start.cancel()
+    await asyncio.gather(*starts, return_exceptions=True)
+    assert admission.running == 0
+
+
+async def test_a_start_that_gives_up_while_waiting_frees_nothing_it_did_not_take() -> None:
+    admission = StartAdmission(Metrics(), concurrency=1)
+    inside: list[int] = []
+    first = asyncio.create_task(_enter_and_stay(admission, inside, 1))
+    second = asyncio.create_task(_enter_and_stay(admission, inside, 2))
+    third = asyncio.create_task(_enter_and_stay(admission, inside, 3))
+    await _turns()
+    second.cancel()
+    await _turns()
+    assert inside == [1] and admission.running == 1 and admission.waiting == 1
+
+    first.cancel()
+    await _turns()
+    assert inside == [1, 3] and admission.running == 1
+    third.cancel()
+    await asyncio.gather(first, second, third, return_exceptions=True)
+    assert admission.running == 0 and admission.waiting == 0
