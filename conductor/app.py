@@ -175,6 +175,7 @@ async def _components(app: web.Application) -> AsyncIterator[None]:
     app[STARTS] = parts.starts
     # Starts wait while queued tasks are claimed late (services/admission.py).
     parts.poller.add_claim_wait_listener(app[ADMISSION].note_claim_wait)
+    parts.executor.add_timer_listener(app[ADMISSION].note_timers_written)
     app[POLLER] = parts.poller
     app[TIMER_SERVICE] = parts.timer_service
     app[SCHEDULE_SERVICE] = parts.schedules

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +23,7 @@ import asyncpg
 from conductor.clock import Clock
 from conductor.config import DEFAULT_MAX_PAYLOAD_BYTES
 from conductor.engine.decider import decide
-from conductor.engine.decision import DecideContext, Decision, TimerKind
+from conductor.engine.decision import DecideContext, Decision, TimerIntent, TimerKind
 from conductor.engine.definitions import populate_task_definitions, task_names
 from conductor.engine.inputs import Input, StartWorkflow, TaskResultReceived
 from conductor.engine.model import JSON, TaskStatus, WorkflowState, WorkflowStatus
@@ -107,6 +107,8 @@ class Executor:
         self.max_task_output_bytes = max_task_output_bytes
         self.committed = 0  # transitions committed so far: background work reads it as load
         self.finished = 0  # workflows this executor finished so far (retention keeps pace)
+        # Told of the timers each commit wrote, with the time (start admission looks ahead).
+        self._timer_listeners: list[Callable[[Sequence[TimerIntent], int], None]] = []
         self._random = random.Random()
 
     def context(self) -> DecideContext:
@@ -527,6 +529,9 @@ class Executor:
             for result, task in zip(results, claimed, strict=False):
                 result.claimed = [task]
 
+    def add_timer_listener(self, listener: Callable[[Sequence[TimerIntent], int], None]) -> None:
+        self._timer_listeners.append(listener)
+
     def _after_commit(self, state: WorkflowState, decision: Decision, now: int) -> None:
         self.committed += 1
         visible = {p.queue_name for p in decision.pushes if p.visible_at <= now}
@@ -542,6 +547,8 @@ class Executor:
             self.wakeups.queues_ready(visible)
         if decision.timers:
             self.wakeups.timers_written(min(t.fire_at for t in decision.timers))
+            for listener in self._timer_listeners:
+                listener(decision.timers, now)
         if decision.events:
             self.wakeups.event_messages_written()
         if decision.finished:

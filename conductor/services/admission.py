@@ -25,8 +25,11 @@ Late claims are a late signal, though: a start that waits five seconds commits t
 work five seconds from now, and by the time claims run late, the starts that caused it are in.
 So the gate also looks ahead: while many timers fall due soon (WAITs ending, retries and
 timeouts coming up: work already promised), it narrows to `busy_concurrency`; with few, starts
-have the server to themselves and may take `concurrency` slots. A server that has not measured
-yet (background services off, or the database unreachable for a while) counts as busy.
+have the server to themselves and may take `concurrency` slots. The count is measured in the
+database every half second (`DueSoonMeter`, all servers' timers) and, in between, raised by
+every timer this server writes, so the gate narrows with the commit that promises the work. A
+server that has not measured yet (background services off, or the database unreachable for a
+while) counts as busy.
 """
 
 from __future__ import annotations
@@ -35,12 +38,12 @@ import asyncio
 import collections
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import asyncpg
 
 from conductor.clock import Clock
-from conductor.engine.decision import DEADLINE_KINDS
+from conductor.engine.decision import DEADLINE_KINDS, TimerIntent
 from conductor.errors import TooManyRequests
 from conductor.metrics import Metrics
 from conductor.store import timers as timer_store
@@ -87,6 +90,9 @@ class StartAdmission:
         self._turns: collections.deque[asyncio.Future[None]] = collections.deque()
         self._monotonic = monotonic  # for the age of the due-soon measure (tests move it)
         self._due_soon: int | None = None
+        # Timers due soon this server wrote since the last measure: the gate narrows as soon
+        # as starts promise work, not half a second later.
+        self._written_since = 0
         self._due_soon_at = 0.0  # monotonic time of the latest measure
         # Claim waits, smoothed: one late claim among many on time does not hold starts.
         self._claim_wait_ms = 0.0
@@ -118,13 +124,21 @@ class StartAdmission:
         """How many timers fall due within the next DUE_SOON_S seconds (measured now)."""
         self._due_soon = count
         self._due_soon_at = self._monotonic()
+        self._written_since = 0
         self._give_turns()
+
+    def note_timers_written(self, timers: Sequence[TimerIntent], now_ms: int) -> None:
+        """Timers one commit wrote (any transition's): those that will fire soon count at once."""
+        horizon = now_ms + DUE_SOON_S * 1000
+        self._written_since += sum(
+            1 for t in timers if t.fire_at <= horizon and t.kind not in DEADLINE_KINDS
+        )
 
     def limit(self) -> int:
         """How many starts may run at once now."""
         calm = (
             self._due_soon is not None
-            and self._due_soon < DUE_SOON_LIMIT
+            and self._due_soon + self._written_since < DUE_SOON_LIMIT
             and self._monotonic() - self._due_soon_at < DUE_SOON_TTL_S
         )
         return self.concurrency if calm else self.busy_concurrency

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import asyncio
 
+from conductor.engine.decision import TimerIntent, TimerKind
 from conductor.metrics import Metrics
-from conductor.services.admission import DUE_SOON_LIMIT, DUE_SOON_TTL_S, StartAdmission
+from conductor.services.admission import (
+    DUE_SOON_LIMIT,
+    DUE_SOON_S,
+    DUE_SOON_TTL_S,
+    StartAdmission,
+)
 
 
 async def _turns(count: int = 20) -> None:
@@ -132,3 +138,26 @@ async def test_a_start_that_gives_up_while_waiting_frees_nothing_it_did_not_take
     third.cancel()
     await asyncio.gather(first, second, third, return_exceptions=True)
     assert admission.running == 0 and admission.waiting == 0
+
+
+def _timers(kind: TimerKind, fire_at: int, count: int) -> list[TimerIntent]:
+    return [TimerIntent(kind, f"wf{n}", None, fire_at) for n in range(count)]
+
+
+async def test_timers_written_due_soon_narrow_the_gate_before_the_next_measure() -> None:
+    admission = StartAdmission(Metrics(), concurrency=16, busy_concurrency=4)
+    admission.note_timers_due_soon(0)
+    now = 1_000_000
+    soon = now + (DUE_SOON_S - 1) * 1000
+    # Deadlines (usually dropped unfired) and timers beyond the horizon do not count.
+    admission.note_timers_written(_timers(TimerKind.RESPONSE_TIMEOUT, soon, DUE_SOON_LIMIT), now)
+    admission.note_timers_written(_timers(TimerKind.WAIT, now + 3_600_000, DUE_SOON_LIMIT), now)
+    assert admission.limit() == 16
+
+    admission.note_timers_written(_timers(TimerKind.WAIT, soon, DUE_SOON_LIMIT - 1), now)
+    assert admission.limit() == 16
+    admission.note_timers_written(_timers(TimerKind.WAIT, soon, 1), now)
+    assert admission.limit() == 4
+
+    admission.note_timers_due_soon(10)  # the next measure counts what is in the table now
+    assert admission.limit() == 16
