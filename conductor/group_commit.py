@@ -137,7 +137,7 @@ class Batcher(Generic[Item, Result]):
             waiting.answer.set_result(result)
 
 
-class GroupCommit:
+class GroupCommit(Batcher[PendingInput, Transition]):
     """Applies task results in shared transactions; `max_batch` 1 turns grouping off."""
 
     def __init__(
@@ -148,38 +148,35 @@ class GroupCommit:
         max_batch: int = DEFAULT_MAX_BATCH,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
-        self.executor = executor
-        self._batcher: Batcher[PendingInput, Transition] = Batcher(
+        super().__init__(
             "task results",
             executor.transition_batch,
-            self._alone,
+            self._transition_alone,
             metrics.group_commit_size,
             metrics.group_commit_fallbacks,
             max_batch=max_batch,
             max_in_flight=max_in_flight,
         )
+        self.executor = executor
 
     async def apply(
         self, workflow_id: str, event: TaskResultReceived, *, claim_next_for: str | None = None
     ) -> Transition:
         """Apply one result; returns once a commit covers it (or raises what `transition`
         raises for it)."""
-        if self._batcher.max_batch <= 1:
+        if self.max_batch <= 1:
             return await self.executor.transition(workflow_id, event, claim_next_for=claim_next_for)
         # Measured once here, as `transition` would: the batch path does not limit outputs.
         event = self.executor.limit_output(workflow_id, event)
-        return await self._batcher.submit(PendingInput(workflow_id, event, None, claim_next_for))
+        return await self.submit(PendingInput(workflow_id, event, None, claim_next_for))
 
-    async def drain(self) -> None:
-        await self._batcher.drain()
-
-    async def _alone(self, item: PendingInput) -> Transition:
+    async def _transition_alone(self, item: PendingInput) -> Transition:
         return await self.executor.transition(
             item.workflow_id, item.event, claim_next_for=item.claim_next_for
         )
 
 
-class StartGroup:
+class StartGroup(Batcher[StartRequest, WorkflowState]):
     """Starts workflows in shared transactions. Starts that name their own id or carry an
     idempotency key go alone: their outcome depends on rows another start may hold."""
 
@@ -191,8 +188,7 @@ class StartGroup:
         max_batch: int = DEFAULT_MAX_BATCH,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
-        self.executor = executor
-        self._batcher: Batcher[StartRequest, WorkflowState] = Batcher(
+        super().__init__(
             "starts",
             executor.start_batch,
             executor.start,
@@ -201,12 +197,10 @@ class StartGroup:
             max_batch=max_batch,
             max_in_flight=max_in_flight,
         )
+        self.executor = executor
 
     async def start(self, request: StartRequest) -> WorkflowState:
         """Start one run; returns once a commit covers it (or raises what `start` raises)."""
         if not self.executor.batchable_start(request):
             return await self.executor.start(request)
-        return await self._batcher.submit(request)
-
-    async def drain(self) -> None:
-        await self._batcher.drain()
+        return await self.submit(request)

@@ -43,11 +43,11 @@ def _result(task: dict[str, Any], output: dict[str, Any] | None = None) -> TaskR
     )
 
 
-def _batch_sizes(client) -> tuple[float, float]:
-    """(results grouped, group transactions) so far."""
+def _batch_sizes(client, histogram: str = "conductor_group_commit_size") -> tuple[float, float]:
+    """(items grouped, group transactions) so far: task results, or starts."""
     registry = client.server.app[METRICS].registry
-    total = registry.get_sample_value("conductor_group_commit_size_sum") or 0.0
-    batches = registry.get_sample_value("conductor_group_commit_size_count") or 0.0
+    total = registry.get_sample_value(f"{histogram}_sum") or 0.0
+    batches = registry.get_sample_value(f"{histogram}_count") or 0.0
     return total, batches
 
 
@@ -238,11 +238,7 @@ async def test_next_tasks_claimed_together_go_to_the_worker_that_asked(client) -
 
 
 def _start_sizes(client) -> tuple[float, float]:
-    """(starts grouped, group transactions) so far."""
-    registry = client.server.app[METRICS].registry
-    total = registry.get_sample_value("conductor_start_group_size_sum") or 0.0
-    batches = registry.get_sample_value("conductor_start_group_size_count") or 0.0
-    return total, batches
+    return _batch_sizes(client, "conductor_start_group_size")
 
 
 async def test_starts_arriving_together_share_transactions(client) -> None:
