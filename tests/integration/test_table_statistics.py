@@ -47,3 +47,28 @@ async def test_only_hot_tables_can_be_analyzed(client) -> None:
         assert await statistics.analyze_stale(conn, ("task",)) == []
         with pytest.raises(ValueError, match="not a hot table"):
             await statistics.analyze_stale(conn, ("task", "workflow_def; DROP TABLE task"))
+
+
+async def test_a_table_whose_lock_is_taken_is_left_for_the_next_round(client) -> None:
+    """An autovacuum (here a transaction holding the same lock) is never waited for long: a
+    lock wait of deadlock_timeout would make PostgreSQL cancel the autovacuum."""
+    pool = client.server.app[WORKFLOWS].pool
+    await register_task_defs(client, {"name": "work", "retryCount": 0})
+    await register_workflow(client, sequence("one_step", "only"))
+    for _ in range(60):
+        await start(client, "one_step")
+
+    async def task_is_stale() -> bool:
+        async with pool.acquire() as conn:
+            return "task" in await statistics.stale_tables(conn)
+
+    await wait_until(task_is_stale, timeout=30)
+    async with pool.acquire() as holder, holder.transaction():
+        await holder.execute("LOCK TABLE task IN SHARE UPDATE EXCLUSIVE MODE")
+        async with pool.acquire() as conn:
+            analyzed = await statistics.analyze_stale(conn)
+        assert "task" not in analyzed
+        assert {"task_queue", "workflow"} <= set(analyzed)
+
+    async with pool.acquire() as conn:
+        assert await statistics.analyze_stale(conn) == ["task"]

@@ -791,16 +791,27 @@ VACUUM (ANALYZE) workflow;
 
 -- name: table_statistics_stale
 -- Which of the tables $1 changed by more than $2 rows plus $3 of their size since their last
--- ANALYZE (autovacuum's own rule), as the statistics system last saw it.
+-- ANALYZE (autovacuum's own rule), as the statistics system last saw it, and are left to us:
+-- under $4 rows (cheap to analyze, and a few thousand rows change their plans most), or not
+-- looked after by autovacuum. A table being vacuumed now is left alone.
 SELECT s.relname::text AS table_name
 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
 WHERE s.relid IN (SELECT to_regclass(name) FROM unnest($1::text[]) AS name)
   AND s.n_mod_since_analyze > $2 + $3 * greatest(c.reltuples, 0)
+  AND (greatest(c.reltuples, 0) < $4
+       OR current_setting('autovacuum') = 'off'
+       OR coalesce(c.reloptions, '{}') @> ARRAY['autovacuum_enabled=false'])
+  AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_vacuum v WHERE v.relid = s.relid)
 ORDER BY s.relname;
 
 -- name: table_statistics_lock
 -- One server at a time refreshes statistics; the others skip the round (held until commit).
 SELECT pg_try_advisory_xact_lock(hashtextextended('conductor:table-statistics', 0));
+
+-- name: table_statistics_lock_timeout
+-- ANALYZE waits this little for its table lock, well under deadlock_timeout (1 s): a lock
+-- request that waits that long for an autovacuum makes PostgreSQL cancel the autovacuum.
+SET LOCAL lock_timeout = '100ms';
 
 -- name: timer_count_due_before
 -- Timers due by $1 that will fire (kinds $3 guard deadlines and are left out), counted up to $2.
