@@ -14,11 +14,12 @@ from tests.integration.api import register_task_defs, register_workflow, sequenc
 pytestmark = pytest.mark.integration
 
 
-async def test_tables_changed_past_the_threshold_are_analyzed_once(client) -> None:
+async def _fill_until_task_is_stale(client) -> None:
+    """60 rows each in workflow, task and task_queue (over 50 changes on never-analyzed tables),
+    then wait until the statistics system has seen them (other sessions flush in about 1 s)."""
     pool = client.server.app[WORKFLOWS].pool
     await register_task_defs(client, {"name": "work", "retryCount": 0})
     await register_workflow(client, sequence("one_step", "only"))
-    # 60 rows each in workflow, task and task_queue: over 50 changes on never-analyzed tables.
     for _ in range(60):
         await start(client, "one_step")
 
@@ -26,8 +27,12 @@ async def test_tables_changed_past_the_threshold_are_analyzed_once(client) -> No
         async with pool.acquire() as conn:
             return "task" in await statistics.stale_tables(conn)
 
-    # The statistics system sees other sessions' changes once they flush them (about 1 s).
     await wait_until(task_is_stale, timeout=30)
+
+
+async def test_tables_changed_past_the_threshold_are_analyzed_once(client) -> None:
+    pool = client.server.app[WORKFLOWS].pool
+    await _fill_until_task_is_stale(client)
     service = TableStatistics(pool, client.server.app[METRICS])
 
     analyzed = await service.refresh()
@@ -53,16 +58,7 @@ async def test_a_table_whose_lock_is_taken_is_left_for_the_next_round(client) ->
     """An autovacuum (here a transaction holding the same lock) is never waited for long: a
     lock wait of deadlock_timeout would make PostgreSQL cancel the autovacuum."""
     pool = client.server.app[WORKFLOWS].pool
-    await register_task_defs(client, {"name": "work", "retryCount": 0})
-    await register_workflow(client, sequence("one_step", "only"))
-    for _ in range(60):
-        await start(client, "one_step")
-
-    async def task_is_stale() -> bool:
-        async with pool.acquire() as conn:
-            return "task" in await statistics.stale_tables(conn)
-
-    await wait_until(task_is_stale, timeout=30)
+    await _fill_until_task_is_stale(client)
     async with pool.acquire() as holder, holder.transaction():
         await holder.execute("LOCK TABLE task IN SHARE UPDATE EXCLUSIVE MODE")
         async with pool.acquire() as conn:
