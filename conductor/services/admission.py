@@ -88,7 +88,7 @@ class StartAdmission:
         self.waiting = 0
         self.running = 0
         self._turns: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._monotonic = monotonic  # for the age of the due-soon measure (tests move it)
+        self._monotonic = monotonic  # every age and deadline here (tests move it)
         self._due_soon: int | None = None
         # Timers due soon this server wrote since the last measure: the gate narrows as soon
         # as starts promise work, not half a second later.
@@ -106,7 +106,7 @@ class StartAdmission:
         if self.wait_target_ms <= 0:
             return
         self._claim_wait_ms = (1 - _SMOOTHING) * self._claim_wait_ms + _SMOOTHING * waited_ms
-        self._reported_at = time.monotonic()
+        self._reported_at = self._monotonic()
         if waited_ms <= self.wait_target_ms and not self._behind_for():
             while self._held:
                 held = self._held.popleft()
@@ -118,7 +118,7 @@ class StartAdmission:
         """Seconds the latest report of late claims still counts for (0: not behind)."""
         if self._claim_wait_ms <= self.wait_target_ms:
             return 0.0
-        return max(0.0, self._reported_at + BEHIND_REPORT_TTL_S - time.monotonic())
+        return max(0.0, self._reported_at + BEHIND_REPORT_TTL_S - self._monotonic())
 
     def note_timers_due_soon(self, count: int) -> None:
         """How many timers fall due within the next DUE_SOON_S seconds (measured now)."""
@@ -201,12 +201,12 @@ class StartAdmission:
         if self._behind_for() <= 0:
             return
         self.metrics.starts_held.inc()
-        deadline = time.monotonic() + MAX_HOLD_S
+        deadline = self._monotonic() + MAX_HOLD_S
         released: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._held.append(released)
         try:
             while (behind := self._behind_for()) > 0:
-                left = deadline - time.monotonic()
+                left = deadline - self._monotonic()
                 if left <= 0:
                     return
                 with contextlib.suppress(TimeoutError):

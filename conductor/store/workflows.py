@@ -85,11 +85,10 @@ class WorkflowStore:
             return mark
 
     async def insert(self, conn: Conn, state: WorkflowState) -> None:
-        definition_id = await self._definitions.store(conn, state.definition)
-        await conn.execute(sql("workflow_insert"), *rows.workflow_insert_args(state, definition_id))
+        await self.insert_many(conn, [state])
 
     async def insert_many(self, conn: Conn, states: list[WorkflowState]) -> None:
-        """`insert` for many runs: each distinct definition stored once, one pipeline."""
+        """Insert runs: each distinct definition stored once, several runs by one pipeline."""
         ids: dict[int, str] = {}  # runs of one batch share the resolved definition's dict
         for state in states:
             if id(state.definition) not in ids:
