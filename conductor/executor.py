@@ -31,6 +31,7 @@ from conductor.engine.operations import failed_child_id, first_unsuccessful_task
 from conductor.engine.payloads import limit_task_output, workflow_input_problem
 from conductor.engine.templates import java_string
 from conductor.errors import Conflict, NotFound, PayloadTooLarge, StaleState
+from conductor.hand_off import HandOffRound, HandOffs
 from conductor.metrics import Metrics
 from conductor.store import definitions as def_store
 from conductor.store import idempotency
@@ -103,6 +104,8 @@ class Executor:
         self.wakeups = wakeups
         self.metrics = metrics
         self.limits = limits
+        # Long-polls waiting here, for transactions that make their tasks ready (hand_off.py).
+        self.hand_offs = HandOffs(wakeups.queues.wake)
         self.max_workflow_input_bytes = max_workflow_input_bytes
         self.max_task_output_bytes = max_task_output_bytes
         self.committed = 0  # transitions committed so far: background work reads it as load
@@ -146,8 +149,10 @@ class Executor:
         started = time.perf_counter()
         async with self.pool.acquire() as conn:
             try:
-                async with conn.transaction():
+                async with self.hand_offs.round() as handing, conn.transaction():
                     runs = await self._begin(conn, request)
+                    decisions = [run.decision for run in runs]
+                    await self._hand_off(conn, handing, decisions, runs[0].now)
             except asyncpg.UniqueViolationError:
                 if request.workflow_id is None:
                     raise
@@ -181,35 +186,17 @@ class Executor:
         began = time.perf_counter()
         results: list[WorkflowState | None] = [None] * len(requests)
         runs: list[tuple[int, Started]] = []
-        async with self.pool.acquire() as conn, conn.transaction():
-            ctx = self.context()
-            resolved: dict[tuple[str, int | None], JSON | None] = {}
-            fresh: list[tuple[int, WorkflowState]] = []
-            for index, request in enumerate(requests):
-                if not self.batchable_start(request):
-                    continue
-                definition = await self._resolve_once(conn, request, resolved)
-                if definition is None:
-                    continue
-                state = _new_state(definition, request, ctx)
-                if workflow_input_problem(
-                    state.input, state.workflow_id, self.max_workflow_input_bytes
-                ):
-                    continue
-                fresh.append((index, state))
-            ctx = await self._context_for(conn, [state for _, state in fresh], ctx)
-            for index, state in fresh:
-                decision = decide(state, StartWorkflow(), ctx)
-                if any(t.kind is TimerKind.FAILURE_WORKFLOW for t in decision.timers):
-                    continue
-                runs.append((index, Started(state, decision, ctx.now)))
-            if not runs:
-                return results
-            await self.store.insert_many(conn, [run.state for _, run in runs])
-            writes = self.store.writes()
-            for _, run in runs:
-                writes.add(run.state, run.decision, {})
-            await writes.flush(conn)
+        async with (
+            self.pool.acquire() as conn,
+            self.hand_offs.round() as handing,
+            conn.transaction(),
+        ):
+            await self._start_batch_in(conn, requests, runs)
+            decisions = [run.decision for _, run in runs]
+            if runs:
+                await self._hand_off(conn, handing, decisions, runs[0][1].now)
+        if not runs:
+            return results
         self._announce([run for _, run in runs])
         elapsed = time.perf_counter() - began
         histogram = self.metrics.transition_seconds.labels("start")
@@ -217,6 +204,39 @@ class Executor:
             results[index] = run.state
             histogram.observe(elapsed)
         return results
+
+    async def _start_batch_in(
+        self, conn: Conn, requests: Sequence[StartRequest], runs: list[tuple[int, Started]]
+    ) -> None:
+        """`start_batch` inside its transaction; the runs it makes go into `runs`."""
+        ctx = self.context()
+        resolved: dict[tuple[str, int | None], JSON | None] = {}
+        fresh: list[tuple[int, WorkflowState]] = []
+        for index, request in enumerate(requests):
+            if not self.batchable_start(request):
+                continue
+            definition = await self._resolve_once(conn, request, resolved)
+            if definition is None:
+                continue
+            state = _new_state(definition, request, ctx)
+            if workflow_input_problem(
+                state.input, state.workflow_id, self.max_workflow_input_bytes
+            ):
+                continue
+            fresh.append((index, state))
+        ctx = await self._context_for(conn, [state for _, state in fresh], ctx)
+        for index, state in fresh:
+            decision = decide(state, StartWorkflow(), ctx)
+            if any(t.kind is TimerKind.FAILURE_WORKFLOW for t in decision.timers):
+                continue
+            runs.append((index, Started(state, decision, ctx.now)))
+        if not runs:
+            return
+        await self.store.insert_many(conn, [run.state for _, run in runs])
+        writes = self.store.writes()
+        for _, run in runs:
+            writes.add(run.state, run.decision, {})
+        await writes.flush(conn)
 
     async def _resolve_once(
         self,
@@ -367,22 +387,41 @@ class Executor:
         fired_timer: tuple[str, int] | None,
         claim_next_for: str | None,
     ) -> tuple[Transition, int]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            loaded = await self.store.load_for_update(conn, workflow_id)
-            if loaded is None:
-                raise NotFound(f"Workflow with id: {workflow_id} not found.")
-            state, revisions = loaded
-            if isinstance(event, TaskResultReceived) and state.task(event.task_id) is None:
-                raise NotFound(f"No such task found by id: {event.task_id}")
-            ctx = await self._context_for(conn, [state])
-            decision = decide(state, event, ctx)
-            started = await self._start_failure_workflow(conn, state, decision)
-            writes = self.store.writes()
-            writes.add(state, decision, revisions, fired_timer)
-            await writes.flush(conn)
-            result = Transition(state, decision, started=started)
-            if claim_next_for is not None and isinstance(event, TaskResultReceived):
-                result.claimed = await self._claim_next(conn, state, event, claim_next_for, ctx.now)
+        async with (
+            self.pool.acquire() as conn,
+            self.hand_offs.round() as handing,
+            conn.transaction(),
+        ):
+            result, now = await self._transition_in(
+                conn, workflow_id, event, fired_timer, claim_next_for
+            )
+            decisions = [result.decision, *(run.decision for run in result.started)]
+            await self._hand_off(conn, handing, decisions, now)
+        return result, now
+
+    async def _transition_in(
+        self,
+        conn: Conn,
+        workflow_id: str,
+        event: Input,
+        fired_timer: tuple[str, int] | None,
+        claim_next_for: str | None,
+    ) -> tuple[Transition, int]:
+        loaded = await self.store.load_for_update(conn, workflow_id)
+        if loaded is None:
+            raise NotFound(f"Workflow with id: {workflow_id} not found.")
+        state, revisions = loaded
+        if isinstance(event, TaskResultReceived) and state.task(event.task_id) is None:
+            raise NotFound(f"No such task found by id: {event.task_id}")
+        ctx = await self._context_for(conn, [state])
+        decision = decide(state, event, ctx)
+        started = await self._start_failure_workflow(conn, state, decision)
+        writes = self.store.writes()
+        writes.add(state, decision, revisions, fired_timer)
+        await writes.flush(conn)
+        result = Transition(state, decision, started=started)
+        if claim_next_for is not None and isinstance(event, TaskResultReceived):
+            result.claimed = await self._claim_next(conn, state, event, claim_next_for, ctx.now)
         return result, ctx.now
 
     async def transition_many(
@@ -414,7 +453,11 @@ class Executor:
             return results
         decided: list[tuple[int, Transition]] = []
         try:
-            async with (pool or self.pool).acquire() as conn, conn.transaction():
+            async with (
+                (pool or self.pool).acquire() as conn,
+                self.hand_offs.round() as handing,
+                conn.transaction(),
+            ):
                 loaded = await self.store.lock_many(conn, sorted(first))
                 ctx = await self._context_for(conn, [state for state, _ in loaded.values()])
                 writes = self.store.writes()
@@ -435,6 +478,10 @@ class Executor:
                     decided.append((index, Transition(state, decision, started=launched)))
                 await writes.flush(conn)
                 await self._claim_next_many(conn, pending, decided, ctx.now)
+                decisions = [
+                    d for _, r in decided for d in (r.decision, *(s.decision for s in r.started))
+                ]
+                await self._hand_off(conn, handing, decisions, ctx.now)
         except _RETRYABLE:
             self.metrics.transition_retries.inc()
             return [None] * len(pending)
@@ -528,6 +575,26 @@ class Executor:
             claimed = await task_store.claim(conn, queue_name, now, len(results), worker_id, limits)
             for result, task in zip(results, claimed, strict=False):
                 result.claimed = [task]
+
+    async def _hand_off(
+        self, conn: Conn, handing: HandOffRound, decisions: Sequence[Decision], now: int
+    ) -> None:
+        """Last, before the commit: claim the tasks these decisions made ready for the first
+        long-poll waiting here on each of their queues (hand_off.py). Queues of rate- or
+        concurrency-limited task types are left to the polls' own claims."""
+        queues = {p.queue_name for d in decisions for p in d.pushes if p.visible_at <= now}
+        for queue in sorted(queues):
+            waiting = self.hand_offs.first_waiting(queue)
+            if waiting is None:
+                continue
+            limits = await self.limits.get(conn, waiting.task_type)
+            if limits.active:
+                continue
+            poll = handing.take(queue)
+            if poll is not None:
+                handing.claimed[poll] = await task_store.claim(
+                    conn, queue, now, poll.count, poll.worker_id
+                )
 
     def add_timer_listener(self, listener: Callable[[Sequence[TimerIntent], int], None]) -> None:
         self._timer_listeners.append(listener)

@@ -142,6 +142,11 @@ class Metrics:
         self.long_polls_waiting = Gauge(
             "conductor_long_polls_waiting", "Long-poll requests waiting for work", registry=r
         )
+        self.tasks_handed_off = Counter(
+            "conductor_tasks_handed_off_total",
+            "Tasks claimed for a waiting long-poll by the transaction that made them ready",
+            registry=r,
+        )
         self.background_crashes = Counter(
             "conductor_background_service_crashes_total",
             "Background services restarted after an unexpected error",

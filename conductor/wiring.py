@@ -108,7 +108,7 @@ def wire(
         max_workflow_input_bytes=settings.max_workflow_input_bytes,
         max_task_output_bytes=settings.max_task_output_bytes,
     )
-    poller = Poller(pool, clock, wakeups, metrics, limits)
+    poller = Poller(pool, clock, wakeups, metrics, limits, executor.hand_offs)
     jq, http = JqRunner(), HttpTaskClient(egress, settings.http_max_response_bytes)
     # Two of the timer pool's connections stay free for claiming.
     firing_limit = max(1, settings.timer_pool_size - 2)

@@ -2,9 +2,11 @@
 
 A poll takes the queue's wake-up Event before trying to claim, so a task committed between the
 claim and the wait wakes it. Local commits wake pollers at once; other servers' commits arrive
-through LISTEN/NOTIFY. Poll data (last poll per queue) is kept in memory and flushed in batches,
-so idle workers polling ten times a second do not write to the database ten times a second.
-Each worker seen polling a queue is flushed too, for the queue monitor's worker count.
+through LISTEN/NOTIFY. While a poll waits, a local transaction that makes tasks of its queue
+ready may claim them for it (hand_off.py). Poll data (last poll per queue) is kept in memory and
+flushed in batches, so idle workers polling ten times a second do not write to the database ten
+times a second. Each worker seen polling a queue is flushed too, for the queue monitor's worker
+count.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncpg
 
 from conductor.clock import Clock
 from conductor.engine.definitions import queue_name
+from conductor.hand_off import HandOffs
 from conductor.metrics import Metrics
 from conductor.store import queue_monitor
 from conductor.store import tasks as task_store
@@ -36,8 +39,10 @@ class Poller:
         wakeups: Wakeups,
         metrics: Metrics,
         limits: LimitsCache,
+        hand_offs: HandOffs,
     ) -> None:
         self.pool = pool
+        self.hand_offs = hand_offs
         self.limits = limits
         self.clock = clock
         self.wakeups = wakeups
@@ -77,11 +82,19 @@ class Poller:
             remaining = deadline - loop.time()
             if remaining <= 0 or self._stopping:
                 return []
+            # While it waits, a transaction that makes tasks of this queue ready may claim
+            # them for it (hand_off.py); its commit wakes the queue.
+            offer = self.hand_offs.offer(queue, task_type, worker_id, count)
             self.metrics.long_polls_waiting.inc()
             try:
                 await wait_for(woken, remaining)
             finally:
                 self.metrics.long_polls_waiting.dec()
+                handed = await self.hand_offs.settle(offer)
+            if handed:
+                self.metrics.tasks_handed_off.inc(len(handed))
+                self._note(task_type, handed)
+                return handed
 
     def note_claimed(
         self,

@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("store", ("conductor.store",)),
     ("wire", ("conductor.wire",)),
-    ("executor", ("conductor.executor", "conductor.group_commit")),
+    ("executor", ("conductor.executor", "conductor.group_commit", "conductor.hand_off")),
     ("timers", ("conductor.timers",)),
     ("services", ("conductor.services",)),
     ("api", ("conductor.api",)),
