@@ -97,6 +97,7 @@ def create_app(
         settings.max_start_backlog,
         settings.start_wait_target_ms,
         busy_concurrency=settings.start_concurrency_busy,
+        idle_concurrency=settings.start_concurrency_idle,
     )
     # Built now, so that a malformed setting stops the server before it starts anything.
     app[_EGRESS] = egress_policy(settings)

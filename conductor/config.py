@@ -46,6 +46,9 @@ class Settings:
     # ... and at most this many while many timers fall due in the next seconds (work already
     # promised: WAITs ending, retries).
     start_concurrency_busy: int = 4
+    # ... and up to this many while no running work is in sight (no task claimed for a second,
+    # few timers due): starts then have the server to themselves.
+    start_concurrency_idle: int = 32
     # With this many starts waiting, more are answered 429 with Retry-After. 0: never refuse.
     max_start_backlog: int = 0
     # While tasks are claimed more than this long after they became ready, admitted starts are
@@ -115,6 +118,9 @@ class Settings:
             "start_concurrency": int(env.get("CONDUCTOR_START_CONCURRENCY", cls.start_concurrency)),
             "start_concurrency_busy": int(
                 env.get("CONDUCTOR_START_CONCURRENCY_BUSY", cls.start_concurrency_busy)
+            ),
+            "start_concurrency_idle": int(
+                env.get("CONDUCTOR_START_CONCURRENCY_IDLE", cls.start_concurrency_idle)
             ),
             "max_start_backlog": int(env.get("CONDUCTOR_MAX_START_BACKLOG", cls.max_start_backlog)),
             "start_wait_target_ms": int(

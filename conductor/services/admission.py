@@ -30,6 +30,11 @@ database every half second (`DueSoonMeter`, all servers' timers) and, in between
 every timer this server writes, so the gate narrows with the commit that promises the work. A
 server that has not measured yet (background services off, or the database unreachable for a
 while) counts as busy.
+
+And while no running work is in sight at all (no timers due soon and no task claimed for
+`IDLE_AFTER_S`: nobody is polling, or nothing is left to claim), starts have the server to
+themselves and may take `idle_concurrency` slots; the first claim brings the gate back to
+`concurrency`.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ DUE_SOON_S = 10
 DUE_SOON_LIMIT = 250
 DUE_SOON_CHECK_S = 0.5
 DUE_SOON_TTL_S = 5.0
+# With no task claimed for this long (and few timers due), running work is idle.
+IDLE_AFTER_S = 1.0
 
 
 class StartAdmission:
@@ -75,14 +82,17 @@ class StartAdmission:
         wait_target_ms: int = DEFAULT_WAIT_TARGET_MS,
         busy_concurrency: int | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        idle_concurrency: int | None = None,
     ) -> None:
         """`concurrency` 0 admits every start at once (no gate); `busy_concurrency` (at most
         `concurrency`, the same if None) applies while many timers fall due soon;
-        `max_backlog` 0: no refusals; `wait_target_ms` 0: starts are not held when claims are
-        late."""
+        `idle_concurrency` (at least `concurrency`, the same if None) while no running work is
+        in sight; `max_backlog` 0: no refusals; `wait_target_ms` 0: starts are not held when
+        claims are late."""
         self.metrics = metrics
         self.concurrency = concurrency
         self.busy_concurrency = min(busy_concurrency or concurrency, concurrency)
+        self.idle_concurrency = max(idle_concurrency or concurrency, concurrency)
         self.max_backlog = max_backlog
         self.wait_target_ms = wait_target_ms
         self.waiting = 0
@@ -96,17 +106,17 @@ class StartAdmission:
         self._due_soon_at = 0.0  # monotonic time of the latest measure
         # Claim waits, smoothed: one late claim among many on time does not hold starts.
         self._claim_wait_ms = 0.0
-        self._reported_at = 0.0  # monotonic time of the latest claim report
+        self._reported_at: float | None = None  # monotonic time of the latest claim report
         self._held: collections.deque[asyncio.Future[None]] = collections.deque()
 
     def note_claim_wait(self, waited_ms: float) -> None:
         """How long the tasks of one claim waited in their queue (the longest of them). Each
         claim on time while work is no longer behind lets one held start go, so starts come back
         at the pace running work is claimed rather than all at once."""
+        self._reported_at = self._monotonic()
         if self.wait_target_ms <= 0:
             return
         self._claim_wait_ms = (1 - _SMOOTHING) * self._claim_wait_ms + _SMOOTHING * waited_ms
-        self._reported_at = self._monotonic()
         if waited_ms <= self.wait_target_ms and not self._behind_for():
             while self._held:
                 held = self._held.popleft()
@@ -116,7 +126,7 @@ class StartAdmission:
 
     def _behind_for(self) -> float:
         """Seconds the latest report of late claims still counts for (0: not behind)."""
-        if self._claim_wait_ms <= self.wait_target_ms:
+        if self._claim_wait_ms <= self.wait_target_ms or self._reported_at is None:
             return 0.0
         return max(0.0, self._reported_at + BEHIND_REPORT_TTL_S - self._monotonic())
 
@@ -141,7 +151,12 @@ class StartAdmission:
             and self._due_soon + self._written_since < DUE_SOON_LIMIT
             and self._monotonic() - self._due_soon_at < DUE_SOON_TTL_S
         )
-        return self.concurrency if calm else self.busy_concurrency
+        if not calm:
+            return self.busy_concurrency
+        claimed_lately = (
+            self._reported_at is not None and self._monotonic() - self._reported_at < IDLE_AFTER_S
+        )
+        return self.concurrency if claimed_lately else self.idle_concurrency
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

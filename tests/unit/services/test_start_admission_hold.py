@@ -12,6 +12,7 @@ from conductor.services.admission import (
     DUE_SOON_LIMIT,
     DUE_SOON_S,
     DUE_SOON_TTL_S,
+    IDLE_AFTER_S,
     StartAdmission,
 )
 
@@ -160,4 +161,34 @@ async def test_timers_written_due_soon_narrow_the_gate_before_the_next_measure()
     assert admission.limit() == 4
 
     admission.note_timers_due_soon(10)  # the next measure counts what is in the table now
+    assert admission.limit() == 16
+
+
+def test_the_gate_opens_wider_while_no_task_is_claimed_and_closes_at_the_first_claim() -> None:
+    clock = _Monotonic()
+    admission = StartAdmission(
+        Metrics(), concurrency=16, busy_concurrency=4, idle_concurrency=32, monotonic=clock
+    )
+    admission.note_timers_due_soon(0)
+    assert admission.limit() == 32, "nothing claimed yet: starts have the server"
+
+    admission.note_claim_wait(5)
+    assert admission.limit() == 16, "workers are claiming: running work comes first"
+    clock.now += IDLE_AFTER_S / 2
+    assert admission.limit() == 16
+    clock.now += IDLE_AFTER_S
+    admission.note_timers_due_soon(0)
+    assert admission.limit() == 32, "no claim for a while: idle again"
+
+    admission.note_timers_due_soon(DUE_SOON_LIMIT)
+    assert admission.limit() == 4, "timers due soon narrow it whatever the claims"
+
+
+def test_claims_count_as_running_work_even_with_the_hold_switched_off() -> None:
+    clock = _Monotonic()
+    admission = StartAdmission(
+        Metrics(), concurrency=16, idle_concurrency=32, wait_target_ms=0, monotonic=clock
+    )
+    admission.note_timers_due_soon(0)
+    admission.note_claim_wait(500)
     assert admission.limit() == 16
