@@ -52,6 +52,11 @@ class Batcher(Generic[Item, Result]):
     """Runs items in shared batches. `run_batch` returns one entry per item, None for an item
     it did not apply; each of those goes through `run_alone`. `max_batch` 1: every item alone."""
 
+    # True: a batch is formed once the callbacks ready now have run (one loop turn later), so
+    # items released together (by the start gate, when a commit frees its slots) make one
+    # batch rather than a batch of one and then the rest.
+    gather_released = False
+
     def __init__(
         self,
         what: str,
@@ -72,22 +77,35 @@ class Batcher(Generic[Item, Result]):
         self.max_in_flight = max(1, max_in_flight)
         self._waiting: deque[_Waiting[Item, Result]] = deque()
         self._in_flight = 0
+        self._dispatch_soon = False
         self._batches: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: Item) -> Result:
         """Run one item; returns once a commit covers it (or raises what `run_alone` raises)."""
         if self.max_batch <= 1:
             return await self._run_alone(item)
-        answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Result] = loop.create_future()
         self._waiting.append(_Waiting(item, answer))
-        self._dispatch()
+        if not self.gather_released:
+            self._dispatch()
+        elif not self._dispatch_soon:
+            self._dispatch_soon = True
+            loop.call_soon(self._dispatch_now)
         # A caller that goes away (a client disconnect) does not cancel the others' commit.
         return await asyncio.shield(answer)
 
     async def drain(self) -> None:
         """Until every accepted item is answered (shutdown)."""
-        while self._batches:
+        while True:
+            self._dispatch()  # items still waiting for their loop turn go now
+            if not self._batches:
+                return
             await asyncio.gather(*self._batches, return_exceptions=True)
+
+    def _dispatch_now(self) -> None:
+        self._dispatch_soon = False
+        self._dispatch()
 
     def _dispatch(self) -> None:
         while self._waiting and self._in_flight < self.max_in_flight:
@@ -179,6 +197,10 @@ class GroupCommit(Batcher[PendingInput, Transition]):
 class StartGroup(Batcher[StartRequest, WorkflowState]):
     """Starts workflows in shared transactions. Starts that name their own id or carry an
     idempotency key go alone: their outcome depends on rows another start may hold."""
+
+    # The start gate lets starts in as slots free, many in the same loop turn: without this,
+    # M2 (starts only) made 2,051 batches of one and 739 of ~30 for 24,221 starts.
+    gather_released = True
 
     def __init__(
         self,
