@@ -45,7 +45,7 @@ class Settings:
     start_concurrency: int = 16
     # ... and at most this many while many timers fall due in the next seconds (work already
     # promised: WAITs ending, retries).
-    start_concurrency_busy: int = 4
+    start_concurrency_busy: int = 2
     # ... and up to this many while no running work is in sight (no task claimed for a second,
     # few timers due): starts then have the server to themselves.
     start_concurrency_idle: int = 32
