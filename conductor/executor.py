@@ -85,6 +85,10 @@ class Transition:
     # Failure workflows the transition started (a run that failed starts its failureWorkflow).
     started: list[Started] = field(default_factory=list)
 
+    def decisions(self) -> list[Decision]:
+        """Its own decision and those of the failure workflows it started."""
+        return [self.decision, *(run.decision for run in self.started)]
+
 
 class Executor:
     def __init__(
@@ -185,15 +189,14 @@ class Executor:
         fails at once (its failure workflow starts with it), or (all of them) any error."""
         began = time.perf_counter()
         results: list[WorkflowState | None] = [None] * len(requests)
-        runs: list[tuple[int, Started]] = []
         async with (
             self.pool.acquire() as conn,
             self.hand_offs.round() as handing,
             conn.transaction(),
         ):
-            await self._start_batch_in(conn, requests, runs)
-            decisions = [run.decision for _, run in runs]
+            runs = await self._start_batch_in(conn, requests)
             if runs:
+                decisions = [run.decision for _, run in runs]
                 await self._hand_off(conn, handing, decisions, runs[0][1].now)
         if not runs:
             return results
@@ -206,12 +209,13 @@ class Executor:
         return results
 
     async def _start_batch_in(
-        self, conn: Conn, requests: Sequence[StartRequest], runs: list[tuple[int, Started]]
-    ) -> None:
-        """`start_batch` inside its transaction; the runs it makes go into `runs`."""
+        self, conn: Conn, requests: Sequence[StartRequest]
+    ) -> list[tuple[int, Started]]:
+        """`start_batch` inside its transaction: the runs it made, by index in `requests`."""
         ctx = self.context()
         resolved: dict[tuple[str, int | None], JSON | None] = {}
         fresh: list[tuple[int, WorkflowState]] = []
+        runs: list[tuple[int, Started]] = []
         for index, request in enumerate(requests):
             if not self.batchable_start(request):
                 continue
@@ -231,12 +235,13 @@ class Executor:
                 continue
             runs.append((index, Started(state, decision, ctx.now)))
         if not runs:
-            return
+            return runs
         await self.store.insert_many(conn, [run.state for _, run in runs])
         writes = self.store.writes()
         for _, run in runs:
             writes.add(run.state, run.decision, {})
         await writes.flush(conn)
+        return runs
 
     async def _resolve_once(
         self,
@@ -395,8 +400,7 @@ class Executor:
             result, now = await self._transition_in(
                 conn, workflow_id, event, fired_timer, claim_next_for
             )
-            decisions = [result.decision, *(run.decision for run in result.started)]
-            await self._hand_off(conn, handing, decisions, now)
+            await self._hand_off(conn, handing, result.decisions(), now)
         return result, now
 
     async def _transition_in(
@@ -478,9 +482,7 @@ class Executor:
                     decided.append((index, Transition(state, decision, started=launched)))
                 await writes.flush(conn)
                 await self._claim_next_many(conn, pending, decided, ctx.now)
-                decisions = [
-                    d for _, r in decided for d in (r.decision, *(s.decision for s in r.started))
-                ]
+                decisions = [d for _, result in decided for d in result.decisions()]
                 await self._hand_off(conn, handing, decisions, ctx.now)
         except _RETRYABLE:
             self.metrics.transition_retries.inc()
