@@ -49,6 +49,7 @@ from conductor.api.keys import (
     WORKFLOWS,
 )
 from conductor.api.middleware import errors
+from conductor.api.request_ids import echo_request_id, request_ids
 from conductor.background import Periodic, Supervisor
 from conductor.clock import Clock, SystemClock
 from conductor.config import Settings
@@ -84,7 +85,8 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, metrics: Metrics | None = None
 ) -> web.Application:
     app = web.Application(
-        middlewares=[errors, same_origin_writes, authorize], client_max_size=MAX_BODY_BYTES
+        middlewares=[request_ids, errors, same_origin_writes, authorize],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
@@ -118,6 +120,7 @@ def create_app(
     app.add_routes(scheduler.routes())
     ui_routes.setup(app)
     app.on_response_prepare.append(security_headers)
+    app.on_response_prepare.append(echo_request_id)
     app.on_shutdown.append(_stop_polls)
     return app
 

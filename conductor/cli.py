@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import ssl
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from aiohttp import web
 
-from conductor import cli_keys, processes
+from conductor import cli_keys, logs, processes
 from conductor.app import create_app
 from conductor.clock import JumpingClock
 from conductor.config import Settings
@@ -71,6 +73,18 @@ def _parser() -> argparse.ArgumentParser:
         help="allow a non-loopback --host with no API keys: anyone who reaches it can do"
         " anything (CONDUCTOR_INSECURE_NO_AUTH)",
     )
+    server.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=logs.LEVELS,
+        help="log level (CONDUCTOR_LOG_LEVEL, default INFO; DEBUG shows the embedded database's"
+        " output)",
+    )
+    server.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        help="text lines or one JSON object per line (CONDUCTOR_LOG_FORMAT, default text)",
+    )
     server.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate")
     server.add_argument("--tls-key", type=Path, help="the certificate's PEM private key")
     server.add_argument(
@@ -86,13 +100,20 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
-    # `keys` prints what the user asked for; the embedded database's chatter would bury it.
-    level = logging.INFO if args.command == "server" else logging.WARNING
-    # The processes of `--processes N` share one stderr: each line says whose it is.
-    who = " [%(process)d]" if args.command == "server" and args.supervisor_pid else ""
-    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s{who} %(name)s: %(message)s")
     if args.command == "keys":
+        # `keys` prints what the user asked for; the embedded database's chatter would bury it.
+        logs.configure("WARNING")
         return cli_keys.run(args)
+    try:
+        logs.configure(
+            args.log_level or os.environ.get("CONDUCTOR_LOG_LEVEL", "INFO"),
+            args.log_format or os.environ.get("CONDUCTOR_LOG_FORMAT", "text"),
+            # The processes of `--processes N` share one stderr: each line says whose it is.
+            with_pid=args.supervisor_pid is not None,
+        )
+    except ValueError as exc:
+        print(f"conductor: {exc}", file=sys.stderr)
+        return 2
     return _serve(args, argv)
 
 
@@ -130,7 +151,8 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
             ssl_context=tls,
             # Within the 10 s that supervisors (docker stop, systemd) give before SIGKILL.
             shutdown_timeout=5,
-            print=None,
+            # aiohttp calls this once the port is bound.
+            print=lambda _aiohttp_banner: _log_listening(settings, tls is not None),
             access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
             # The processes of `--processes N` listen on one port; the kernel spreads
             # connections over them.
@@ -140,6 +162,24 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"conductor: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _log_listening(settings: Settings, https: bool) -> None:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"{'https' if https else 'http'}://{host}:{settings.port}"
+    database = (
+        "at " + settings.database_url.rpartition("@")[2]
+        if settings.database_url
+        else f"embedded PostgreSQL in {settings.data_dir.expanduser().resolve()}"
+    )
+    logging.getLogger("conductor").info(
+        "listening on %s (API %s/api, UI %s/), database %s, version %s",
+        url,
+        url,
+        url,
+        database,
+        metadata.version("conductor-py-server"),
+    )
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:

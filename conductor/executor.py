@@ -624,10 +624,32 @@ class Executor:
             self.finished += 1
             self.wakeups.workflow_finished(state.workflow_id)
             self.metrics.workflows_finished.labels(state.name, state.status.value).inc()
+            _log_finished(state)
         else:
             self.wakeups.workflow_changed(state.workflow_id)
         if decision.ignored:
             self.metrics.task_updates_ignored.inc()
+
+
+def _log_finished(state: WorkflowState) -> None:
+    """Failures and timeouts are what operators look for; terminations were asked for."""
+    status = state.status
+    if status not in (WorkflowStatus.FAILED, WorkflowStatus.TIMED_OUT, WorkflowStatus.TERMINATED):
+        return
+    fields = {"workflow_id": state.workflow_id, "workflow_type": state.name}
+    reason = (state.reason_for_incompletion or "no reason given")[:500]
+    if status is WorkflowStatus.TERMINATED:
+        log.info("workflow %s terminated: %s", state.name, reason, extra=fields)
+        return
+    failed = ", ".join(state.failed_reference_task_names)
+    log.warning(
+        "workflow %s %s: %s%s",
+        state.name,
+        "failed" if status is WorkflowStatus.FAILED else "timed out",
+        reason,
+        f" (failed tasks: {failed})" if failed else "",
+        extra=fields,
+    )
 
 
 class _ExistingRun(Exception):
