@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from conductor import cli_keys, logs, processes
+from conductor import cli_keys, logs, preflight, processes
 from conductor.app import create_app
 from conductor.clock import JumpingClock
 from conductor.config import Settings
@@ -136,6 +136,7 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
         )
         processes.check(settings)
         tls = _tls_context(settings)
+        preflight.run(settings)
         if settings.processes > 1:
             # Settings each process would refuse, refused once, before anything starts.
             egress_policy(settings)
@@ -168,7 +169,7 @@ def _log_listening(settings: Settings, https: bool) -> None:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"{'https' if https else 'http'}://{host}:{settings.port}"
     database = (
-        "at " + settings.database_url.rpartition("@")[2]
+        preflight.mask_password(settings.database_url)
         if settings.database_url
         else f"embedded PostgreSQL in {settings.data_dir.expanduser().resolve()}"
     )
