@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help install run test test-unit test-integration test-database lint fmt typecheck check bench clean vendor-verify
+.PHONY: help install run example test test-unit test-integration test-database lint fmt typecheck check bench clean vendor-verify
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -22,8 +22,11 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.dev-installed  ## create .venv and install the server with test and dev tools
 
-run: $(VENV)/.run-installed  ## start the server on http://localhost:8080 (embedded PostgreSQL)
-	$(BIN)/conductor server
+run: $(VENV)/.run-installed  ## start the server on http://localhost:8080 (embedded PostgreSQL; PORT=, HOST=)
+	$(BIN)/conductor server $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
+
+example: $(VENV)/.run-installed  ## run the hello-world workflow and its worker against a running server (PORT=)
+	CONDUCTOR_SERVER_URL="$${CONDUCTOR_SERVER_URL:-http://localhost:$(or $(PORT),8080)/api}" $(BIN)/conductor-hello-world
 
 test: $(VENV)/.dev-installed  ## run the whole test suite (embedded PostgreSQL unless CONDUCTOR_TEST_DATABASE_URL)
 	$(BIN)/pytest

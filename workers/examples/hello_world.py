@@ -1,6 +1,7 @@
 """Conductor's hello-world: register a one-task workflow, run its worker, print the output.
 
-    python -m workers.examples.hello_world [NAME]
+    make example                                  # from a clone, with the server running
+    .venv/bin/conductor-hello-world [NAME]        # the same, as an installed console script
 
 The server is taken from CONDUCTOR_SERVER_URL (default http://localhost:8080/api).
 """
@@ -14,7 +15,10 @@ import os
 import sys
 from typing import Any
 
+import aiohttp
+
 from workers import ConductorClient, TaskRunner, worker_task
+from workers.errors import ConductorError
 
 DEFAULT_SERVER_URL = "http://localhost:8080/api"
 TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
@@ -90,6 +94,23 @@ async def main(name: str) -> int:
     return 0 if workflow["status"] == "COMPLETED" else 1
 
 
-if __name__ == "__main__":
+def run() -> int:
+    """The console script `conductor-hello-world [NAME]`."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    sys.exit(asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "World")))
+    base_url = os.environ.get("CONDUCTOR_SERVER_URL", DEFAULT_SERVER_URL)
+    try:
+        return asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "World"))
+    except aiohttp.ClientConnectionError:
+        print(
+            f"hello_world: no Conductor server answers at {base_url}: start one with `make run`,"
+            " or set CONDUCTOR_SERVER_URL to its API address",
+            file=sys.stderr,
+        )
+        return 1
+    except ConductorError as exc:
+        print(f"hello_world: the server at {base_url} refused: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(run())
