@@ -17,14 +17,18 @@ DATABASE_CHECK_TIMEOUT_S = 1.5
 
 
 def check_port_free(host: str, port: int) -> None:
-    """Bind and release the address the server will listen on (as aiohttp binds it)."""
+    """Refuse to start when something already listens on the port. Binds as the server will,
+    without SO_REUSEPORT, so another program's socket is found even if it set that option."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise StartupRefused(f"cannot resolve the bind address {host!r}: {exc.strerror}") from None
+    except OSError as exc:
+        raise StartupRefused(f"cannot resolve --host {host!r}: {exc}") from None
     for family, kind, proto, _, address in infos:
         with socket.socket(family, kind, proto) as probe:
+            # As asyncio binds: a port whose old connections are in TIME_WAIT counts as free.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
                 probe.bind(address)
             except OSError as exc:

@@ -81,28 +81,6 @@ def connections_needed(settings: Settings) -> int:
     return settings.processes * (each + settings.timer_pool_size + WAKEUP_CONNECTIONS)
 
 
-def check_port_free(host: str, port: int) -> None:
-    """Refuse to start when something already listens on the port (binds as the servers will,
-    without SO_REUSEPORT, so another program's socket is found even if it set that option)."""
-    try:
-        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except OSError as exc:
-        raise StartupRefused(f"cannot resolve --host {host!r}: {exc}") from None
-    for family, kind, proto, _name, address in addresses:
-        with socket.socket(family, kind, proto) as probe:
-            # As asyncio binds: a port whose old connections are in TIME_WAIT counts as free.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            try:
-                probe.bind(address)
-            except OSError as exc:
-                raise StartupRefused(
-                    f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another"
-                    " server running there?)"
-                ) from None
-
-
 def stop_with_supervisor(supervisor_pid: int) -> None:
     """In a process the supervisor started: get SIGTERM when the supervisor dies (Linux), and
     refuse to start if it is already gone."""
@@ -118,7 +96,6 @@ def serve(settings: Settings, argv: Sequence[str]) -> int:
 
     `argv` is the supervisor's own command line (after the program name), which each process
     gets again with `--processes 1` added."""
-    check_port_free(settings.host, settings.port)
     return asyncio.run(_supervise(settings, argv))
 
 

@@ -77,7 +77,7 @@ def test_the_command_refuses_a_port_in_use_before_touching_the_database(capsys) 
         argv = ["server", "--processes", "2", "--port", str(port)]
         status = cli.main([*argv, "--database-url", "postgresql://nobody@127.0.0.1:1/none"])
     assert status == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err
 
 
 def test_the_pool_is_shared_out_among_the_processes() -> None:
