@@ -148,6 +148,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             # A flood of API requests cannot make a due timer wait for a connection.
             timer_pool = await create_pool(dsn, min_size=1, max_size=settings.timer_pool_size)
             app[_DSN], app[POOL], app[_TIMER_POOL] = dsn, pool, timer_pool
+            app[METRICS].watch_pools({"main": pool, "timers": timer_pool})
             yield
             await timer_pool.close()
         finally:

@@ -624,11 +624,20 @@ class Executor:
             self.finished += 1
             self.wakeups.workflow_finished(state.workflow_id)
             self.metrics.workflows_finished.labels(state.name, state.status.value).inc()
+            self.metrics.workflow_duration.labels(state.name, state.status.value).observe(
+                max((state.end_time or now) - state.create_time, 0) / 1000
+            )
             _log_finished(state)
         else:
             self.wakeups.workflow_changed(state.workflow_id)
         if decision.ignored:
             self.metrics.task_updates_ignored.inc()
+        for task in decision.finished_tasks:
+            self.metrics.tasks_finished.labels(task.task_type, task.status.value).inc()
+            if task.start_time:
+                self.metrics.task_execution.labels(task.task_type).observe(
+                    max((task.end_time or now) - task.start_time, 0) / 1000
+                )
 
 
 def _log_finished(state: WorkflowState) -> None:

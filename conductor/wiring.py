@@ -41,6 +41,7 @@ from conductor.services.script_runtimes import ScriptRuntimes
 from conductor.services.scripts import ScriptSandbox
 from conductor.services.system_task_runner import SystemTaskRunner, runtime_handlers
 from conductor.services.table_statistics import CHECK_INTERVAL_S, TableStatistics
+from conductor.services.work_gauges import WORK_GAUGES_S, WorkGauges
 from conductor.store.limits import LimitsCache
 from conductor.store.timers import ClaimedTimer
 from conductor.store.workflows import WorkflowStore
@@ -234,6 +235,7 @@ def _background(
         parts.schedules,
         Periodic("poll-data", parts.poller.flush_poll_data, POLL_DATA_FLUSH_S),
         Periodic("queue-gauges", parts.poller.update_queue_gauges, QUEUE_GAUGES_S),
+        Periodic("work-gauges", WorkGauges(parts.workflows.pool, metrics).update, WORK_GAUGES_S),
         parts.event_processor,
         Periodic("event-handler-gauges", parts.event_processor.update_gauges, EVENT_GAUGES_S),
         Periodic("key-ring", parts.keyring.refresh, settings.key_refresh_s),

@@ -75,7 +75,9 @@ class Poller:
             async with self.pool.acquire() as conn:
                 limits = await self.limits.get(conn, task_type)
                 now = self.clock.now_ms()
-                claimed = await task_store.claim(conn, queue, now, count, worker_id, limits)
+                claimed = await task_store.claim(
+                    conn, queue, now, count, worker_id, limits, self._limited_counter(task_type)
+                )
             if claimed:
                 self._note(task_type, claimed)
                 return claimed
@@ -107,6 +109,12 @@ class Poller:
         if queue is not None:
             self._seen(queue, domain, claimed[0].task.worker_id if claimed else None)
         self._note(task_type, claimed)
+
+    def _limited_counter(self, task_type: str) -> Callable[[str], None]:
+        def count(limit: str) -> None:
+            self.metrics.task_polls_limited.labels(task_type, limit).inc()
+
+        return count
 
     def _seen(self, queue: str, domain: str | None, worker_id: str | None) -> None:
         now = self.clock.now_ms()

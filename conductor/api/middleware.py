@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from aiohttp import web
 
 from conductor.api.keys import METRICS
@@ -14,6 +15,10 @@ from conductor.errors import ConductorError, TooManyRequests, ValidationFailed
 
 log = logging.getLogger(__name__)
 _HOST = socket.gethostname()
+
+# What a failed or unreachable database raises through asyncpg.
+DATABASE_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+LONG_POLL_ROUTES = frozenset({"/api/tasks/poll/{task_type}", "/api/tasks/poll/batch/{task_type}"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -72,7 +77,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return error_response(exc.status, _message_of(exc, request))
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, DATABASE_FAILURES):
+            metrics = request.app.get(METRICS)
+            if metrics is not None:
+                metrics.db_errors.inc()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "Internal server error")
     finally:
@@ -80,6 +89,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         name = route.canonical if route is not None else "unmatched"
         metrics = request.app.get(METRICS)
         if metrics is not None:
-            metrics.http_requests.labels(request.method, name, str(status)).observe(
-                time.perf_counter() - started
-            )
+            elapsed = time.perf_counter() - started
+            if name in LONG_POLL_ROUTES:
+                # A long poll waits for work by design: counted apart, or it would swamp the
+                # request latency that alerts read.
+                task_type = request.match_info.get("task_type", "")
+                metrics.long_poll_seconds.labels(task_type).observe(elapsed)
+            else:
+                metrics.http_requests.labels(request.method, name, str(status)).observe(elapsed)

@@ -67,9 +67,15 @@ def webhook_sink(definition: JSON) -> str | None:
 
 def decide(state: WorkflowState, given: inputs.Input, ctx: DecideContext) -> Decision:
     """Apply `given` to `state` (mutated in place) and return what must be written."""
+    pending = {t.task_id for t in state.tasks if not t.status.terminal}
     decider = _Decider(state, ctx)
     decider.handle(given)
-    return decider.decision
+    decision = decider.decision
+    decision.finished_tasks = [
+        t for t in decision.changed_tasks.values() if t.status.terminal and t.task_id in pending
+    ]
+    decision.finished_tasks += [t for t in decision.new_tasks if t.status.terminal]
+    return decision
 
 
 class _Decider(FlowControl, Operations):

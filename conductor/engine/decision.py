@@ -146,6 +146,8 @@ class Decision:
     events: list[EventMessage] = field(default_factory=list)
     ignored: bool = False
     finished: bool = False
+    # Tasks that reached a terminal status in this decision (for metrics; decide() fills it).
+    finished_tasks: list[TaskState] = field(default_factory=list)
     # Restart, retry or rerun: columns that otherwise never change (create time, correlation id,
     # and with the latest definition the definition and version) are written too.
     reopened: bool = False

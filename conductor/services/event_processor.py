@@ -62,6 +62,22 @@ def consumed_here(event: str) -> bool:
     return bool(colon) and kind in CONSUMED_QUEUE_TYPES
 
 
+_ACTIONS = frozenset(
+    {
+        "start_workflow",
+        "complete_task",
+        "fail_task",
+        "terminate_workflow",
+        "update_workflow_variables",
+    }
+)
+
+
+def _action_label(kind: object) -> str:
+    """An action name as a metric label: the known ones, or "other" (labels stay bounded)."""
+    return kind if isinstance(kind, str) and kind in _ACTIONS else "other"
+
+
 class EventProcessor(BackgroundService):
     name = "event-processor"
 
@@ -103,6 +119,8 @@ class EventProcessor(BackgroundService):
                     await self._handle(handler, message)
             if messages:
                 await store.delete_messages(conn, [m.id for m in messages])
+        for message in messages:  # after the commit: a rolled-back batch is handled again
+            self.metrics.event_messages.labels(message.queue.partition(":")[0]).inc()
         return len(messages)
 
     async def step(self) -> float:
@@ -133,6 +151,9 @@ class EventProcessor(BackgroundService):
                 await self._act(kind, params, f"{message.message_id}:{handler['name']}:{index}")
             except ConductorError as exc:  # e.g. the task or workflow is gone: nothing to redo
                 log.info("event handler %s, action %s: %s", handler["name"], kind, exc.message)
+                self.metrics.event_actions.labels(_action_label(kind), "failed").inc()
+            else:
+                self.metrics.event_actions.labels(_action_label(kind), "ok").inc()
 
     async def _notify(self, status: TaskStatus, payload: Any, published_at: int) -> None:
         """A default-queue message: complete or fail the task it names (merging the message

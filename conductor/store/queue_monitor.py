@@ -37,3 +37,15 @@ async def worker_counts(conn: Conn, since: int) -> dict[str, int]:
     """Distinct workers per queue name seen polling after `since`."""
     found = await conn.fetch(sql("poll_worker_counts"), since)
     return {r["queue_name"]: int(r["workers"]) for r in found}
+
+
+async def running_workflows(conn: Conn) -> dict[tuple[str, str], int]:
+    """(workflow type, RUNNING or PAUSED) -> count."""
+    rows = await conn.fetch(sql("workflow_running_counts"))
+    return {(r["name"], r["status"]): int(r["running"]) for r in rows}
+
+
+async def in_progress_tasks(conn: Conn) -> dict[str, int]:
+    """Task type -> tasks IN_PROGRESS."""
+    rows = await conn.fetch(sql("task_in_progress_counts_by_type"))
+    return {r["task_type"]: int(r["in_progress"]) for r in rows}

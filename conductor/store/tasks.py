@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from conductor.engine.decision import TaskLog
 from conductor.store.limits import TaskLimits
 from conductor.store.pool import Conn
@@ -17,24 +19,31 @@ async def claim(
     count: int,
     worker_id: str | None,
     limits: TaskLimits | None = None,
+    on_limited: Callable[[str], None] | None = None,
 ) -> list[StoredTask]:
     """Claim up to `count` visible tasks of a queue in one statement (see `task_claim`). A
     limited definition's claims are serialised across servers by an advisory lock, and hand out
-    only what its concurrency and rate limits leave room for."""
+    only what its concurrency and rate limits leave room for; when they leave none,
+    `on_limited` hears which ("concurrency" or "rate")."""
     if limits is None or not limits.active:
         found = await conn.fetch(sql("task_claim"), queue_name, now, count, worker_id)
         return [stored_task_from_row(row) for row in found]
     async with conn.transaction():
         await conn.execute(sql("task_limit_lock"), limits.task_def)
         allowed = count
+        limited_by = ""
         if limits.concurrent > 0:
             running = await conn.fetchval(sql("task_slot_count"), limits.task_def)
             allowed = min(allowed, limits.concurrent - int(running))
-        if limits.rate_per_window > 0:
+            limited_by = "concurrency" if allowed <= 0 else ""
+        if limits.rate_per_window > 0 and allowed > 0:
             since = now - limits.window_seconds * 1000
             started = await conn.fetchval(sql("task_rate_count"), limits.task_def, since)
             allowed = min(allowed, limits.rate_per_window - int(started))
+            limited_by = "rate" if allowed <= 0 else ""
         if allowed <= 0:
+            if on_limited is not None:
+                on_limited(limited_by)
             return []
         found = await conn.fetch(sql("task_claim"), queue_name, now, allowed, worker_id)
         claimed = [stored_task_from_row(row) for row in found]

@@ -139,7 +139,10 @@ class ScheduleService(BackgroundService):
         until = min(now, int(end)) if end else now
         due = fire_times(cron, schedule.next_run_time - 1, until, _MAX_CATCH_UP)
         if not body.get("runCatchupScheduleInstances"):
+            missed = len(due)
             due = [t for t in due if now - t <= CATCH_UP_GRACE_MS][-1:]
+            if missed > len(due):
+                self.executor.metrics.schedule_fires.labels("skipped").inc(missed - len(due))
         for fire_time in due:
             await self._start(conn, name, body, fire_time, now)
         await store.set_next_run(conn, name, first_run_after(body, now))
@@ -159,7 +162,10 @@ class ScheduleService(BackgroundService):
             await store.record_execution(
                 conn, name, fire_time, now, workflow_name, None, "FAILED", exc.message
             )
+            self.executor.metrics.schedule_fires.labels("failed").inc()
+            log.warning("schedule %s could not start %s: %s", name, workflow_name, exc.message)
             return
+        self.executor.metrics.schedule_fires.labels("started").inc()
         await store.record_execution(
             conn, name, fire_time, now, workflow_name, state.workflow_id, "EXECUTED", None
         )

@@ -818,3 +818,18 @@ SET LOCAL lock_timeout = '100ms';
 SELECT count(*) FROM (
     SELECT 1 FROM timer WHERE fire_at <= $1 AND kind <> ALL($3::text[]) LIMIT $2
 ) AS due;
+
+-- name: workflow_running_counts
+-- Running and paused workflows per type (the partial index workflow_active_idx holds exactly
+-- them), for the /metrics gauges.
+SELECT name, status, count(*)::int AS running FROM workflow
+WHERE status IN ('RUNNING', 'PAUSED') GROUP BY name, status;
+
+-- name: task_in_progress_counts_by_type
+-- Tasks IN_PROGRESS per task type. Only running workflows can have one, so the scan starts from
+-- workflow_active_idx and stays off the (much larger) finished history; no index on task.status,
+-- which would cost every task update its HOT path.
+SELECT t.task_type, count(*)::int AS in_progress
+FROM workflow w JOIN task t ON t.workflow_id = w.workflow_id
+WHERE w.status IN ('RUNNING', 'PAUSED') AND t.status = 'IN_PROGRESS'
+GROUP BY t.task_type;
