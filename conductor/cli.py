@@ -2,6 +2,8 @@
 
 `conductor server [--host H] [--port P] [--database-url URL] [--data-dir DIR] [--processes N] ...`
 `conductor keys create|list|rotate|revoke ...` (conductor/cli_keys.py)
+`conductor db migrate` (conductor/cli_db.py)
+`conductor workflow|def|queue|schedule ...` against a running server (conductor/cli_client/)
 """
 
 from __future__ import annotations
@@ -17,16 +19,22 @@ from pathlib import Path
 
 from aiohttp import web
 
-from conductor import cli_keys, logs, preflight, processes
+from conductor import cli_db, cli_keys, logs, preflight, processes
 from conductor.app import create_app
+from conductor.cli_client import commands as client_commands
 from conductor.clock import JumpingClock
 from conductor.config import Settings
 from conductor.errors import StartupRefused
 from conductor.wiring import egress_policy
 
+DISTRIBUTION = "conductor-py-server"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conductor", description="Conductor-compatible server")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {metadata.version(DISTRIBUTION)}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="run the API server (port 8080 by default)")
     server.add_argument(
@@ -94,12 +102,19 @@ def _parser() -> argparse.ArgumentParser:
         help="dev only: when nothing can run, jump the clock to the next timer or schedule",
     )
     cli_keys.add_parser(commands)
+    cli_db.add_parser(commands)
+    client_commands.add_parsers(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
+    if args.command in client_commands.GROUPS:
+        return client_commands.run(args)
+    if args.command == "db":
+        logs.configure("WARNING")
+        return cli_db.run(args)
     if args.command == "keys":
         # `keys` prints what the user asked for; the embedded database's chatter would bury it.
         logs.configure("WARNING")
@@ -179,7 +194,7 @@ def _log_listening(settings: Settings, https: bool) -> None:
         url,
         url,
         database,
-        metadata.version("conductor-py-server"),
+        metadata.version(DISTRIBUTION),
     )
 
 

@@ -45,6 +45,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "conductor.app",
             "conductor.cli",
             "conductor.cli_keys",
+            "conductor.cli_db",
+            "conductor.cli_client",
             "conductor.preflight",
             "conductor.processes",
             "conductor.testing",
