@@ -11,7 +11,7 @@ import asyncpg
 from aiohttp import web
 
 from conductor.api.keys import METRICS
-from conductor.errors import ConductorError, TooManyRequests, ValidationFailed
+from conductor.errors import BadRequest, ConductorError, TooManyRequests, ValidationFailed
 
 log = logging.getLogger(__name__)
 _HOST = socket.gethostname()
@@ -44,6 +44,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     status = 500
     try:
+        if "%00" in request.raw_path:
+            # PostgreSQL cannot store or compare text with NUL: refuse it at the edge.
+            raise BadRequest("The path and query must not contain the NUL character (%00)")
         response = await handler(request)
         status = response.status
         return response

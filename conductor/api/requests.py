@@ -38,9 +38,34 @@ async def json_body(request: web.Request, *, required: bool = True) -> Any:
         )
     try:
         # orjson refuses NaN/Infinity, invalid UTF-8 and nesting deeper than 1024 levels.
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"Malformed JSON in request body: {exc}") from exc
+    # A cheap scan of the raw text first: the walk runs only when one could be there.
+    if b"\\u0000" in raw:
+        problem = unstorable(body, "body")
+        if problem is not None:
+            raise ValidationFailed([problem])
+    return body
+
+
+def unstorable(value: Any, path: str) -> FieldError | None:
+    """The first string or key with a NUL character, which PostgreSQL's text and jsonb cannot
+    store (Conductor on PostgreSQL fails on it too)."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return FieldError(where, "must not contain the NUL character (\\u0000)")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    return FieldError(where, "has a key with the NUL character (\\u0000)")
+                stack.append((child, f"{where}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
+    return None
 
 
 async def json_object(request: web.Request, name: str, *, required: bool = True) -> dict[str, Any]:
@@ -79,8 +104,15 @@ def query_bool(request: web.Request, name: str, default: bool) -> bool:
 
 
 def query_int(
-    request: web.Request, name: str, default: int | None, *, minimum: int | None = None
+    request: web.Request,
+    name: str,
+    default: int | None,
+    *,
+    minimum: int | None = None,
+    bits: int = 64,
 ) -> int | None:
+    """An integer query parameter; out of a `bits`-wide signed range is a 400 (the columns
+    it meets are that wide: Conductor's versions are 32-bit, times and counts 64-bit)."""
     value = query_str(request, name)
     if value is None:
         return default
@@ -90,15 +122,24 @@ def query_int(
         raise BadRequest(f"Query parameter {name} must be an integer, got {value!r}") from exc
     if minimum is not None and number < minimum:
         raise BadRequest(f"Query parameter {name} must be at least {minimum}")
+    _check_range(f"Query parameter {name}", number, bits)
     return number
 
 
-def path_int(request: web.Request, name: str) -> int:
+def path_int(request: web.Request, name: str, *, bits: int = 64) -> int:
     value = request.match_info[name]
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise BadRequest(f"Path parameter {name} must be an integer, got {value!r}") from exc
+    _check_range(f"Path parameter {name}", number, bits)
+    return number
+
+
+def _check_range(what: str, number: int, bits: int) -> None:
+    limit = 2 ** (bits - 1)
+    if not -limit <= number < limit:
+        raise BadRequest(f"{what} must be a {bits}-bit integer, got {number}")
 
 
 def text(value: str) -> web.Response:

@@ -143,7 +143,7 @@ async def upsert_workflow_defs(request: web.Request) -> web.Response:
 @requires(Permission.READ)
 async def get_workflow_def(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    version = rq.query_int(request, "version", None)
+    version = rq.query_int(request, "version", None, bits=32)
     async with request.app[POOL].acquire() as conn:
         definition = await store.get_workflow_def(conn, name, version)
     if definition is None:
@@ -198,7 +198,7 @@ async def workflow_versions(request: web.Request) -> web.Response:
 @requires(Permission.OPERATE, audited=True)
 async def delete_workflow_def(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    version = rq.path_int(request, "version")
+    version = rq.path_int(request, "version", bits=32)
     async with request.app[POOL].acquire() as conn:
         if not await store.delete_workflow_def(conn, name, version):
             raise NotFound(f"No such workflow found by name: {name}, version: {version}")

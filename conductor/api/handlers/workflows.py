@@ -80,7 +80,7 @@ async def start_workflow_by_name(request: web.Request) -> web.Response:
     start = start_request(
         {
             "name": request.match_info["name"],
-            "version": rq.query_int(request, "version", None),
+            "version": rq.query_int(request, "version", None, bits=32),
             "input": body,
             "correlationId": rq.query_str(request, "correlationId"),
             "priority": rq.query_int(request, "priority", 0, minimum=0),
@@ -96,7 +96,7 @@ async def execute_workflow(request: web.Request) -> web.Response:
     """Start, then hold the request until the run ends or blocks (a WAIT only an update ends, or
     a task named in waitUntilTaskRef ends), or time runs out; answer per `returnStrategy`."""
     name = request.match_info["name"]
-    version = rq.path_int(request, "version")
+    version = rq.path_int(request, "version", bits=32)
     strategy = blocking.return_strategy(request)
     body = await rq.json_object(request, "startWorkflowRequest")
     body["version"] = version or body.get("version")
@@ -131,7 +131,7 @@ async def running(request: web.Request) -> web.Response:
     """GET /api/workflow/running/{name}: ids of the runs of a version (default 1, as Conductor)
     not yet ended; with both startTime and endTime (epoch ms, non-zero), every run of that
     version started between them."""
-    version = rq.query_int(request, "version", 1) or 1
+    version = rq.query_int(request, "version", 1, bits=32) or 1
     start = rq.query_int(request, "startTime", None)
     end = rq.query_int(request, "endTime", None)
     window = (start, end) if start and end else None
