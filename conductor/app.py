@@ -49,6 +49,7 @@ from conductor.api.keys import (
     WORKFLOWS,
 )
 from conductor.api.middleware import errors
+from conductor.api.openapi import handlers as openapi_handlers
 from conductor.api.request_ids import echo_request_id, request_ids
 from conductor.background import Periodic, Supervisor
 from conductor.clock import Clock, SystemClock
@@ -118,6 +119,7 @@ def create_app(
     app.add_routes(workflows.routes())
     app.add_routes(tasks.routes())
     app.add_routes(scheduler.routes())
+    openapi_handlers.setup(app)
     ui_routes.setup(app)
     app.on_response_prepare.append(security_headers)
     app.on_response_prepare.append(echo_request_id)
