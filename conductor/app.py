@@ -50,6 +50,7 @@ from conductor.api.keys import (
 )
 from conductor.api.middleware import errors
 from conductor.api.openapi import handlers as openapi_handlers
+from conductor.api.openapi.validation import validate_bodies
 from conductor.api.request_ids import echo_request_id, request_ids
 from conductor.background import Periodic, Supervisor
 from conductor.clock import Clock, SystemClock
@@ -86,7 +87,7 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, metrics: Metrics | None = None
 ) -> web.Application:
     app = web.Application(
-        middlewares=[request_ids, errors, same_origin_writes, authorize],
+        middlewares=[request_ids, errors, same_origin_writes, authorize, validate_bodies],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings

@@ -23,7 +23,13 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+# The body as parsed once (by the body validation, conductor/api/openapi/validation.py).
+_PARSED = web.RequestKey("parsed_body", object)
+
+
 async def json_body(request: web.Request, *, required: bool = True) -> Any:
+    if _PARSED in request:
+        return request[_PARSED]
     raw = await request.read()
     if not raw.strip():
         if required:
@@ -46,6 +52,7 @@ async def json_body(request: web.Request, *, required: bool = True) -> Any:
         problem = unstorable(body, "body")
         if problem is not None:
             raise ValidationFailed([problem])
+    request[_PARSED] = body
     return body
 
 
