@@ -38,7 +38,7 @@ test-integration: $(VENV)/.dev-installed  ## tests that need PostgreSQL
 	$(BIN)/pytest tests/integration tests/e2e tests/browser
 
 test-database: $(VENV)/.dev-installed  ## the API and end-to-end tests only (a second PostgreSQL version)
-	$(BIN)/pytest tests/integration tests/e2e
+	$(BIN)/pytest -m "not fuzz" tests/integration tests/e2e
 
 lint: $(VENV)/.dev-installed  ## ruff lint and format check
 	$(BIN)/ruff check conductor workers tests bench
