@@ -29,6 +29,7 @@ from conductor.ui import (
     queue_page,
     run_page,
     schedule_pages,
+    swagger,
     timer_page,
 )
 from conductor.ui.formatting import FILTERS
@@ -83,6 +84,7 @@ def setup(app: web.Application) -> None:
         autoescape=True,
     )
     environment.filters.update(FILTERS)
+    app.add_routes(swagger.routes())
     app.add_routes(
         [
             web.get("/", pages.home),
