@@ -166,7 +166,9 @@ def ui_routes() -> list[str]:
             continue
         info = route.resource.get_info() if route.resource is not None else {}
         pattern = info.get("formatter") or info.get("path") or info.get("prefix") or ""
-        if pattern.startswith("/ui/static"):
+        # Static files, and Swagger UI: a vendored third-party page with tests of its own
+        # (tests/integration/test_openapi.py, tests/browser/test_swagger_ui.py).
+        if pattern.startswith(("/ui/static", "/swagger-ui")):
             continue
         patterns.add(pattern)
     return sorted(patterns)
