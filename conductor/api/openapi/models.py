@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from conductor.engine.model import RetryLogic, TimeoutPolicy
+
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 Json = dict[str, Any]
@@ -22,21 +24,9 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
 
-class TimeoutPolicy(StrEnum):
-    RETRY = "RETRY"
-    TIME_OUT_WF = "TIME_OUT_WF"
-    ALERT_ONLY = "ALERT_ONLY"
-
-
 class WorkflowTimeoutPolicy(StrEnum):
     TIME_OUT_WF = "TIME_OUT_WF"
     ALERT_ONLY = "ALERT_ONLY"
-
-
-class RetryLogic(StrEnum):
-    FIXED = "FIXED"
-    EXPONENTIAL_BACKOFF = "EXPONENTIAL_BACKOFF"
-    LINEAR_BACKOFF = "LINEAR_BACKOFF"
 
 
 class IdempotencyStrategy(StrEnum):

@@ -158,10 +158,11 @@ def _ref(model: type[BaseModel]) -> dict[str, Any]:
 def _component_schemas() -> dict[str, Any]:
     wire = [
         value
-        for value in vars(models).values()
+        for name, value in vars(models).items()
         if inspect.isclass(value)
         and issubclass(value, BaseModel)
         and value.__module__ == models.__name__
+        and not name.startswith("_")
     ]
     _, top = models_json_schema([(model, "validation") for model in wire], ref_template=_REF)
     return dict(top.get("$defs", {}))
