@@ -187,20 +187,9 @@ class Workflow(_Wire):
     tasks: list[Task] | None = None
 
 
-class WorkflowSummary(_Wire):
-    workflowId: str | None = None
-    workflowType: str | None = None
-    version: int | None = None
-    status: str | None = None
-    correlationId: str | None = None
-    startTime: str | None = None
-    updateTime: str | None = None
-    endTime: str | None = None
-    reasonForIncompletion: str | None = None
-    executionTime: int | None = None
-
-
 class SearchResult(_Wire):
+    """A page of hits: workflow or task summaries (or whole runs and tasks for the -v2 routes)."""
+
     totalHits: int
     results: list[Any]
 
