@@ -114,7 +114,7 @@ class Metrics:
             "conductor_task_poll_seconds",
             "How long task polls took, long-poll waits included (kept out of"
             " conductor_http_request_seconds)",
-            ["task_type"],
+            ["task_type", "status"],
             buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
             registry=r,
         )

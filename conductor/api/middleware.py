@@ -97,6 +97,6 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
                 # A long poll waits for work by design: counted apart, or it would swamp the
                 # request latency that alerts read.
                 task_type = request.match_info.get("task_type", "")
-                metrics.long_poll_seconds.labels(task_type).observe(elapsed)
+                metrics.long_poll_seconds.labels(task_type, str(status)).observe(elapsed)
             else:
                 metrics.http_requests.labels(request.method, name, str(status)).observe(elapsed)

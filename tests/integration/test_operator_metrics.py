@@ -119,7 +119,8 @@ async def test_rate_and_concurrency_limited_polls_are_counted(client, clock) -> 
     assert value(samples, limited, task_type="rated", limit="rate") == 1
     assert value(samples, limited, task_type="single", limit="concurrency") == 2
     # Polls are timed apart from request latency: a long poll waits by design.
-    assert value(samples, "conductor_task_poll_seconds_count", task_type="single") == 3
+    polls = {"task_type": "single", "status": "200"}
+    assert value(samples, "conductor_task_poll_seconds_count", **polls) == 3
     routes = {
         dict(labels).get("route") for labels in samples["conductor_http_request_seconds_count"]
     }
