@@ -115,7 +115,9 @@ class WorkflowDef(_Wire):
 
 
 class StartWorkflowRequest(_Wire):
-    name: str
+    # Required by POST /api/workflow (its handler says so); the execute and schedule routes
+    # take it from elsewhere.
+    name: str | None = None
     version: Int32 | None = None
     correlationId: str | None = None
     input: Json | None = None
