@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conductor.testing.databases import with_database
 from conductor.testing.server_process import free_port
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +70,7 @@ def test_an_unreachable_database_is_one_line_without_its_password(tmp_path: Path
 
 
 def test_a_database_that_refuses_the_login_is_one_line(tmp_path: Path, db_dsn: str) -> None:
-    wrong_database = db_dsn.rsplit("/", 1)[0] + "/no_such_database_here"
+    wrong_database = with_database(db_dsn, "no_such_database_here")
     done, seconds = _start_server(
         tmp_path, "--port", str(free_port()), env={"CONDUCTOR_DATABASE_URL": wrong_database}
     )

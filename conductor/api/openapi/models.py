@@ -1,9 +1,9 @@
 """Conductor's wire shapes as pydantic models: the source of the OpenAPI document's schemas.
 
 They describe what clients send and receive (field names and types as Conductor's own models
-have them). Every field is optional unless Conductor requires it, and unknown fields are
-allowed: the server accepts what Conductor accepts, and the definition checks (engine) say
-what else is wrong with a definition.
+have them). The checks made with them are about types only: every field may be absent (the
+handlers and the definition checks say, in Conductor's words, what a request lacks) and unknown
+fields are kept, so the server accepts what Conductor accepts.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class TaskResultStatus(StrEnum):
 
 
 class TaskDef(_Wire):
-    name: str
+    name: str | None = None
     description: str | None = None
     retryCount: Int32 | None = None
     timeoutSeconds: Int64 | None = None
@@ -66,8 +66,8 @@ class TaskDef(_Wire):
 
 
 class WorkflowTask(_Wire):
-    name: str
-    taskReferenceName: str
+    name: str | None = None
+    taskReferenceName: str | None = None
     type: str | None = None
     description: str | None = None
     inputParameters: Json | None = None
@@ -96,8 +96,8 @@ class WorkflowTask(_Wire):
 
 
 class WorkflowDef(_Wire):
-    name: str
-    tasks: list[WorkflowTask]
+    name: str | None = None
+    tasks: list[WorkflowTask] | None = None
     description: str | None = None
     version: Int32 | None = None
     inputParameters: list[str] | None = None
@@ -115,8 +115,6 @@ class WorkflowDef(_Wire):
 
 
 class StartWorkflowRequest(_Wire):
-    # Required by POST /api/workflow (its handler says so); the execute and schedule routes
-    # take it from elsewhere.
     name: str | None = None
     version: Int32 | None = None
     correlationId: str | None = None
@@ -136,8 +134,8 @@ class TaskExecLog(_Wire):
 
 
 class TaskResult(_Wire):
-    workflowInstanceId: str
-    taskId: str
+    workflowInstanceId: str | None = None
+    taskId: str | None = None
     status: TaskResultStatus | None = None
     outputData: Json | None = None
     reasonForIncompletion: str | None = None
@@ -197,9 +195,9 @@ class SearchResult(_Wire):
 
 
 class WorkflowSchedule(_Wire):
-    name: str
-    cronExpression: str
-    startWorkflowRequest: StartWorkflowRequest
+    name: str | None = None
+    cronExpression: str | None = None
+    startWorkflowRequest: StartWorkflowRequest | None = None
     zoneId: str | None = None
     paused: bool | None = None
     runCatchupScheduleInstances: bool | None = None
@@ -208,9 +206,9 @@ class WorkflowSchedule(_Wire):
 
 
 class EventHandler(_Wire):
-    name: str
-    event: str
-    actions: list[Json]
+    name: str | None = None
+    event: str | None = None
+    actions: list[Json] | None = None
     condition: str | None = None
     active: bool | None = None
     evaluatorType: str | None = None

@@ -49,6 +49,13 @@ _SEARCH = (
     Query("freeText", STR, "a substring of input or output; * for any"),
     Query("query", STR, "e.g. status IN (FAILED) AND workflowType = billing"),
 )
+# One handler or a list of them; their handler checks them with Conductor's messages.
+_HANDLERS: dict[str, Any] = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/EventHandler"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/EventHandler"}},
+    ]
+}
 _REASON = Query("reason", STR, "recorded as the workflow's reasonForIncompletion")
 _INCLUDE_TASKS = Query("includeTasks", BOOL)
 
@@ -234,8 +241,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PUT", "/api/scheduler/bulk/pause"): Operation(body=STRINGS),
     ("PUT", "/api/scheduler/bulk/resume"): Operation(body=STRINGS),
     # events and queues
-    ("POST", "/api/event"): Operation(body=m.EventHandler, summary="Add an event handler"),
-    ("PUT", "/api/event"): Operation(body=m.EventHandler, summary="Update an event handler"),
+    ("POST", "/api/event"): Operation(body=_HANDLERS, summary="Add event handlers"),
+    ("PUT", "/api/event"): Operation(body=_HANDLERS, summary="Update event handlers"),
     ("GET", "/api/event"): Operation(answer=[m.EventHandler], summary="All event handlers"),
     ("GET", "/api/event/{event}"): Operation(
         answer=[m.EventHandler], query=(Query("activeOnly", BOOL),)
