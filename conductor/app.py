@@ -51,6 +51,7 @@ from conductor.api.keys import (
 from conductor.api.middleware import errors
 from conductor.api.openapi import handlers as openapi_handlers
 from conductor.api.openapi.validation import validate_bodies
+from conductor.api.outage import OUTAGE, DatabaseOutage
 from conductor.api.request_ids import echo_request_id, request_ids
 from conductor.background import Periodic, Supervisor
 from conductor.clock import Clock, SystemClock
@@ -94,6 +95,7 @@ def create_app(
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics or Metrics()
     app[WAKEUPS] = Wakeups()
+    app[OUTAGE] = DatabaseOutage()
     app[SANDBOX] = ScriptSandbox()
     app[ADMISSION] = StartAdmission(
         app[METRICS],

@@ -7,17 +7,16 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 from aiohttp import web
 
 from conductor.api.keys import METRICS
+from conductor.api.outage import OUTAGE, RETRY_AFTER_S
 from conductor.errors import BadRequest, ConductorError, TooManyRequests, ValidationFailed
+from conductor.store.outages import is_unavailable
 
 log = logging.getLogger(__name__)
 _HOST = socket.gethostname()
 
-# What a failed or unreachable database raises through asyncpg.
-DATABASE_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 LONG_POLL_ROUTES = frozenset({"/api/tasks/poll/{task_type}", "/api/tasks/poll/batch/{task_type}"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -39,6 +38,20 @@ def _message_of(exc: web.HTTPException, request: web.Request) -> str:
     return exc.reason
 
 
+def _database_unavailable(request: web.Request, exc: Exception) -> web.Response:
+    """503, retryable: the request did nothing that stuck, and will work once PostgreSQL is
+    back. Logged once per outage, not once per request."""
+    metrics = request.app.get(METRICS)
+    if metrics is not None:
+        metrics.db_errors.inc()
+    outage = request.app.get(OUTAGE)
+    if outage is not None:
+        outage.noticed(exc)
+    answer = error_response(503, "The database is unavailable; retry later", retryable=True)
+    answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return answer
+
+
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
@@ -49,6 +62,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise BadRequest("The path and query must not contain the NUL character (%00)")
         response = await handler(request)
         status = response.status
+        outage = request.app.get(OUTAGE)
+        # An API answer that is not an error needed the database (/metrics does not).
+        if outage is not None and outage.ongoing and status < 400 and request.path[:5] == "/api/":
+            outage.request_succeeded()
         return response
     except ValidationFailed as exc:
         status = 400
@@ -81,10 +98,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         return error_response(exc.status, _message_of(exc, request))
     except Exception as exc:
-        if isinstance(exc, DATABASE_FAILURES):
-            metrics = request.app.get(METRICS)
-            if metrics is not None:
-                metrics.db_errors.inc()
+        if is_unavailable(exc):
+            status = 503
+            return _database_unavailable(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "Internal server error")
     finally:
