@@ -13,6 +13,7 @@ import orjson
 from aiohttp import web
 
 from conductor.errors import BadRequest, FieldError, UnsupportedMediaType, ValidationFailed
+from conductor.store.storable import MAX_DEPTH, unstorable_part
 
 _ABSENT = {"", "none", "null", "undefined"}
 
@@ -47,32 +48,14 @@ async def json_body(request: web.Request, *, required: bool = True) -> Any:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"Malformed JSON in request body: {exc}") from exc
-    # A cheap scan of the raw text first: the walk runs only when one could be there.
-    if b"\\u0000" in raw:
-        problem = unstorable(body, "body")
+    # Cheap scans of the raw text first: the walk runs only when a NUL or deep nesting could
+    # be there.
+    if b"\\u0000" in raw or raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
+        problem = unstorable_part(body, "body")
         if problem is not None:
-            raise ValidationFailed([problem])
+            raise ValidationFailed([FieldError(*problem)])
     request[_PARSED] = body
     return body
-
-
-def unstorable(value: Any, path: str) -> FieldError | None:
-    """The first string or key with a NUL character, which PostgreSQL's text and jsonb cannot
-    store (Conductor on PostgreSQL fails on it too)."""
-    stack = [(value, path)]
-    while stack:
-        item, where = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return FieldError(where, "must not contain the NUL character (\\u0000)")
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                if "\x00" in key:
-                    return FieldError(where, "has a key with the NUL character (\\u0000)")
-                stack.append((child, f"{where}.{key}"))
-        elif isinstance(item, list):
-            stack.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
-    return None
 
 
 async def json_object(request: web.Request, name: str, *, required: bool = True) -> dict[str, Any]:

@@ -85,7 +85,10 @@ class ScriptSandbox:
                 raise ScriptError(f"Error evaluating the script: {_first_line(exc)}") from exc
         if not isinstance(text, str):  # the value was `undefined` (or a function)
             return None
-        return orjson.loads(text)
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError as exc:  # nested past the decoder's 1024 levels
+            raise ScriptError(f"The script's result cannot be used: {exc}") from exc
 
     def _check_syntax(self, script: str) -> str | None:
         program = f"new Function({orjson.dumps(script).decode()}); true"

@@ -10,6 +10,7 @@ lease and the work runs again: every runtime is safe to repeat.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from conductor.engine.inputs import Input, TaskResultReceived
 from conductor.engine.model import TaskState, TaskStatus
@@ -22,6 +23,7 @@ from conductor.services.launches import Launches
 from conductor.services.script_runtimes import ScriptRuntimes
 from conductor.store import tasks as task_store
 from conductor.store import timers as timer_store
+from conductor.store.storable import unstorable_part
 from conductor.store.timers import ClaimedTimer
 
 # Does a task's work and gives the decider input that reports it (None: nothing to report).
@@ -99,7 +101,26 @@ class SystemTaskRunner:
             )
         else:
             result = await self.handlers[runtime](task)
+        if isinstance(result, TaskResultReceived):
+            result = _storable(result)
         if result is not None:
             await self.executor.transition(
                 timer.workflow_id, result, (timer.key, timer.claimed_fire_at)
             )
+
+
+def _storable(result: TaskResultReceived) -> TaskResultReceived:
+    """A result whose output cannot be stored ends its task with the reason, at once: left to
+    fail on every save, its timer would retry it forever and the workflow would never move."""
+    problem = unstorable_part(result.output, "outputData")
+    if problem is None:
+        if result.reason is not None and "\x00" in result.reason:
+            return replace(result, reason=result.reason.replace("\x00", "\\u0000"))
+        return result
+    where, what = problem
+    return TaskResultReceived(
+        result.task_id,
+        TaskStatus.FAILED_WITH_TERMINAL_ERROR,
+        output={},
+        reason=f"The task's output cannot be stored: {where} {what}",
+    )
