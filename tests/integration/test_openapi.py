@@ -123,3 +123,29 @@ async def test_nul_characters_are_400(client) -> None:
     assert query.status == 400
     version = await client.get("/api/metadata/workflow/w", params={"version": str(2**40)})
     assert version.status == 400
+
+
+async def test_a_switch_whose_cases_are_not_tasks_is_refused_when_saved(client) -> None:
+    """It used to be saved, then answered 500 on every start (and wedged runs behind a WAIT)."""
+    definition = {
+        "name": "bad_switch",
+        "tasks": [
+            {
+                "name": "sw",
+                "taskReferenceName": "sw",
+                "type": "SWITCH",
+                "evaluatorType": "value-param",
+                "expression": "x",
+                "inputParameters": {"x": "1"},
+                "decisionCases": {"1": ["x"]},
+            }
+        ],
+    }
+    before = await row_counts(client)
+    for method in ("POST", "PUT"):
+        body = definition if method == "POST" else [definition]
+        response = await client.request(method, "/api/metadata/workflow", json=body)
+        assert response.status == 400, await response.text()
+        paths = [e["path"] for e in (await response.json())["validationErrors"]]
+        assert any("decisionCases.1[0]" in path for path in paths), paths
+    assert await row_counts(client) == before
