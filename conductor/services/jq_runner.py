@@ -1,8 +1,9 @@
 """JSON_JQ_TRANSFORM evaluation in a separate process, with a time limit and no view of the host.
 
 jq programs can loop forever (`repeat(.)`) and the jq library runs them in native code holding the
-GIL, so they cannot run in the server's process. A one-process pool runs them; a program that
-breaks the time limit gets its process killed and the pool replaced. This module's top level
+GIL, so they cannot run in the server's process. A few processes run them, one query each at a
+time; a program that breaks the time limit gets its process killed and replaced, and holds up
+no other query meanwhile. This module's top level
 imports nothing heavy: the pool's child process imports it.
 
 A query sees nothing of the server: the child empties its environment before it runs anything
@@ -97,13 +98,14 @@ def check_syntax(query: str) -> str | None:
     return None
 
 
-class JqRunner:
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        self.timeout_s = timeout_s
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = asyncio.Lock()
+class _Slot:
+    """One jq process. A query that breaks the time limit gets its process killed; the next
+    query on this slot starts a new one."""
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn: forking a process that runs threads and an event loop is unsafe.
             self._pool = ProcessPoolExecutor(
@@ -111,20 +113,7 @@ class JqRunner:
             )
         return self._pool
 
-    async def transform(self, query: str, data: Any) -> list[Any]:
-        """Every value the query emits for `data`."""
-        async with self._lock:  # one program at a time: the pool has one process
-            loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self._executor(), _run, query, orjson.dumps(data))
-            try:
-                return await asyncio.wait_for(future, self.timeout_s)
-            except TimeoutError:
-                self._kill()
-                raise JqError(
-                    f"jq query timed out: it ran longer than {self.timeout_s:g} seconds"
-                ) from None
-
-    def _kill(self) -> None:
+    def kill(self) -> None:
         pool, self._pool = self._pool, None
         if pool is None:
             return
@@ -136,3 +125,41 @@ class JqRunner:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+class JqRunner:
+    """A few jq processes, each running one query at a time: a runaway query holds up only its
+    own process (for at most the time limit), not every other workflow's jq tasks."""
+
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, processes: int = 2) -> None:
+        self.timeout_s = timeout_s
+        self._slots = [_Slot() for _ in range(max(processes, 1))]
+        self._idle: asyncio.Queue[_Slot] | None = None
+
+    def _idle_slots(self) -> asyncio.Queue[_Slot]:
+        if self._idle is None:  # made on the running loop, at first use
+            self._idle = asyncio.Queue()
+            for slot in self._slots:
+                self._idle.put_nowait(slot)
+        return self._idle
+
+    async def transform(self, query: str, data: Any) -> list[Any]:
+        """Every value the query emits for `data`."""
+        idle = self._idle_slots()
+        slot = await idle.get()
+        try:
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(slot.executor(), _run, query, orjson.dumps(data))
+            try:
+                return await asyncio.wait_for(future, self.timeout_s)
+            except TimeoutError:
+                slot.kill()
+                raise JqError(
+                    f"jq query timed out: it ran longer than {self.timeout_s:g} seconds"
+                ) from None
+        finally:
+            idle.put_nowait(slot)
+
+    def close(self) -> None:
+        for slot in self._slots:
+            slot.close()
