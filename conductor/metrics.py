@@ -196,6 +196,13 @@ class Metrics:
         self.timers_fired = Counter(
             "conductor_timers_fired_total", "Durable timers fired", ["kind"], registry=r
         )
+        self.timers_quarantined = Counter(
+            "conductor_timers_quarantined_total",
+            "Timers that failed to fire too many times in a row and were stopped (their workflow"
+            " terminated with the reason)",
+            ["kind"],
+            registry=r,
+        )
         self.timers_pending = Gauge(
             "conductor_timers_pending", "Timers stored, due or not", registry=r
         )

@@ -45,6 +45,12 @@ async def delete_fired(conn: Conn, key: str, claimed_fire_at: int) -> None:
     await conn.execute(sql("timer_delete_fired"), key, claimed_fire_at)
 
 
+async def record_failure(conn: Conn, key: str, claimed_fire_at: int) -> int | None:
+    """The timer's failed firings in a row, this one counted; None if it moved on meanwhile."""
+    failures = await conn.fetchval(sql("timer_record_failure"), key, claimed_fire_at)
+    return None if failures is None else int(failures)
+
+
 async def reschedule(
     conn: Conn, key: str, claimed_fire_at: int, fire_at: int, payload: str | None
 ) -> None:

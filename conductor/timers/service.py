@@ -27,17 +27,24 @@ import asyncpg
 from conductor.background import BackgroundService
 from conductor.clock import Clock
 from conductor.engine.decision import TimerKind
-from conductor.engine.inputs import Input
+from conductor.engine.inputs import Input, TerminateWorkflow
 from conductor.errors import Conflict, NotFound
 from conductor.executor import Executor, PendingInput
 from conductor.metrics import Metrics
 from conductor.store import timers as timer_store
+from conductor.store.outages import is_unavailable
 from conductor.store.timers import ClaimedTimer
 from conductor.timers.gate import TimerGate
 from conductor.timers.routes import HANDLER_KINDS, Firing, TimerRoute, route_of
 from conductor.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
+# Failed firings in a row after which a timer stops being retried (about 2.5 minutes at the
+# default 30 s lease) and its workflow is terminated with the reason.
+MAX_TIMER_FAILURES = 5
+# A quarantined timer whose workflow could not be terminated either waits this long.
+PARKED_TIMER_MS = 24 * 3600 * 1000
+REASON_LIMIT = 1000
 
 # Fires one timer of a HANDLER kind and reports through the transition path (which deletes the
 # timer), or deletes or reschedules the timer itself.
@@ -220,9 +227,48 @@ class TimerService(BackgroundService):
             self.metrics.timers_fired.labels(timer.kind).inc()
         except NotFound:
             await self._drop(timer)  # its workflow was removed
-        except Exception:
+        except Exception as exc:
             # The row keeps its leased fire time, so the timer fires again after the lease.
+            if is_unavailable(exc):  # the database is away: no fault of this timer's
+                log.warning("timer %s not fired: the database is unavailable", timer.key)
+                return
             log.exception("timer %s failed to fire", timer.key)
+            await self._count_failure(timer, exc)
+
+    async def _count_failure(self, timer: ClaimedTimer, error: Exception) -> None:
+        try:
+            async with self.pool.acquire() as conn:
+                failures = await timer_store.record_failure(conn, timer.key, timer.claimed_fire_at)
+        except Exception:
+            log.exception("could not count the failure of timer %s", timer.key)
+            return
+        if failures is not None and failures >= MAX_TIMER_FAILURES:
+            await self._quarantine(timer, failures, error)
+
+    async def _quarantine(self, timer: ClaimedTimer, failures: int, error: Exception) -> None:
+        """Stop retrying a timer that keeps failing: terminate its workflow with the reason, so
+        that it shows in the run; if even that fails, park the timer for an operator."""
+        reason = (
+            f"Timer {timer.kind} failed to fire {failures} times in a row;"
+            f" last error: {type(error).__name__}: {error}"
+        )[:REASON_LIMIT]
+        self.metrics.timers_quarantined.labels(timer.kind).inc()
+        fields = {"workflow_id": timer.workflow_id, "task_id": timer.task_id}
+        log.error("quarantining timer %s: %s", timer.key, reason, extra=fields)
+        try:
+            await self.executor.transition(timer.workflow_id, TerminateWorkflow(reason=reason))
+        except Exception:
+            log.exception("workflow %s not terminated: its timer waits", timer.workflow_id)
+            async with self.pool.acquire() as conn:
+                await timer_store.reschedule(
+                    conn,
+                    timer.key,
+                    timer.claimed_fire_at,
+                    self.clock.now_ms() + PARKED_TIMER_MS,
+                    timer.payload,
+                )
+            return
+        await self._drop(timer)
 
     async def _transition(self, timer: ClaimedTimer) -> None:
         """Fire one BULK timer on its own (it could not join a bulk chunk)."""

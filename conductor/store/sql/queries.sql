@@ -462,7 +462,8 @@ SELECT count(*)::int FROM task_queue WHERE queue_name = $1;
 -- Arm (or re-arm) the one timer of a kind for a task or workflow.
 INSERT INTO timer (timer_key, workflow_id, task_id, kind, fire_at, payload)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (timer_key) DO UPDATE SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload;
+ON CONFLICT (timer_key) DO UPDATE
+    SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload, failures = 0;
 
 -- name: timer_delete_keys
 -- Drop specific timers.
@@ -833,3 +834,9 @@ SELECT t.task_type, count(*)::int AS in_progress
 FROM workflow w JOIN task t ON t.workflow_id = w.workflow_id
 WHERE w.status IN ('RUNNING', 'PAUSED') AND t.status = 'IN_PROGRESS'
 GROUP BY t.task_type;
+
+-- name: timer_record_failure
+-- Count a failed firing of the timer still holding the claim $2; returns the failures so far
+-- (no row: it was fired, dropped or re-armed meanwhile).
+UPDATE timer SET failures = failures + 1 WHERE timer_key = $1 AND fire_at = $2
+RETURNING failures;
