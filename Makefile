@@ -37,8 +37,8 @@ test-unit: $(VENV)/.dev-installed  ## pure tests, no database
 test-integration: $(VENV)/.dev-installed  ## tests that need PostgreSQL
 	$(BIN)/pytest tests/integration tests/e2e tests/browser
 
-test-database: $(VENV)/.dev-installed  ## the API and end-to-end tests only (a second PostgreSQL version)
-	$(BIN)/pytest -m "not fuzz" tests/integration tests/e2e
+test-database: $(VENV)/.dev-installed  ## the API and end-to-end tests that depend on the PostgreSQL version
+	$(BIN)/pytest -m "not once" tests/integration tests/e2e
 
 lint: $(VENV)/.dev-installed  ## ruff lint and format check
 	$(BIN)/ruff check conductor workers tests bench

@@ -15,7 +15,7 @@ import pytest
 from conductor.testing.server_process import ServerProcess
 from tests.e2e.harness import wait_until_sync
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 WORKFLOW_DEF = {
     "name": "cli_billing",

@@ -17,7 +17,7 @@ import pytest
 from conductor.store.embedded import EmbeddedPostgres
 from tests.e2e.harness import Servers, wait_until_sync
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 DEFINITION = {
     "name": "outage_probe",

@@ -16,7 +16,7 @@ import pytest
 from conductor.testing.server_process import free_port
 from tests.e2e.harness import wait_until_sync
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:

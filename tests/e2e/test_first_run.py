@@ -14,7 +14,7 @@ import pytest
 from conductor.testing.databases import with_database
 from conductor.testing.server_process import free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 # The start must answer within this; the interpreter's own start-up is most of it.
 DEADLINE_S = 2.0

@@ -23,7 +23,7 @@ from conductor.testing.server_process import ServerProcess
 from tests.e2e.js_sdk import JS_DIR, node_env, node_result, run_script
 from tests.e2e.keys import Key, create_key, request, token_for_key, wait_for_key
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 SCRIPT = JS_DIR / "auth_flow.mjs"
 TASK_TYPE = "js_e2e_greet"

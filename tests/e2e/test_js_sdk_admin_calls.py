@@ -15,7 +15,7 @@ import pytest
 from conductor.testing.server_process import ServerProcess
 from tests.e2e.js_sdk import JS_DIR, node_env, run_script
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 NODE_TIMEOUT_S = 60.0
 

@@ -15,7 +15,7 @@ import pytest
 
 from conductor.testing.server_process import ServerProcess
 
-pytestmark = [pytest.mark.e2e, pytest.mark.fuzz]
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 BUDGET_S = 60
 SEED = 20261205

@@ -30,7 +30,7 @@ from tests.e2e.harness import one_server_on_its_own_database, wait_until_sync
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class as a test
     from tests.pg import TestDatabases
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 PIPELINE = "e2e_sdk_pipeline"
 FATAL_FLOW = "e2e_sdk_fatal_flow"

@@ -25,7 +25,7 @@ from conductor.client.orkes_clients import OrkesClients
 from conductor.testing.server_process import ServerProcess
 from tests.e2e.harness import wait_until_sync
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 DEADLINE_S = 30.0
 

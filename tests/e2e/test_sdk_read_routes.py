@@ -16,7 +16,7 @@ from conductor.client.orkes_clients import OrkesClients
 
 from conductor.testing.server_process import ServerProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 
 def test_running_workflows_of_a_version(server: ServerProcess) -> None:

@@ -18,7 +18,7 @@ from conductor.client.workflow.task.wait_task import WaitTask
 
 from conductor.testing.server_process import ServerProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 
 def _register(executor: WorkflowExecutor) -> None:

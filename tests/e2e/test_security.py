@@ -24,7 +24,7 @@ from tests.e2e.keys import (
     wait_for_key,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
 
 def test_an_open_network_bind_without_keys_refuses_to_start(db_dsn: str) -> None:
