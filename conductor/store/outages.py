@@ -18,5 +18,9 @@ _UNAVAILABLE = (
 def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, _UNAVAILABLE):
         return True
+    # A pooled connection whose session the server ended while it sat idle can fail its next
+    # statement this way (seen after pg_terminate_backend); the pool then drops it.
+    if isinstance(exc, asyncpg.InternalClientError) and "another operation" in str(exc):
+        return True
     # The pool's own words when the connection under it went away.
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
