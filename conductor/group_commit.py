@@ -27,6 +27,7 @@ from typing import Generic, TypeVar
 
 from prometheus_client import Counter, Histogram
 
+from conductor import logs
 from conductor.engine.inputs import TaskResultReceived
 from conductor.engine.model import WorkflowState
 from conductor.executor import Executor, PendingInput, Transition
@@ -46,6 +47,8 @@ Result = TypeVar("Result")
 class _Waiting(Generic[Item, Result]):
     item: Item
     answer: asyncio.Future[Result]
+    # The request that submitted it, for the log records its commit makes.
+    request_id: str | None = None
 
 
 class Batcher(Generic[Item, Result]):
@@ -86,7 +89,7 @@ class Batcher(Generic[Item, Result]):
             return await self._run_alone(item)
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Result] = loop.create_future()
-        self._waiting.append(_Waiting(item, answer))
+        self._waiting.append(_Waiting(item, answer, logs.request_id.get()))
         if not self.gather_released:
             self._dispatch()
         elif not self._dispatch_soon:
@@ -117,6 +120,9 @@ class Batcher(Generic[Item, Result]):
             task.add_done_callback(self._batches.discard)
 
     async def _commit(self, batch: list[_Waiting[Item, Result]]) -> None:
+        # The task was made in whatever context dispatched it (another request, another
+        # batch): its log records name the one request it serves, or none for a shared batch.
+        logs.request_id.set(batch[0].request_id if len(batch) == 1 else None)
         try:
             self._sizes.observe(len(batch))
             if len(batch) == 1:
