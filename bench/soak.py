@@ -98,6 +98,7 @@ class Arrivals:
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     lag_max_s: float = 0.0  # the longest a start was sent after its due time
+    started_in_all: int = 0  # never reset: what the final accounting must find finished
 
     def take(self) -> Arrivals:
         taken = Arrivals(self.started, self.errors, self.latencies_ms, self.lag_max_s)
@@ -127,6 +128,7 @@ async def paced_starts(ctx: m.Context, per_s: float, until: float, arrivals: Arr
                 log.warning("start failed: %s", exc)
         else:
             arrivals.started += 1
+            arrivals.started_in_all += 1
             arrivals.latencies_ms.append(1000 * (time.perf_counter() - began))
         finally:
             slots.release()
@@ -155,10 +157,12 @@ class Sampler:
     counters: dict[str, float] = field(default_factory=dict)
     meter: CpuMeter | None = None
     at: float = 0.0
+    finished_at_baseline: float = 0.0  # M1's runs are of another type; this is for a rerun
 
     async def baseline(self) -> dict[str, Any]:
         """The state before the soak (window 0); starts the first window's clocks."""
         self.counters = await self._counters()
+        self.finished_at_baseline = self.counters.get("finished", 0.0)
         self._take_received()
         self.arrivals.take()
         self.meter = CpuMeter(self.ctx.postmaster, self.ctx.server_pid)
@@ -206,6 +210,19 @@ class Sampler:
             sum(t["total"] for t in sample["tables"].values()) / MIB,
         )
         return sample
+
+    async def finished_by_status(self) -> dict[str, int]:
+        """Runs of NAME finished since the baseline, by final status (from /metrics)."""
+        samples = await scrape(self.ctx.session, self.server_url)
+        counts: dict[str, int] = {}
+        for key, value in samples.items():
+            name, _, labels = key.partition("{")
+            if name == "conductor_workflows_finished_total" and f'workflow_type="{NAME}"' in labels:
+                status = labels.split('status="', 1)[1].split('"', 1)[0]
+                counts[status] = counts.get(status, 0) + int(value)
+        completed_before = int(self.finished_at_baseline)
+        counts["COMPLETED"] = counts.get("COMPLETED", 0) - completed_before
+        return {k: v for k, v in counts.items() if v}
 
     async def _counters(self) -> dict[str, float]:
         samples = await scrape(self.ctx.session, self.server_url)
@@ -282,12 +299,42 @@ async def soak(
             await asyncio.gather(starting, return_exceptions=True)
             raise
         await starting
+        accounting.update(await drain(sampler, arrivals, args.drain_seconds))
 
+    accounting: dict[str, Any] = {}
     try:
         await m.with_workers(ctx, recorders, body)
     finally:
         await conn.close()
-    return {"workflows_per_s": round(tasks_per_s / 3, 2), "samples": samples}
+    return {
+        "workflows_per_s": round(tasks_per_s / 3, 2),
+        "accounting": accounting,
+        "samples": samples,
+    }
+
+
+async def drain(sampler: Sampler, arrivals: Arrivals, deadline_s: float) -> dict[str, Any]:
+    """After the last start, wait (workers still running) until every run the soak started
+    has finished, or the deadline passes; then account for them: a run started and never
+    finished is lost or stuck, whatever retention has removed since."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    while True:
+        ended = await sampler.finished_by_status()
+        if sum(ended.values()) >= arrivals.started_in_all or loop.time() - began > deadline_s:
+            break
+        await asyncio.sleep(0.5)
+    runs = await sampler.conn.fetchrow(_RUNS)
+    assert runs is not None
+    completed = ended.get("COMPLETED", 0)
+    return {
+        "started": arrivals.started_in_all,
+        "completed": completed,
+        "ended_otherwise": {k: v for k, v in ended.items() if k != "COMPLETED"},
+        "unfinished": arrivals.started_in_all - sum(ended.values()),
+        "running_at_end": int(runs["running"]),
+        "drain_s": round(loop.time() - began, 1),
+    }
 
 
 async def benchmark(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
@@ -336,7 +383,7 @@ async def benchmark(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         "autovacuum": autovacuum,
         "window_seconds": args.window_seconds,
         **soaked,
-        "summary": summarise(samples, autovacuum == "on"),
+        "summary": summarise(samples, autovacuum == "on", soaked["accounting"]),
         "windows": samples,
     }
 
@@ -363,6 +410,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--retention-minutes", type=float, default=1.0, help="age at which retention removes"
     )
     p.add_argument("--window-seconds", type=float, default=60.0, help="one sample per window")
+    p.add_argument(
+        "--drain-seconds", type=float, default=180.0, help="wait for the last runs to finish"
+    )
     p.add_argument("--baseline-seconds", type=float, default=5.0, help="per raw-limit probe")
     p.add_argument("--port", type=int, help="server port (default: a free one)")
     p.add_argument("--json", action="store_true", help="print JSON instead of markdown")

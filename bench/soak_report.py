@@ -18,6 +18,9 @@ Window 0 is the state before the soak; window 1 is a warm-up and counts for no g
   with autovacuum off (the report says so) dead rows pile up whatever retention does, and this
   goal then judges the PostgreSQL's configuration, not the server; the rows stored (live rows)
   show what retention achieved.
+- Nothing lost or stuck: after the last start the workers keep going until every run started
+  has finished (or ``--drain-seconds`` pass); met if every one ended COMPLETED and no run is
+  left RUNNING in the database.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ MAIN_TABLES = ("workflow", "task", "task_queue", "timer", "task_log", "workflow_
 MIB = 1024 * 1024
 
 
-def summarise(samples: list[dict[str, Any]], autovacuum: bool) -> dict[str, Any]:
+def summarise(
+    samples: list[dict[str, Any]], autovacuum: bool, accounting: dict[str, Any]
+) -> dict[str, Any]:
     """The goals' figures and verdicts from window 0 (before) and windows 1..N; `autovacuum`:
-    whether the PostgreSQL ran with it on."""
+    whether the PostgreSQL ran with it on; `accounting`: the runs started and how they ended."""
     before, windows = samples[0], samples[1:]
     n = len(windows)
     rates = [w["tasks_per_s"] for w in windows]
@@ -52,6 +57,9 @@ def summarise(samples: list[dict[str, Any]], autovacuum: bool) -> dict[str, Any]
     totals = [sum(t["total"] for t in s["tables"].values()) for s in (before, middle, windows[-1])]
     all_tables = _verdict(totals[0], totals[1], totals[2])
     bounded = all(s["bounded"] for s in sizes.values())
+    none_lost = (
+        accounting["completed"] == accounting["started"] and accounting["running_at_end"] == 0
+    )
     return {
         "windows": n,
         "early_windows": f"2-{min(6, n)}",
@@ -68,7 +76,12 @@ def summarise(samples: list[dict[str, Any]], autovacuum: bool) -> dict[str, Any]
         "all_tables": all_tables,
         "sizes_met": bounded,
         "autovacuum": autovacuum,
-        "passed": abs(drift) <= DRIFT_MAX_PCT and rss_growth <= RSS_GROWTH_MAX_MIB and bounded,
+        "accounting": accounting,
+        "none_lost_met": none_lost,
+        "passed": abs(drift) <= DRIFT_MAX_PCT
+        and rss_growth <= RSS_GROWTH_MAX_MIB
+        and bounded
+        and none_lost,
     }
 
 
@@ -210,6 +223,8 @@ def _goals_table(summary: dict[str, Any]) -> str:
         f"| server RSS growth, end of window 2 to the end | {summary['rss_growth_mib']:+.1f} MiB "
         f"| ≤ {RSS_GROWTH_MAX_MIB:g} MiB: {mark(summary['rss_met'])} |",
         f"| table and index sizes bounded | {sizes_value} | {mark(summary['sizes_met'])} |",
+        f"| runs lost or stuck | {_accounting_cell(summary['accounting'])} "
+        f"| none: {mark(summary['none_lost_met'])} |",
     ]
     if not summary["autovacuum"]:
         lines.append(
@@ -223,3 +238,12 @@ def _goals_table(summary: dict[str, Any]) -> str:
             "a short run shows that the bench works, not that the server holds for half an hour."
         )
     return "\n".join(lines)
+
+
+def _accounting_cell(a: dict[str, Any]) -> str:
+    otherwise = ", ".join(f"{n:,} {status}" for status, n in a["ended_otherwise"].items())
+    return (
+        f"{a['started']:,} started, {a['completed']:,} COMPLETED"
+        f"{', ' + otherwise if otherwise else ''}, {a['unfinished']:,} unfinished, "
+        f"{a['running_at_end']} RUNNING at the end ({a['drain_s']} s after the last start)"
+    )
