@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from conductor import faults
 from conductor.clock import Clock
 from conductor.config import DEFAULT_MAX_PAYLOAD_BYTES
 from conductor.engine.decider import decide
@@ -401,6 +402,8 @@ class Executor:
                 conn, workflow_id, event, fired_timer, claim_next_for
             )
             await self._hand_off(conn, handing, result.decisions(), now)
+            faults.reached("transition.before_commit")
+        faults.reached("transition.after_commit")
         return result, now
 
     async def _transition_in(
@@ -484,9 +487,11 @@ class Executor:
                 await self._claim_next_many(conn, pending, decided, ctx.now)
                 decisions = [d for _, result in decided for d in result.decisions()]
                 await self._hand_off(conn, handing, decisions, ctx.now)
+                faults.reached("transition.before_commit")
         except _RETRYABLE:
             self.metrics.transition_retries.inc()
             return [None] * len(pending)
+        faults.reached("transition.after_commit")
         elapsed = time.perf_counter() - started
         histograms: dict[type, Any] = {}
         for index, result in decided:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from conductor import faults
 from conductor.clock import Clock
 from conductor.engine.definitions import queue_name
 from conductor.hand_off import HandOffs
@@ -80,6 +81,7 @@ class Poller:
                 )
             if claimed:
                 self._note(task_type, claimed)
+                faults.reached("claim.before_response")
                 return claimed
             remaining = deadline - loop.time()
             if remaining <= 0 or self._stopping:
@@ -96,6 +98,7 @@ class Poller:
             if handed:
                 self.metrics.tasks_handed_off.inc(len(handed))
                 self._note(task_type, handed)
+                faults.reached("claim.before_response")
                 return handed
 
     def note_claimed(
