@@ -54,11 +54,12 @@ from conductor.api.openapi.validation import validate_bodies
 from conductor.api.outage import OUTAGE, DatabaseOutage
 from conductor.api.request_ids import echo_request_id, request_ids
 from conductor.background import Periodic, Supervisor
-from conductor.clock import Clock, SystemClock
+from conductor.clock import Clock, DatabaseClock
 from conductor.config import Settings
 from conductor.errors import StartupRefused
 from conductor.metrics import Metrics
 from conductor.services.admission import DUE_SOON_CHECK_S, DueSoonMeter, StartAdmission
+from conductor.services.database_clock import anchor as anchor_clock
 from conductor.services.egress import EgressPolicy
 from conductor.services.event_processor import EventProcessor
 from conductor.services.retention import RetentionService
@@ -92,7 +93,7 @@ def create_app(
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
-    app[CLOCK] = clock or SystemClock()
+    app[CLOCK] = clock or DatabaseClock()
     app[METRICS] = metrics or Metrics()
     app[WAKEUPS] = Wakeups()
     app[OUTAGE] = DatabaseOutage()
@@ -151,6 +152,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                 async with pool.acquire() as conn:
                     await migrate(conn)
             # A flood of API requests cannot make a due timer wait for a connection.
+            clock = app[CLOCK]
+            if isinstance(clock, DatabaseClock):  # before anything reads the time
+                await anchor_clock(pool, clock)
             timer_pool = await create_pool(dsn, min_size=1, max_size=settings.timer_pool_size)
             app[_DSN], app[POOL], app[_TIMER_POOL] = dsn, pool, timer_pool
             app[METRICS].watch_pools({"main": pool, "timers": timer_pool})

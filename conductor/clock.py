@@ -17,6 +17,34 @@ class SystemClock:
         return time.time_ns() // 1_000_000
 
 
+class DatabaseClock:
+    """PostgreSQL's time, carried forward by this process's monotonic clock between readings.
+
+    Due times, timeouts and back-offs are stored as epoch milliseconds and compared by every
+    server on the database, so they are measured against one clock: the database's. A step of
+    this host's wall clock (NTP, a hand-set date, a skewed node among several servers) then
+    fires nothing early, times nothing out en masse and delays nothing. Until the first
+    `anchor()` it runs from the local wall clock; readings never go backwards.
+    """
+
+    def __init__(self) -> None:
+        self._anchor_ms = time.time_ns() // 1_000_000
+        self._anchor_ns = time.monotonic_ns()
+        self._last = 0
+        self.offset_ms = 0  # database time less this host's wall time, at the last anchor
+
+    def now_ms(self) -> int:
+        now = self._anchor_ms + (time.monotonic_ns() - self._anchor_ns) // 1_000_000
+        if now > self._last:
+            self._last = now
+        return self._last
+
+    def anchor(self, database_ms: int, monotonic_ns: int) -> None:
+        """The database's time was `database_ms` at this process's `monotonic_ns`."""
+        self._anchor_ms, self._anchor_ns = database_ms, monotonic_ns
+        self.offset_ms = database_ms - time.time_ns() // 1_000_000
+
+
 class ManualClock:
     """A clock that moves only when told to."""
 

@@ -13,7 +13,7 @@ import asyncpg
 
 from conductor.api.longpoll import Poller
 from conductor.background import BackgroundService, Periodic
-from conductor.clock import Clock, JumpingClock
+from conductor.clock import Clock, DatabaseClock, JumpingClock
 from conductor.config import Settings, SettingsError
 from conductor.engine.decision import TimerKind
 from conductor.executor import Executor
@@ -22,6 +22,8 @@ from conductor.metrics import Metrics
 from conductor.services.api_keys import KeyAdmin
 from conductor.services.audit import AuditTrail
 from conductor.services.broadcast import Broadcaster
+from conductor.services.database_clock import ANCHOR_EVERY_S
+from conductor.services.database_clock import anchor as anchor_clock
 from conductor.services.egress import (
     DEFAULT_DENY,
     EgressPolicy,
@@ -249,6 +251,11 @@ def _background(
         services.extend(parts.broadcaster.services())
     if parts.retention is not None:
         services.append(parts.retention)
+    if isinstance(clock, DatabaseClock):
+        pool = parts.workflows.pool
+        services.append(
+            Periodic("database-clock", lambda: anchor_clock(pool, clock), ANCHOR_EVERY_S)
+        )
     if settings.virtual_clock and isinstance(clock, JumpingClock):
         driver = VirtualClockDriver(parts.workflows.pool, clock, wakeups)
         services.append(Periodic("virtual-clock", driver.jump_if_idle, VIRTUAL_CLOCK_CHECK_S))

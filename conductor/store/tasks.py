@@ -118,6 +118,10 @@ async def health(conn: Conn) -> tuple[str, bool]:
     return str(row[0]), row[1] == "on"
 
 
+async def database_time_ms(conn: Conn) -> int:
+    return int(await conn.fetchval(sql("database_time_ms")))
+
+
 async def connection_limit(conn: Conn) -> int:
     """max_connections less the connections reserved for superusers."""
     return int(await conn.fetchval(sql("connection_limit")))

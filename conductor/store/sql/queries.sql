@@ -677,6 +677,10 @@ SELECT EXISTS (SELECT 1 FROM task_queue WHERE visible_at <= $1)
 -- Proves the database answers and accepts writes.
 SELECT version(), current_setting('transaction_read_only');
 
+-- name: database_time_ms
+-- The database's wall-clock time now (not the transaction's start), in epoch milliseconds.
+SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+
 -- name: connection_limit
 -- How many connections clients other than superusers may open.
 SELECT current_setting('max_connections')::int
