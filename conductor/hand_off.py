@@ -31,6 +31,8 @@ class WaitingPoll:
     count: int
     outcome: asyncio.Future[list[StoredTask]]
     taken: bool = False
+    # True once the client has hung up: nothing is claimed for a poll nobody will read.
+    gone: Callable[[], bool] = lambda: False
 
 
 @dataclass
@@ -62,18 +64,27 @@ class HandOffs:
         self._wake_queue = wake_queue  # a waiting poll sleeps on its queue's wake-up
         self._waiting: dict[str, deque[WaitingPoll]] = {}
 
-    def offer(self, queue: str, task_type: str, worker_id: str | None, count: int) -> WaitingPoll:
+    def offer(
+        self,
+        queue: str,
+        task_type: str,
+        worker_id: str | None,
+        count: int,
+        gone: Callable[[], bool] | None = None,
+    ) -> WaitingPoll:
         outcome: asyncio.Future[list[StoredTask]] = asyncio.get_running_loop().create_future()
         poll = WaitingPoll(queue, task_type, worker_id, count, outcome)
+        if gone is not None:
+            poll.gone = gone
         self._waiting.setdefault(queue, deque()).append(poll)
         return poll
 
     def first_waiting(self, queue: str) -> WaitingPoll | None:
-        waiting = self._waiting.get(queue)
+        waiting = self._live(queue)
         return waiting[0] if waiting else None
 
     def take(self, queue: str) -> WaitingPoll | None:
-        waiting = self._waiting.get(queue)
+        waiting = self._live(queue)
         if not waiting:
             return None
         poll = waiting.popleft()
@@ -81,6 +92,20 @@ class HandOffs:
             del self._waiting[queue]
         poll.taken = True
         return poll
+
+    def _live(self, queue: str) -> deque[WaitingPoll] | None:
+        """The queue's waiting polls, after dropping those whose clients hung up (each is
+        settled empty: its handler finds nothing when its wait ends)."""
+        waiting = self._waiting.get(queue)
+        while waiting and waiting[0].gone():
+            abandoned = waiting.popleft()
+            abandoned.taken = True
+            if not abandoned.outcome.done():
+                abandoned.outcome.set_result([])
+        if waiting is not None and not waiting:
+            del self._waiting[queue]
+            return None
+        return waiting
 
     def answer(self, poll: WaitingPoll, tasks: list[StoredTask]) -> None:
         if not poll.outcome.done():

@@ -66,12 +66,18 @@ class Poller:
         domain: str | None,
         count: int,
         timeout_ms: int,
+        gone: Callable[[], bool] | None = None,
     ) -> list[StoredTask]:
+        """Claim up to `count` tasks, waiting up to `timeout_ms` for some. `gone` says whether
+        the client has hung up: then nothing more is claimed for it, since a task claimed for
+        a closed connection would wait out its response timeout before anyone else got it."""
         queue = queue_name(task_type, domain)
         self._seen(queue, domain, worker_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ms / 1000
         while True:
+            if gone is not None and gone():
+                return []
             woken = self.wakeups.queues.waiter(queue)
             async with self.pool.acquire() as conn:
                 limits = await self.limits.get(conn, task_type)
@@ -88,7 +94,7 @@ class Poller:
                 return []
             # While it waits, a transaction that makes tasks of this queue ready may claim
             # them for it (hand_off.py); its commit wakes the queue.
-            offer = self.hand_offs.offer(queue, task_type, worker_id, count)
+            offer = self.hand_offs.offer(queue, task_type, worker_id, count, gone)
             self.metrics.long_polls_waiting.inc()
             try:
                 await wait_for(woken, remaining)

@@ -97,3 +97,18 @@ async def test_a_held_poll_waits_for_its_transaction_instead_of_answering_empty(
     commit.set()
     await running
     assert await settling == [task]
+
+
+async def test_a_poll_whose_client_hung_up_is_passed_over_and_settles_empty() -> None:
+    hand_offs, _ = _registry()
+    hung_up = {"gone": False}
+    abandoned = hand_offs.offer("work", "work", "w1", 5, gone=lambda: hung_up["gone"])
+    present = hand_offs.offer("work", "work", "w2", 5)
+    hung_up["gone"] = True  # the client closes its connection while the poll waits
+
+    assert hand_offs.first_waiting("work") is present
+    async with hand_offs.round() as handing:
+        assert handing.take("work") is present
+        handing.claimed[present] = [_task()]
+    assert await hand_offs.settle(abandoned) == []
+    assert len(await hand_offs.settle(present)) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -97,10 +98,23 @@ def _poll_args(request: web.Request) -> tuple[str, str | None, str | None]:
     return task_type, rq.query_str(request, "workerid"), domain
 
 
+def _hung_up(request: web.Request) -> Callable[[], bool]:
+    """Whether the client of `request` has closed its connection (aiohttp drops the
+    transport when the connection is lost)."""
+
+    def gone() -> bool:
+        transport = request.transport
+        return transport is None or transport.is_closing()
+
+    return gone
+
+
 @requires(Permission.WORK)
 async def poll_one(request: web.Request) -> web.Response:
     task_type, worker_id, domain = _poll_args(request)
-    claimed = await request.app[POLLER].poll(task_type, worker_id, domain, 1, _SINGLE_POLL_WAIT_MS)
+    claimed = await request.app[POLLER].poll(
+        task_type, worker_id, domain, 1, _SINGLE_POLL_WAIT_MS, _hung_up(request)
+    )
     if not claimed:
         return rq.empty(204)
     return rq.json_response(stored_task_json(claimed[0]))
@@ -115,7 +129,7 @@ async def poll_batch(request: web.Request) -> web.Response:
     if timeout > MAX_POLL_TIMEOUT_MS:
         raise BadRequest("Long Poll Timeout value cannot be more than 5 seconds")
     claimed = await request.app[POLLER].poll(
-        task_type, worker_id, domain, min(count, 1000), timeout
+        task_type, worker_id, domain, min(count, 1000), timeout, _hung_up(request)
     )
     return rq.json_response([stored_task_json(stored) for stored in claimed])
 
