@@ -12,9 +12,9 @@ import pytest
 from _pytest.terminal import TerminalReporter
 
 from tests.chaos.figures import RECORDED
-from tests.e2e.conftest import pytest_runtest_makereport, servers
+from tests.e2e.conftest import pytest_runtest_makereport, server, servers
 
-__all__ = ["pytest_runtest_makereport", "servers"]
+__all__ = ["pytest_runtest_makereport", "server", "servers"]
 
 
 def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
