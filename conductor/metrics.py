@@ -105,6 +105,12 @@ class Metrics:
             ["pool"],
             registry=r,
         )
+        self.db_oldest_transaction = Gauge(
+            "conductor_db_oldest_transaction_seconds",
+            "Age of the oldest transaction in the database holding a snapshot: while it stays"
+            " open, vacuum removes no row it may see, and queues and tables bloat",
+            registry=r,
+        )
         self.db_errors = Counter(
             "conductor_db_errors_total",
             "Requests answered with an error because the database failed or could not be reached",

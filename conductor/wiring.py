@@ -43,6 +43,7 @@ from conductor.services.script_runtimes import ScriptRuntimes
 from conductor.services.scripts import ScriptSandbox
 from conductor.services.system_task_runner import SystemTaskRunner, runtime_handlers
 from conductor.services.table_statistics import CHECK_INTERVAL_S, TableStatistics
+from conductor.services.vacuum_horizon import HORIZON_CHECK_S, VacuumHorizon
 from conductor.services.work_gauges import WORK_GAUGES_S, WorkGauges
 from conductor.store.limits import LimitsCache
 from conductor.store.timers import ClaimedTimer
@@ -241,6 +242,11 @@ def _background(
         parts.event_processor,
         Periodic("event-handler-gauges", parts.event_processor.update_gauges, EVENT_GAUGES_S),
         Periodic("key-ring", parts.keyring.refresh, settings.key_refresh_s),
+        Periodic(
+            "vacuum-horizon",
+            VacuumHorizon(parts.workflows.pool, metrics).update,
+            HORIZON_CHECK_S,
+        ),
         Periodic(
             "table-statistics",
             TableStatistics(parts.workflows.pool, metrics).refresh,

@@ -50,3 +50,8 @@ async def analyze_stale(conn: Conn, tables: tuple[str, ...] = HOT_TABLES) -> lis
                 continue
             analyzed.append(table)
     return analyzed
+
+
+async def oldest_snapshot_age_s(conn: Conn) -> float:
+    """How long the oldest snapshot held in this database has been open, in seconds."""
+    return float(await conn.fetchval(sql("oldest_snapshot_age")))

@@ -677,6 +677,13 @@ SELECT EXISTS (SELECT 1 FROM task_queue WHERE visible_at <= $1)
 -- Proves the database answers and accepts writes.
 SELECT version(), current_setting('transaction_read_only');
 
+-- name: oldest_snapshot_age
+-- Seconds since the oldest transaction in this database that holds a snapshot began (0 if none):
+-- vacuum cannot remove rows that snapshot may still see, whichever table they are in.
+SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8
+FROM pg_stat_activity
+WHERE datname = current_database() AND backend_xmin IS NOT NULL AND pid <> pg_backend_pid();
+
 -- name: database_time_ms
 -- The database's wall-clock time now (not the transaction's start), in epoch milliseconds.
 SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
