@@ -69,6 +69,7 @@ def task_json(
             "taskDefinition": task_def if isinstance(task_def, dict) else None,
             "queueWaitTime": max(queue_wait, 0),
             "firstStartTime": task.start_time,
+            "waitTimeout": task.wait_until,
         }
     )
 
