@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "conductor.background",
             "conductor.roles",
             "conductor.logs",
+            "conductor.faults",
         ),
     ),
     ("store", ("conductor.store",)),
