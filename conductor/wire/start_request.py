@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conductor.engine.model import JSON, WorkflowState
+from conductor.wire import numbers
 from conductor.wire.render import workflow_json
 
 IDEMPOTENCY_STRATEGIES = ("FAIL", "RETURN_EXISTING", "FAIL_ON_RUNNING")
@@ -35,6 +36,7 @@ def start_request(body: JSON, **launch: Any) -> StartRequest:
     """A StartRequest from StartWorkflowRequest JSON. Lenient: a field of the wrong type keeps
     its default (the API refuses such requests before it gets here). `launch` sets what the JSON
     does not carry (a derived workflow id, a parent)."""
+    numbers.start_request(body)
     inline = _of(body, "workflowDef", dict)
     name = _of(body, "name", str) or (_of(inline, "name", str) if inline else None)
     version = _of(body, "version", int)

@@ -15,6 +15,7 @@ from conductor.engine.validation import ValidationError, validate_task_def
 from conductor.errors import Conflict, FieldError, NotFound, ValidationFailed
 from conductor.roles import Permission
 from conductor.store import definitions as store
+from conductor.wire import numbers
 from conductor.wire.render import task_def_json
 
 
@@ -25,6 +26,7 @@ def _raise_if(errors: list[ValidationError]) -> None:
 
 def _normalise_workflow_def(body: dict[str, Any]) -> dict[str, Any]:
     definition = {k: v for k, v in body.items() if k not in ("createTime", "updateTime")}
+    numbers.workflow_def(definition)
     definition.setdefault("version", 1)
     definition.setdefault("schemaVersion", 2)
     return definition
@@ -39,6 +41,7 @@ async def register_task_defs(request: web.Request) -> web.Response:
         )
     errors: list[ValidationError] = []
     for i, task_def in enumerate(defs):
+        numbers.task_def(task_def)
         errors.extend(validate_task_def(task_def, f"registerTaskDef.taskDefinitions[{i}]"))
     _raise_if(errors)
     async with request.app[POOL].acquire() as conn:
@@ -55,7 +58,7 @@ def _strip_times(obj: dict[str, Any]) -> dict[str, Any]:
 
 @requires(Permission.OPERATE, audited=True)
 async def update_task_def(request: web.Request) -> web.Response:
-    task_def = await rq.json_object(request, "taskDef")
+    task_def = numbers.task_def(await rq.json_object(request, "taskDef"))
     _raise_if(validate_task_def(task_def, "updateTaskDef.taskDef"))
     async with request.app[POOL].acquire() as conn:
         if not await store.update_task_def(

@@ -16,6 +16,7 @@ from conductor.engine.inputs import Reevaluate, TerminateWorkflow
 from conductor.engine.model import WorkflowState
 from conductor.errors import FieldError, NotFound, ValidationFailed
 from conductor.roles import Permission
+from conductor.wire import numbers
 from conductor.wire.render import workflow_json, workflow_status_json
 from conductor.wire.start_request import IDEMPOTENCY_STRATEGIES, StartRequest, start_request
 
@@ -24,6 +25,7 @@ async def parse_start_request(
     app: web.Application, body: dict[str, Any], name: str | None = None
 ) -> StartRequest:
     path = "startWorkflowRequest"
+    numbers.start_request(body)
     rq.check_type(body, "name", str, path)
     rq.check_type(body, "version", int, path)
     rq.check_type(body, "correlationId", str, path)
