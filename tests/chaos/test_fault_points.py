@@ -25,7 +25,8 @@ from tests.e2e.harness import Servers
 from tests.e2e.ledger import Ledger
 from workers import ConductorClient
 
-pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.once]
+# Three crashes, each with a timer lease (30 s) to wait out at worst: more than the default 120 s.
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.once, pytest.mark.timeout(300)]
 
 RUNS_PER_LAUNCH = 50
 NAME, PREFIX = "chaos_fault_points", "chaos_fp"
@@ -64,7 +65,13 @@ async def test_kills_at_every_fault_point_lose_nothing(servers: Servers, seed: i
             async def died() -> bool:
                 return not server.alive
 
-            await wait_until(died, timeout=60, interval=0.05)
+            try:
+                await wait_until(died, timeout=60, interval=0.05)
+            except AssertionError:
+                raise AssertionError(
+                    f"fault point {point} not reached within 60 s of launch {index + 1}; "
+                    f"{len(ledger)} deliveries so far\n{server.log_tail()}"
+                ) from None
             down_at = time.monotonic()
             log = server.log_path.read_text()
             assert f"fault point {point} reached: SIGKILL" in log, server.log_tail()
