@@ -51,7 +51,7 @@ async def test_kills_at_every_fault_point_lose_nothing(servers: Servers, seed: i
     async with ConductorClient(server.api) as admin:
         await workload.register(admin, NAME, PREFIX)
     starting: list[asyncio.Task[list[str]]] = []
-    outages: list[float] = []
+    last_restart_s = 0.0
     async with workload.workers([server.api], PREFIX, ledger, per_server=2):
         for index, (point, _) in enumerate(armed):
             # Starts go on while the server dies and comes back: they retry, idempotently.
@@ -76,9 +76,15 @@ async def test_kills_at_every_fault_point_lose_nothing(servers: Servers, seed: i
             log = server.log_path.read_text()
             assert f"fault point {point} reached: SIGKILL" in log, server.log_tail()
             following = armed[index + 1] if index + 1 < len(armed) else None
-            server.env[faults.ENV] = f"{following[0]}={following[1]}" if following else ""
-            await server.start_async()
-            outages.append(time.monotonic() - down_at)
+            if following is None:
+                server.env[faults.ENV] = ""
+                await server.start_async()
+                last_restart_s = time.monotonic() - down_at
+            else:
+                # Not waited for: armed again, it may die by its next point before the first
+                # health check, and the next round's wait sees that.
+                server.env[faults.ENV] = f"{following[0]}={following[1]}"
+                server.launch()
         workflow_ids = [run for batch in await asyncio.gather(*starting) for run in batch]
         recovery_s = await workload.wait_all_completed(server.api, workflow_ids, RECOVERY_BOUND_S)
     verdict = await workload.verdict(server.api, workflow_ids, ledger)
@@ -88,7 +94,7 @@ async def test_kills_at_every_fault_point_lose_nothing(servers: Servers, seed: i
             "kills": len(armed),
             "at": "; ".join(f"{p} #{n}" for p, n in armed),
             **verdict.figures(),
-            "restart s (max)": round(max(outages), 1),
+            "last restart s": round(last_restart_s, 1),
             "all COMPLETED s after the last restart": round(recovery_s, 1),
         },
     )
