@@ -16,16 +16,19 @@ from conductor.testing.server_process import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.once]
 
-# The start must answer within this; the interpreter's own start-up is most of it.
-DEADLINE_S = 2.0
+# A failed start must answer within this beyond what the interpreter and our imports take on
+# this machine right now (`conductor --version`, timed just before): 2 s in all on a quiet
+# machine, where the imports take about 1.5 s. Timed against that, not against a fixed 2 s, it
+# holds on a machine busy with other work too, and still fails a start that hangs.
+CHECKS_BUDGET_S = 1.0
 
 
-def _start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
+def _run(tmp_path: Path, args: list[str], env: dict[str, str] | None):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CONDUCTOR_")}
     environment.update(env or {})
     began = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "conductor", "server", "--data-dir", str(tmp_path / "data"), *args],
+        [sys.executable, "-m", "conductor", *args],
         cwd=tmp_path,
         env=environment,
         capture_output=True,
@@ -33,6 +36,13 @@ def _start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None)
         timeout=30,
     )
     return done, time.monotonic() - began
+
+
+def _start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
+    """(the finished process, the seconds it took beyond a bare start of the interpreter)."""
+    _, bare = _run(tmp_path, ["--version"], env)
+    done, seconds = _run(tmp_path, ["server", "--data-dir", str(tmp_path / "data"), *args], env)
+    return done, seconds - bare
 
 
 def test_a_busy_port_is_one_line_and_no_data_folder(tmp_path: Path) -> None:
@@ -47,7 +57,7 @@ def test_a_busy_port_is_one_line_and_no_data_folder(tmp_path: Path) -> None:
         f"conductor: port {port} on 127.0.0.1 is already in use: stop what listens there"
         " or choose another with --port (CONDUCTOR_PORT)"
     ]
-    assert seconds < DEADLINE_S
+    assert seconds < CHECKS_BUDGET_S
     assert not (tmp_path / "data").exists()
 
 
@@ -65,7 +75,7 @@ def test_an_unreachable_database_is_one_line_without_its_password(tmp_path: Path
         f"conductor: cannot connect to the database at postgresql://billing:***@127.0.0.1:{dead_port}"
     )
     assert "s3cret" not in done.stderr
-    assert seconds < DEADLINE_S
+    assert seconds < CHECKS_BUDGET_S
     assert not (tmp_path / "data").exists()
 
 
@@ -77,7 +87,7 @@ def test_a_database_that_refuses_the_login_is_one_line(tmp_path: Path, db_dsn: s
     assert done.returncode != 0
     [line] = done.stderr.strip().splitlines()
     assert "no_such_database_here" in line and "does not exist" in line
-    assert seconds < DEADLINE_S
+    assert seconds < CHECKS_BUDGET_S
 
 
 def test_a_clean_start_says_where_it_listens_and_warns_of_nothing(tmp_path: Path) -> None:
