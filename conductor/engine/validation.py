@@ -16,6 +16,8 @@ from conductor.engine.templates import references
 _WF_TIMEOUT_POLICIES = {"TIME_OUT_WF", "ALERT_ONLY"}
 
 __all__ = [
+    "TASK_DEF_COUNTS",
+    "TASK_DEF_INTEGERS",
     "ValidationError",
     "jq_queries_of",
     "scripts_of",
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 
-_TASK_DEF_COUNTS = (
+TASK_DEF_COUNTS = (
     "retryCount",
     "retryDelaySeconds",
     "pollTimeoutSeconds",
@@ -36,6 +38,8 @@ _TASK_DEF_COUNTS = (
     "rateLimitFrequencyInSeconds",
     "concurrentExecLimit",
 )
+# Every integer field of a TaskDef: the counts, and two that may be 0 or less.
+TASK_DEF_INTEGERS = (*TASK_DEF_COUNTS, "responseTimeoutSeconds", "backoffScaleFactor")
 
 
 def validate_task_def(
@@ -50,12 +54,12 @@ def validate_task_def(
     if not inline and _is_blank(task_def.get("name")):
         errors.append(ValidationError(f"{path}.name", "TaskDef name cannot be null or empty"))
     if inline:
-        for key in (*_TASK_DEF_COUNTS, "responseTimeoutSeconds", "backoffScaleFactor"):
+        for key in TASK_DEF_INTEGERS:
             if not _int_or_none(task_def.get(key)):
                 errors.append(
                     ValidationError(f"{path}.{key}", f"{key} must be an integer", task_def.get(key))
                 )
-    for key in () if inline else _TASK_DEF_COUNTS:
+    for key in () if inline else TASK_DEF_COUNTS:
         if not _non_negative_int(task_def.get(key)):
             errors.append(
                 ValidationError(

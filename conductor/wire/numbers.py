@@ -11,22 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conductor.engine.validation import TASK_DEF_INTEGERS
+
 _INTEGER = re.compile(r"\s*[+-]?\d{1,18}\s*")
 
-TASK_DEF_INTEGERS = (
-    "retryCount",
-    "retryDelaySeconds",
-    "pollTimeoutSeconds",
-    "timeoutSeconds",
-    "totalTimeoutSeconds",
-    "maxRetryDelaySeconds",
-    "backoffJitterMs",
-    "rateLimitPerFrequency",
-    "rateLimitFrequencyInSeconds",
-    "concurrentExecLimit",
-    "responseTimeoutSeconds",
-    "backoffScaleFactor",
-)
 WORKFLOW_DEF_INTEGERS = ("version", "schemaVersion", "timeoutSeconds")
 WORKFLOW_TASK_INTEGERS = ("startDelay", "retryCount")
 START_REQUEST_INTEGERS = ("version", "priority")
