@@ -19,7 +19,8 @@ import pytest
 from conductor.testing.server_process import ServerProcess
 from tests.chaos.figures import record
 from tests.conftest import wait_until
-from tests.e2e.ledger import Ledger, LedgerWorker, wait_all_completed
+from tests.e2e.harness import metric_value
+from tests.e2e.ledger import Ledger, LedgerWorker, one_task_workflow, wait_all_completed
 from workers import Backoff, ConductorClient, TaskRunner
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.once]
@@ -31,37 +32,20 @@ RESPONSE_TIMEOUT_S = 3
 BOUND_S = RESPONSE_TIMEOUT_S + 10
 
 
-async def _waiting_polls(session: aiohttp.ClientSession, url: str) -> float:
-    async with session.get(f"{url}/metrics") as resp:
-        text = await resp.text()
-    for line in text.splitlines():
-        if line.startswith("conductor_long_polls_waiting "):
-            return float(line.split()[1])
-    return 0.0
-
-
 async def test_polls_whose_clients_hung_up_take_no_tasks(server: ServerProcess) -> None:
     async with ConductorClient(server.api) as admin:
         await admin.register_task_defs(
             [{"name": TASK_TYPE, "responseTimeoutSeconds": RESPONSE_TIMEOUT_S, "retryCount": 5}]
         )
-        await admin.register_workflow_def(
-            {
-                "name": NAME,
-                "version": 1,
-                "schemaVersion": 2,
-                "tasks": [{"name": TASK_TYPE, "taskReferenceName": "only", "type": "SIMPLE"}],
-            }
-        )
+        await admin.register_workflow_def(one_task_workflow(NAME, TASK_TYPE))
     sessions = [aiohttp.ClientSession() for _ in range(POLLS)]
     url = f"{server.api}/tasks/poll/batch/{TASK_TYPE}?count=5&timeout=5000&workerid=gone"
     polls = [asyncio.create_task(s.get(url)) for s in sessions]
-    async with aiohttp.ClientSession() as probe:
 
-        async def all_waiting() -> bool:
-            return await _waiting_polls(probe, server.url) >= POLLS
+    async def all_waiting() -> bool:
+        return await metric_value(server.url, "conductor_long_polls_waiting") >= POLLS
 
-        await wait_until(all_waiting, timeout=10)
+    await wait_until(all_waiting, timeout=10)
     for poll in polls:  # the clients hang up: their connections close mid-request
         poll.cancel()
     for poll in polls:

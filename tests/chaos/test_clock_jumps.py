@@ -24,7 +24,7 @@ from tests.chaos import workload
 from tests.chaos.figures import record
 from tests.conftest import wait_until
 from tests.e2e.harness import Servers
-from tests.e2e.ledger import Ledger
+from tests.e2e.ledger import Ledger, one_task_workflow
 from workers import ConductorClient, TaskResult, TaskResultStatus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.once]
@@ -48,26 +48,12 @@ def _definitions() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         {"name": HELD_TYPE, "responseTimeoutSeconds": 30, "timeoutSeconds": 60, "retryCount": 0},
     ]
     workflows: list[dict[str, object]] = [
-        {
-            "name": NAME,
-            "version": 1,
-            "schemaVersion": 2,
-            "tasks": [
-                {
-                    "name": "pause",
-                    "taskReferenceName": "pause",
-                    "type": "WAIT",
-                    "inputParameters": {"duration": f"{WAIT_S} seconds"},
-                },
-                {"name": f"{PREFIX}_last", "taskReferenceName": "last", "type": "SIMPLE"},
-            ],
-        },
-        {
-            "name": HELD_NAME,
-            "version": 1,
-            "schemaVersion": 2,
-            "tasks": [{"name": HELD_TYPE, "taskReferenceName": "held", "type": "SIMPLE"}],
-        },
+        workload.wait_workflow(
+            NAME,
+            f"{WAIT_S} seconds",
+            {"name": f"{PREFIX}_last", "taskReferenceName": "last", "type": "SIMPLE"},
+        ),
+        one_task_workflow(HELD_NAME, HELD_TYPE, "held"),
     ]
     return task_defs, workflows
 

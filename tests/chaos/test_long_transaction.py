@@ -15,14 +15,14 @@ import asyncio
 import os
 import time
 
-import aiohttp
 import asyncpg
 import pytest
 
 from conductor.testing.server_process import ServerProcess
 from tests.chaos.figures import record
 from tests.conftest import wait_until
-from tests.e2e.ledger import Ledger, LedgerWorker, wait_all_completed
+from tests.e2e.harness import metric_value
+from tests.e2e.ledger import Ledger, LedgerWorker, one_task_workflow, wait_all_completed
 from workers import Backoff, ConductorClient, TaskRunner
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.once]
@@ -39,28 +39,12 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
-async def _oldest_transaction_s(session: aiohttp.ClientSession, url: str) -> float:
-    async with session.get(f"{url}/metrics") as resp:
-        text = await resp.text()
-    for line in text.splitlines():
-        if line.startswith("conductor_db_oldest_transaction_seconds "):
-            return float(line.split()[1])
-    return 0.0
-
-
 async def test_a_transaction_held_open_is_reported_and_work_flows(
     server: ServerProcess, db_dsn: str
 ) -> None:
     async with ConductorClient(server.api) as client:
         await client.register_task_defs([{"name": TASK_TYPE, "responseTimeoutSeconds": 30}])
-        await client.register_workflow_def(
-            {
-                "name": NAME,
-                "version": 1,
-                "schemaVersion": 2,
-                "tasks": [{"name": TASK_TYPE, "taskReferenceName": "only", "type": "SIMPLE"}],
-            }
-        )
+        await client.register_workflow_def(one_task_workflow(NAME, TASK_TYPE))
         ledger = Ledger()
         started: dict[str, tuple[float, str]] = {}  # run -> (when, phase)
         phase = "before"
@@ -88,14 +72,13 @@ async def test_a_transaction_held_open_is_reported_and_work_flows(
             await held.start()
             await holder.fetchval("SELECT count(*) FROM workflow")  # takes the snapshot
             phase, opened = "during", time.monotonic()
-            async with aiohttp.ClientSession() as session:
 
-                async def reported() -> bool:
-                    age = await _oldest_transaction_s(session, server.url)
-                    return age >= min(HOLD_S / 2, 10)
+            async def reported() -> bool:
+                age = await metric_value(server.url, "conductor_db_oldest_transaction_seconds")
+                return age >= min(HOLD_S / 2, 10)
 
-                await wait_until(reported, timeout=HOLD_S, interval=0.5)
-                reported_after_s = time.monotonic() - opened
+            await wait_until(reported, timeout=HOLD_S, interval=0.5)
+            reported_after_s = time.monotonic() - opened
             await asyncio.sleep(max(0.0, opened + HOLD_S - time.monotonic()))
             await held.rollback()
             phase = "after"

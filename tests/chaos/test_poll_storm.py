@@ -19,7 +19,7 @@ import pytest
 from conductor.testing.server_process import ServerProcess
 from tests.chaos import workload
 from tests.chaos.figures import record
-from tests.e2e.ledger import wait_all_completed
+from tests.e2e.ledger import one_task_workflow, wait_all_completed
 from workers import ConductorClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.once]
@@ -38,14 +38,7 @@ def _percentile(values: list[float], share: float) -> float:
 async def test_a_poll_storm_hands_each_task_to_one_worker_once(server: ServerProcess) -> None:
     async with ConductorClient(server.api) as admin:
         await admin.register_task_defs([{"name": TASK_TYPE, "responseTimeoutSeconds": 60}])
-        await admin.register_workflow_def(
-            {
-                "name": NAME,
-                "version": 1,
-                "schemaVersion": 2,
-                "tasks": [{"name": TASK_TYPE, "taskReferenceName": "only", "type": "SIMPLE"}],
-            }
-        )
+        await admin.register_workflow_def(one_task_workflow(NAME, TASK_TYPE))
     handed: list[str] = []
     latencies: list[float] = []
     stop = asyncio.Event()

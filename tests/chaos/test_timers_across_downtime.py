@@ -12,6 +12,7 @@ import pytest
 
 from conductor.testing.server_process import ServerProcess
 from tests.chaos.figures import record
+from tests.chaos.workload import wait_workflow
 from tests.e2e.ledger import wait_all_completed
 from workers import ConductorClient
 
@@ -23,29 +24,13 @@ LONG_DAYS = (25, 365, 5 * 365)
 DAY_MS = 86_400_000
 
 
-def _wait_workflow(name: str, duration: str) -> dict[str, object]:
-    return {
-        "name": name,
-        "version": 1,
-        "schemaVersion": 2,
-        "tasks": [
-            {
-                "name": "pause",
-                "taskReferenceName": "pause",
-                "type": "WAIT",
-                "inputParameters": {"duration": duration},
-            }
-        ],
-    }
-
-
 async def test_timers_due_while_the_server_is_down_fire_once_after(
     server: ServerProcess,
 ) -> None:
     async with ConductorClient(server.api) as client:
-        await client.register_workflow_def(_wait_workflow("chaos_short", f"{SHORT_S} seconds"))
+        await client.register_workflow_def(wait_workflow("chaos_short", f"{SHORT_S} seconds"))
         for days in LONG_DAYS:
-            await client.register_workflow_def(_wait_workflow(f"chaos_{days}d", f"{days} days"))
+            await client.register_workflow_def(wait_workflow(f"chaos_{days}d", f"{days} days"))
         short_ids = [await client.start_workflow("chaos_short", {}, version=1) for _ in range(RUNS)]
         long_ids = {
             days: await client.start_workflow(f"chaos_{days}d", {}, version=1) for days in LONG_DAYS

@@ -92,6 +92,17 @@ def workflow_def(name: str, prefix: str) -> dict[str, Any]:
     }
 
 
+def wait_workflow(name: str, duration: str, *then: dict[str, Any]) -> dict[str, Any]:
+    """A WAIT of `duration` (ref `pause`), then the tasks `then`, if any."""
+    pause = {
+        "name": "pause",
+        "taskReferenceName": "pause",
+        "type": "WAIT",
+        "inputParameters": {"duration": duration},
+    }
+    return {"name": name, "version": 1, "schemaVersion": 2, "tasks": [pause, *then]}
+
+
 async def register(client: ConductorClient, name: str, prefix: str) -> None:
     await client.register_task_defs(task_defs(prefix))
     await client.register_workflow_def(workflow_def(name, prefix))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
 import pytest
 
 from conductor.testing.server_process import STARTUP_TIMEOUT_S, ServerProcess, free_port
@@ -23,6 +24,16 @@ if TYPE_CHECKING:  # imported by name, pytest would try to collect the class as 
 
 # Servers launched and not yet stopped, for log tails in failure reports.
 LIVE: list[ServerProcess] = []
+
+
+async def metric_value(base_url: str, name: str) -> float:
+    """The value of a server's unlabelled metric `name` from its /metrics (0 if absent)."""
+    async with aiohttp.ClientSession() as session, session.get(f"{base_url}/metrics") as resp:
+        text = await resp.text()
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    return 0.0
 
 
 def wait_until_sync(

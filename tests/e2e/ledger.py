@@ -103,6 +103,16 @@ def three_task_workflow(name: str, prefix: str) -> dict[str, Any]:
     }
 
 
+def one_task_workflow(name: str, task_type: str, ref: str = "only") -> dict[str, Any]:
+    """A workflow of one SIMPLE task of `task_type`."""
+    return {
+        "name": name,
+        "version": 1,
+        "schemaVersion": 2,
+        "tasks": [{"name": task_type, "taskReferenceName": ref, "type": "SIMPLE"}],
+    }
+
+
 async def start_workflows(
     clients: list[ConductorClient], name: str, count: int, parallel: int = 16
 ) -> list[str]:

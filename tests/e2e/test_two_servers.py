@@ -11,18 +11,18 @@ import asyncio
 import time
 from collections import Counter
 
-import aiohttp
 import pytest
 
 from conductor.testing.server_process import ServerProcess
 from tests.conftest import wait_until
-from tests.e2e.harness import Servers
+from tests.e2e.harness import Servers, metric_value
 from tests.e2e.ledger import (
     REFS,
     Ledger,
     LedgerWorker,
     check_all,
     grouped_results,
+    one_task_workflow,
     start_workflows,
     task_defs,
     three_task_workflow,
@@ -90,51 +90,32 @@ async def test_two_servers_complete_every_workflow_once(servers: Servers) -> Non
     assert results == len(ledger) and transactions < results
 
 
-async def _long_polls_waiting(session: aiohttp.ClientSession, server: ServerProcess) -> float:
-    async with session.get(f"{server.url}/metrics") as resp:
-        text = await resp.text()
-    for line in text.splitlines():
-        if line.startswith("conductor_long_polls_waiting "):
-            return float(line.split()[1])
-    return 0.0
-
-
 async def test_long_poll_is_woken_by_a_task_scheduled_on_the_other_server(
     servers: Servers,
 ) -> None:
     first, second = servers.start(2)
     async with ConductorClient(first.api) as admin:
         await admin.register_task_defs([{"name": WAKE_TASK, "responseTimeoutSeconds": 30}])
-        await admin.register_workflow_def(
-            {
-                "name": WAKE_FLOW,
-                "version": 1,
-                "schemaVersion": 2,
-                "tasks": [{"name": WAKE_TASK, "taskReferenceName": "wake_ref", "type": "SIMPLE"}],
-            }
+        await admin.register_workflow_def(one_task_workflow(WAKE_FLOW, WAKE_TASK, "wake_ref"))
+
+    for starter, poller in ((first, second), (second, first)):
+        async with ConductorClient(starter.api) as start, ConductorClient(poller.api) as poll:
+            polling = asyncio.create_task(poll.batch_poll(WAKE_TASK, "e2e-waker", 1, LONG_POLL_MS))
+
+            async def poll_is_waiting(poller: ServerProcess = poller) -> bool:
+                return await metric_value(poller.url, "conductor_long_polls_waiting") >= 1
+
+            await wait_until(poll_is_waiting, timeout=4)
+            workflow_id = await start.start_workflow(WAKE_FLOW, {}, version=1)
+            scheduled = time.monotonic()
+            tasks = await polling
+            woken_after = time.monotonic() - scheduled
+
+        assert [t.workflow_instance_id for t in tasks] == [workflow_id], (
+            f"long poll on {poller.name} got {tasks} for a task scheduled on {starter.name}"
         )
-
-    async with aiohttp.ClientSession() as session:
-        for starter, poller in ((first, second), (second, first)):
-            async with ConductorClient(starter.api) as start, ConductorClient(poller.api) as poll:
-                polling = asyncio.create_task(
-                    poll.batch_poll(WAKE_TASK, "e2e-waker", 1, LONG_POLL_MS)
-                )
-
-                async def poll_is_waiting(poller: ServerProcess = poller) -> bool:
-                    return await _long_polls_waiting(session, poller) >= 1
-
-                await wait_until(poll_is_waiting, timeout=4)
-                workflow_id = await start.start_workflow(WAKE_FLOW, {}, version=1)
-                scheduled = time.monotonic()
-                tasks = await polling
-                woken_after = time.monotonic() - scheduled
-
-            assert [t.workflow_instance_id for t in tasks] == [workflow_id], (
-                f"long poll on {poller.name} got {tasks} for a task scheduled on {starter.name}"
-            )
-            print(f"{poller.name} woken {woken_after:.3f} s after {starter.name} scheduled")
-            assert woken_after < WAKE_BOUND_S, (
-                f"long poll on {poller.name} returned {woken_after:.2f} s after {starter.name} "
-                f"scheduled the task"
-            )
+        print(f"{poller.name} woken {woken_after:.3f} s after {starter.name} scheduled")
+        assert woken_after < WAKE_BOUND_S, (
+            f"long poll on {poller.name} returned {woken_after:.2f} s after {starter.name} "
+            f"scheduled the task"
+        )
