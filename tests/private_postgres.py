@@ -7,7 +7,9 @@ socket. Only tests that take their database away need one: the others share the 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +31,10 @@ class PrivatePostgres:
         self._pg_ctl(["-w", "-o", '-h ""', "-o", f"-k {self._socket_dir}", "-l", log, "start"])
 
     def close(self) -> None:
+        # The wheel stops only the postmaster it started: after stop() and start() that one is
+        # gone, and the one start() made would be left running. Stopped here first, then.
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._pg_ctl(["-w", "-m", "fast", "stop"])
         self._embedded.stop()
 
     def _pg_ctl(self, args: list[str]) -> None:
