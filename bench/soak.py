@@ -157,12 +157,10 @@ class Sampler:
     counters: dict[str, float] = field(default_factory=dict)
     meter: CpuMeter | None = None
     at: float = 0.0
-    finished_at_baseline: float = 0.0  # M1's runs are of another type; this is for a rerun
 
     async def baseline(self) -> dict[str, Any]:
         """The state before the soak (window 0); starts the first window's clocks."""
         self.counters = await self._counters()
-        self.finished_at_baseline = self.counters.get("finished", 0.0)
         self._take_received()
         self.arrivals.take()
         self.meter = CpuMeter(self.ctx.postmaster, self.ctx.server_pid)
@@ -212,7 +210,8 @@ class Sampler:
         return sample
 
     async def finished_by_status(self) -> dict[str, int]:
-        """Runs of NAME finished since the baseline, by final status (from /metrics)."""
+        """Runs of NAME finished, by final status (from /metrics). Only the soak starts NAME,
+        on a fresh server, so the counters hold nothing from before it."""
         samples = await scrape(self.ctx.session, self.server_url)
         counts: dict[str, int] = {}
         for key, value in samples.items():
@@ -220,9 +219,7 @@ class Sampler:
             if name == "conductor_workflows_finished_total" and f'workflow_type="{NAME}"' in labels:
                 status = labels.split('status="', 1)[1].split('"', 1)[0]
                 counts[status] = counts.get(status, 0) + int(value)
-        completed_before = int(self.finished_at_baseline)
-        counts["COMPLETED"] = counts.get("COMPLETED", 0) - completed_before
-        return {k: v for k, v in counts.items() if v}
+        return counts
 
     async def _counters(self) -> dict[str, float]:
         samples = await scrape(self.ctx.session, self.server_url)
