@@ -16,6 +16,7 @@ from collections import Counter
 import aiohttp
 import pytest
 
+from bench.report import percentile
 from conductor.testing.server_process import ServerProcess
 from tests.chaos import workload
 from tests.chaos.figures import record
@@ -28,11 +29,6 @@ POLLERS = 300
 RUNS = 1000
 TASK_TYPE, NAME = "chaos_storm", "chaos_poll_storm"
 BOUND_S = 120
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 async def test_a_poll_storm_hands_each_task_to_one_worker_once(server: ServerProcess) -> None:
@@ -94,8 +90,8 @@ async def test_a_poll_storm_hands_each_task_to_one_worker_once(server: ServerPro
             "handed out twice": len(twice),
             "attempts beyond the first": len(task_ids) - RUNS,
             "polls answered with tasks": len(latencies),
-            "their p50 / p99 ms": f"{1000 * _percentile(latencies, 0.5):.0f} / "
-            f"{1000 * _percentile(latencies, 0.99):.0f}",
+            "their p50 / p99 ms": f"{1000 * percentile(latencies, 0.5):.0f} / "
+            f"{1000 * percentile(latencies, 0.99):.0f}",
             "all COMPLETED s": round(elapsed, 1),
         },
     )
