@@ -28,21 +28,24 @@ class DatabaseClock:
     """
 
     def __init__(self) -> None:
-        self._anchor_ms = time.time_ns() // 1_000_000
+        # Kept in nanoseconds: whole milliseconds at the anchor would put every later reading up
+        # to half a millisecond off, differently after each anchor.
+        self._anchor_epoch_ns = time.time_ns()
         self._anchor_ns = time.monotonic_ns()
         self._last = 0
         self.offset_ms = 0  # database time less this host's wall time, at the last anchor
 
     def now_ms(self) -> int:
-        now = self._anchor_ms + (time.monotonic_ns() - self._anchor_ns) // 1_000_000
+        now = (self._anchor_epoch_ns + time.monotonic_ns() - self._anchor_ns) // 1_000_000
         if now > self._last:
             self._last = now
         return self._last
 
-    def anchor(self, database_ms: int, monotonic_ns: int) -> None:
-        """The database's time was `database_ms` at this process's `monotonic_ns`."""
-        self._anchor_ms, self._anchor_ns = database_ms, monotonic_ns
-        self.offset_ms = database_ms - time.time_ns() // 1_000_000
+    def anchor(self, database_us: int, monotonic_ns: int) -> None:
+        """The database's time was `database_us` (epoch microseconds) at this process's
+        `monotonic_ns`."""
+        self._anchor_epoch_ns, self._anchor_ns = database_us * 1_000, monotonic_ns
+        self.offset_ms = (database_us * 1_000 - time.time_ns()) // 1_000_000
 
 
 class ManualClock:

@@ -21,10 +21,10 @@ async def anchor(pool: asyncpg.Pool, clock: DatabaseClock) -> None:
     """Read the database's time and pin the clock to it, taking the round trip's midpoint."""
     async with pool.acquire() as conn:
         before = time.monotonic_ns()
-        database_ms = await task_store.database_time_ms(conn)
+        database_us = await task_store.database_time_us(conn)
         after = time.monotonic_ns()
     warned = abs(clock.offset_ms) > SKEW_WARNING_MS
-    clock.anchor(database_ms, (before + after) // 2)
+    clock.anchor(database_us, (before + after) // 2)
     if abs(clock.offset_ms) > SKEW_WARNING_MS and not warned:
         log.warning(
             "this host's clock is %.1f s off the database's; timers follow the database's",

@@ -118,8 +118,8 @@ async def health(conn: Conn) -> tuple[str, bool]:
     return str(row[0]), row[1] == "on"
 
 
-async def database_time_ms(conn: Conn) -> int:
-    return int(await conn.fetchval(sql("database_time_ms")))
+async def database_time_us(conn: Conn) -> int:
+    return int(await conn.fetchval(sql("database_time_us")))
 
 
 async def connection_limit(conn: Conn) -> int:

@@ -684,9 +684,9 @@ SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::flo
 FROM pg_stat_activity
 WHERE datname = current_database() AND backend_xmin IS NOT NULL AND pid <> pg_backend_pid();
 
--- name: database_time_ms
--- The database's wall-clock time now (not the transaction's start), in epoch milliseconds.
-SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+-- name: database_time_us
+-- The database's wall-clock time now (not the transaction's start), in epoch microseconds.
+SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint;
 
 -- name: connection_limit
 -- How many connections clients other than superusers may open.
