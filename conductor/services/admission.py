@@ -48,13 +48,14 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import asyncpg
 
 from conductor.clock import Clock
+from conductor.config import Settings
 from conductor.engine.decision import DEADLINE_KINDS, TimerIntent
 from conductor.errors import TooManyRequests
 from conductor.metrics import Metrics
 from conductor.store import timers as timer_store
 
 RETRY_AFTER_S = 1
-DEFAULT_WAIT_TARGET_MS = 100
+DEFAULT_WAIT_TARGET_MS = Settings.start_wait_target_ms
 # A start is held this long at most while running work is behind, so starts never stop.
 MAX_HOLD_S = 1.0
 # A report of late claims stops counting after this long without another claim.
