@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from conductor.clock import DatabaseClock
+from conductor.services.database_clock import best_reading
 
 HOUR_MS = 3_600_000
 
@@ -44,3 +45,14 @@ def test_the_anchor_keeps_the_database_time_below_a_millisecond() -> None:
     now_ns = time.monotonic_ns()
     clock.anchor(7_000_000_900, now_ns - 100_000)  # 7,000,000.9 ms, read 0.1 ms ago
     assert clock.now_ms() >= 7_000_001
+
+
+def test_the_reading_with_the_shortest_round_trip_pins_the_clock() -> None:
+    """A first reading that also prepared its statement (1.5 ms) or resumed late on a busy
+    loop says less about when the database read its clock than a 0.1 ms one."""
+    readings = [
+        (1_000_000, 5_000_001_400, 2_600_000),  # 1.6 ms: prepared first
+        (3_000_000, 5_000_002_050, 3_100_000),  # 0.1 ms
+        (4_000_000, 5_000_003_900, 5_000_000),  # 1.0 ms: the loop was busy
+    ]
+    assert best_reading(readings) == (5_000_002_050, 3_050_000)
