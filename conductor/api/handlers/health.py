@@ -8,6 +8,7 @@ picks one per connection, and this is how to tell them apart.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from importlib import metadata
 
@@ -56,7 +57,13 @@ async def metrics(request: web.Request) -> web.Response:
 
 @requires(Permission.READ)
 async def version(_request: web.Request) -> web.Response:
-    return rq.text(metadata.version("conductor-py-server"))
+    return rq.text(_release())
+
+
+@functools.cache
+def _release() -> str:
+    # importlib.metadata scans every installed distribution: 0.3 ms a call, the same answer.
+    return metadata.version("conductor-py-server")
 
 
 def routes() -> list[web.RouteDef]:
