@@ -17,6 +17,11 @@ after the workloads; every rate is reported as a ratio to their mean. The worklo
   and when the last step reached the worker, after T.
 - M2: starts only, 64 in flight, for 10 s: starts/s and latency.
 
+M1's and M2's ratios to R come with their ceiling (`..._per_r_ceiling`): the ratio all cores
+would reach, fully busy, at the CPU per operation measured. M5 comes with its own floor, taken at
+its pace: a request that does no work and a durable 1-row commit (`floor_...`), and its medians
+as multiples of that floor (`..._per_floor`).
+
 With ``--db-stats``, each workload also reports PostgreSQL commits per operation
 (pg_stat_database; adds 2 x 11 s per workload for the statistics to be flushed). Every workload
 reports CPU ms per operation of the server, PostgreSQL and this process (workers and clients).
@@ -85,10 +90,14 @@ async def benchmark(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         await drop_scratch_table(dsn)
         log.info("raw limit after: %.0f commits/s", raw_after)
     r = (raw_before + raw_after) / 2
-    if "M1" in results:
-        results["M1"]["tasks_per_r"] = round(results["M1"]["tasks_per_s"] / r, 3)
-    if "M2" in results:
-        results["M2"]["starts_per_r"] = round(results["M2"]["starts_per_s"] / r, 3)
+    for name, rate, ratio in (
+        ("M1", "tasks_per_s", "tasks_per_r"),
+        ("M2", "starts_per_s", "starts_per_r"),
+    ):
+        if name in results:
+            figures = results[name]
+            figures[ratio] = round(figures[rate] / r, 3)
+            figures[f"{ratio}_ceiling"] = round(_cpu_ceiling(figures, machine.nproc) / r, 3)
     return {
         "command": command_line("bench.mixed_load"),
         "machine": machine,
@@ -122,6 +131,16 @@ async def _workloads(
             results[name] = await runs[name]()
             log.info("%s: %s", name, results[name])
         return results
+
+
+_CPU_PARTS = ("server", "postgres", "load_generator")
+
+
+def _cpu_ceiling(figures: dict[str, Any], cores: int) -> float:
+    """Operations per second with every core busy at the CPU per operation measured (server,
+    PostgreSQL and load generator share the cores): what no scheduling can beat here."""
+    per_op_ms = sum(figures[f"cpu_ms_per_op_{part}"] for part in _CPU_PARTS)
+    return cores * 1000 / per_op_ms
 
 
 def _meets(value: float, comparison: str, goal: float) -> bool:

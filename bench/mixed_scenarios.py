@@ -28,7 +28,7 @@ from bench.mixed_workload import (
     wait_then_step,
     workflow,
 )
-from bench.postgres import db_stats
+from bench.postgres import db_stats, idle_commit_ms
 from bench.report import percentile
 from bench.server_api import start_workflows
 from bench.throughput_workload import statuses
@@ -37,6 +37,8 @@ from workers import ConductorClient, TaskRunner
 log = logging.getLogger("bench")
 
 WAIT_S = 5.0
+# M5's quiet between runs, for the long-poll to reach the server and wait there.
+_M5_IDLE_S = 0.02
 
 
 @dataclass
@@ -242,7 +244,9 @@ async def m4_due_at_one_instant(ctx: Context, workflows: int, in_flight: int) ->
 
 
 async def m5_one_at_a_time(ctx: Context, runs: int) -> dict[str, Any]:
-    """One run at a time, one task: start → the worker has it → COMPLETED visible."""
+    """One run at a time, one task: start → the worker has it → COMPLETED visible. Also its
+    floor on this machine at the same pace: a request to the server that does no work, and a
+    durable commit (see `_floor`)."""
     name = "m5_single"
     await register(ctx, ["m5_step"], workflow(name, [simple("m5_step", "s")]))
     poll_url = f"{ctx.api}/tasks/poll/batch/m5_step?count=1&timeout=2000&workerid=m5"
@@ -251,14 +255,12 @@ async def m5_one_at_a_time(ctx: Context, runs: int) -> dict[str, Any]:
     await probe.start()
     for _ in range(runs):
         polling = asyncio.create_task(_poll(ctx.session, poll_url))
-        await asyncio.sleep(0.02)  # let the long-poll reach the server and wait there
+        await asyncio.sleep(_M5_IDLE_S)
         began = time.perf_counter()
         async with ctx.session.post(f"{ctx.api}/workflow/{name}", json={}) as resp:
             workflow_id = (await resp.text()).strip()
-        tasks = await polling
-        got = time.perf_counter()
-        [task] = tasks
-        dispatch.append(time.time() * 1000 - float(task["scheduledTime"]))
+        [task], got, got_epoch_ms = await polling
+        dispatch.append(got_epoch_ms - float(task["scheduledTime"]))
         result = {
             "workflowInstanceId": workflow_id,
             "taskId": task["taskId"],
@@ -278,10 +280,42 @@ async def m5_one_at_a_time(ctx: Context, runs: int) -> dict[str, Any]:
     figures.update(_pcts("dispatch_ms", dispatch))
     figures.update(_pcts("end_to_end_ms", end_to_end))
     await probe.stop(runs, figures)
+    figures.update(await _floor(ctx, runs, figures))
     return figures
 
 
-async def _poll(session: aiohttp.ClientSession, url: str) -> list[dict[str, Any]]:
+async def _floor(ctx: Context, runs: int, m5: dict[str, Any]) -> dict[str, Any]:
+    """M5's raw limit, at M5's pace (each step after the same idle gap): `request` is a GET of
+    /api/version (the server's whole request path, no database), `commit` one autocommit 1-row
+    INSERT. The least a start can take to reach a waiting worker is one request's way in and
+    out plus a durable commit; a run, start to finish, three requests and two commits. The
+    ratios compare M5's medians with those sums of medians."""
+    request = []
+    for _ in range(runs):
+        await asyncio.sleep(_M5_IDLE_S)
+        began = time.perf_counter()
+        async with ctx.session.get(f"{ctx.api}/version") as resp:
+            await resp.read()
+        request.append(1000 * (time.perf_counter() - began))
+    commit = await idle_commit_ms(ctx.dsn, runs, _M5_IDLE_S)
+    request_ms, commit_ms = percentile(request, 0.5), percentile(commit, 0.5)
+    return {
+        "floor_request_ms_p50": round(request_ms, 2),
+        "floor_commit_ms_p50": round(commit_ms, 2),
+        "start_to_worker_per_floor": round(
+            m5["start_to_worker_ms_p50"] / (request_ms + commit_ms), 2
+        ),
+        "end_to_end_per_floor": round(
+            m5["end_to_end_ms_p50"] / (3 * request_ms + 2 * commit_ms), 2
+        ),
+    }
+
+
+async def _poll(
+    session: aiohttp.ClientSession, url: str
+) -> tuple[list[dict[str, Any]], float, float]:
+    """A worker's poll: what it got, and when (perf counter, epoch ms) it had it; timed here,
+    not after the start's answer, which the single-threaded bench may read first."""
     async with session.get(url) as resp:
         found: list[dict[str, Any]] = await resp.json()
-        return found
+        return found, time.perf_counter(), time.time() * 1000

@@ -102,3 +102,24 @@ async def statement_stats(dsn: str, reset: bool) -> list[dict[str, Any]]:
     finally:
         await conn.close()
     return [dict(row) for row in found]
+
+
+async def idle_commit_ms(dsn: str, runs: int, idle_s: float) -> list[float]:
+    """Milliseconds of one autocommit 1-row INSERT (R's statement) after `idle_s` of quiet,
+    `runs` times: a durable commit at the pace of one request at a time, where an idle
+    machine's wake-ups, not its throughput, set the cost."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_idle_commit (id bigserial PRIMARY KEY, payload text)"
+        )
+        took = []
+        for _ in range(runs):
+            await asyncio.sleep(idle_s)
+            began = time.perf_counter()
+            await conn.execute("INSERT INTO bench_idle_commit (payload) VALUES ($1)", "x" * 64)
+            took.append(1000 * (time.perf_counter() - began))
+        await conn.execute("DROP TABLE bench_idle_commit")
+        return took
+    finally:
+        await conn.close()
