@@ -17,6 +17,18 @@ import asyncpg
 from bench.cpu import CpuMeter, postmaster_pid
 
 _STATS_FLUSH_WAIT_S = 11.0  # idle backends flush their statistics within 10 s
+_SCRATCH_TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_scratch "
+    "(id bigserial PRIMARY KEY, payload text NOT NULL, created_at bigint NOT NULL)"
+)
+_DROP_SCRATCH_TABLE = "DROP TABLE bench_scratch"
+
+
+async def _insert_one(conn: asyncpg.Connection) -> None:
+    """The raw limit's statement: one autocommit 1-row INSERT."""
+    await conn.execute(
+        "INSERT INTO bench_scratch (payload, created_at) VALUES ($1, $2)", "x" * 64, time.time_ns()
+    )
 
 
 async def raw_commit_rate(
@@ -25,20 +37,13 @@ async def raw_commit_rate(
     """Autocommit single-row INSERTs per second over `connections` connections, and CPU use."""
     conns = [await asyncpg.connect(dsn) for _ in range(connections)]
     try:
-        await conns[0].execute(
-            "CREATE TABLE IF NOT EXISTS bench_scratch "
-            "(id bigserial PRIMARY KEY, payload text NOT NULL, created_at bigint NOT NULL)"
-        )
+        await conns[0].execute(_SCRATCH_TABLE)
         counts = [0] * connections
         stop_at = time.perf_counter() + seconds
 
         async def insert_loop(index: int, conn: asyncpg.Connection) -> None:
             while time.perf_counter() < stop_at:
-                await conn.execute(
-                    "INSERT INTO bench_scratch (payload, created_at) VALUES ($1, $2)",
-                    "x" * 64,
-                    time.time_ns(),
-                )
+                await _insert_one(conn)
                 counts[index] += 1
 
         meter = CpuMeter(await postmaster_pid(dsn))
@@ -56,7 +61,7 @@ async def drop_scratch_table(dsn: str) -> None:
     """Remove what raw_commit_rate wrote, before the server's workload starts."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute("DROP TABLE bench_scratch")
+        await conn.execute(_DROP_SCRATCH_TABLE)
     finally:
         await conn.close()
 
@@ -105,21 +110,19 @@ async def statement_stats(dsn: str, reset: bool) -> list[dict[str, Any]]:
 
 
 async def idle_commit_ms(dsn: str, runs: int, idle_s: float) -> list[float]:
-    """Milliseconds of one autocommit 1-row INSERT (R's statement) after `idle_s` of quiet,
-    `runs` times: a durable commit at the pace of one request at a time, where an idle
-    machine's wake-ups, not its throughput, set the cost."""
+    """Milliseconds of the raw limit's statement after `idle_s` of quiet, `runs` times: a
+    durable commit at the pace of one request at a time, where an idle machine's wake-ups, not
+    its throughput, set the cost. Leaves no table behind."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS bench_idle_commit (id bigserial PRIMARY KEY, payload text)"
-        )
+        await conn.execute(_SCRATCH_TABLE)
         took = []
         for _ in range(runs):
             await asyncio.sleep(idle_s)
             began = time.perf_counter()
-            await conn.execute("INSERT INTO bench_idle_commit (payload) VALUES ($1)", "x" * 64)
+            await _insert_one(conn)
             took.append(1000 * (time.perf_counter() - began))
-        await conn.execute("DROP TABLE bench_idle_commit")
+        await conn.execute(_DROP_SCRATCH_TABLE)
         return took
     finally:
         await conn.close()
